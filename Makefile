@@ -1,0 +1,121 @@
+# SynoPassthru — one plain Makefile.
+#   make                 build/libsynopassthru.so and build/synopassthru
+#   make check           every test: unit (plain and ASan+UBSan), golden, integration, fuzz smoke
+#   make install PREFIX=/usr/local DESTDIR=
+VERSION := 0.1.0
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+CC ?= cc
+FUZZ_CC ?= clang
+FUZZ_RUNS ?= 20000
+
+PKG_CONFIG ?= pkg-config
+PKGS := libxml-2.0 jansson
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) libvirt)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
+
+CFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation -Wvla
+ifeq ($(SANITIZE),1)
+  SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SAN_FLAGS) -fPIC \
+              -fvisibility=hidden -DSP_VERSION=\"$(VERSION)\" $(PKG_CFLAGS)
+LDLIBS := $(PKG_LIBS) -ldl -lpthread
+
+CORE_SRC := common/err.c common/fsutil.c common/xmlutil.c pci/pci.c \
+            config/settings.c config/snippet.c config/config.c \
+            xmlpatch/slots.c xmlpatch/layout.c xmlpatch/domain.c xmlpatch/xmlpatch.c \
+            core/start.c core/audit.c
+SHIM_SRC := shim/real.c shim/gate.c shim/domain_create.c
+CLI_SRC := cli/main.c cli/preview.c
+TEST_HELPER_SRC := tests/tools/fakesysfs.c tests/unit/testutil.c
+UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_layout \
+              test_xmlpatch test_start test_audit test_golden
+FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+CORE_OBJ := $(call obj,$(CORE_SRC))
+SHIM_OBJ := $(call obj,$(SHIM_SRC))
+CLI_OBJ := $(call obj,$(CLI_SRC))
+TEST_HELPER_OBJ := $(call obj,$(TEST_HELPER_SRC))
+
+SHIM := $(BUILD)/libsynopassthru.so
+CLI := $(BUILD)/synopassthru
+UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
+TOOL_BINS := $(BUILD)/tests/mkfakesysfs $(BUILD)/tests/domdiff
+
+.PHONY: all check unit unit-run asan fuzz-smoke integration demo install uninstall clean
+all: $(SHIM) $(CLI)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(SHIM): $(SHIM_OBJ) $(CORE_OBJ)
+	$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now -o $@ $^ $(LDLIBS)
+
+$(CLI): $(CLI_OBJ) $(CORE_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(CORE_OBJ) $(TEST_HELPER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/mkfakesysfs: $(BUILD)/obj/tests/tools/mkfakesysfs.o $(BUILD)/obj/tests/tools/fakesysfs.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^
+
+$(BUILD)/tests/domdiff: $(BUILD)/obj/tests/tools/domdiff.o $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+unit: $(UNIT_BINS) $(TOOL_BINS)
+
+# Runs the unit tests of this build; tests/run.sh prints one line each.
+unit-run: unit
+	@tests/run.sh unit $(BUILD) $(UNIT_BINS)
+
+asan:
+	$(MAKE) BUILD=build/asan SANITIZE=1 unit-run
+
+integration: all unit
+	@tests/run.sh integration $(BUILD) tests/integration/test_*.sh
+
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+               -DSP_VERSION=\"$(VERSION)\" $(PKG_CFLAGS)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz-smoke: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+	@FUZZ_RUNS=$(FUZZ_RUNS) tests/run.sh fuzz $(BUILD) $^
+
+demo: all unit
+	@SP_BUILD=$(abspath $(BUILD)) SP_SRC=$(CURDIR) bash tests/integration/demo.sh
+
+check: all unit
+	$(MAKE) asan
+	$(MAKE) fuzz-smoke
+	@tests/run.sh all $(BUILD) $(UNIT_BINS) tests/integration/test_*.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/synopassthru $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(SHIM) $(DESTDIR)$(PREFIX)/lib/synopassthru/libsynopassthru.so
+	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/synopassthru
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/etc/synopassthru/vm.d $(DESTDIR)$(PREFIX)/etc/synopassthru/rom
+	test -e $(DESTDIR)$(PREFIX)/etc/synopassthru/synopassthru.conf || \
+	  install -m 0644 config/synopassthru.conf.example $(DESTDIR)$(PREFIX)/etc/synopassthru/synopassthru.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/synopassthru/libsynopassthru.so $(DESTDIR)$(PREFIX)/bin/synopassthru
+	-rmdir $(DESTDIR)$(PREFIX)/lib/synopassthru
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,36 @@
+/* cli: the `synopassthru` command. One file per subcommand; this header is
+ * what they share: exit codes, option helpers and the error printer. */
+#ifndef SP_CLI_H
+#define SP_CLI_H
+
+#include <stddef.h>
+
+#include "../common/err.h"
+
+#ifndef SP_VERSION
+#define SP_VERSION "unknown"
+#endif
+
+enum sp_exit {
+    SP_EXIT_OK = 0,       /* done; for preview: the XML libvirt would receive is printed */
+    SP_EXIT_REFUSED = 1,  /* the VM's start would be refused (reason on stderr) */
+    SP_EXIT_USAGE = 2,    /* bad command line */
+    SP_EXIT_INPUT = 3,    /* unusable input: unreadable file, not a domain, no <name> */
+    SP_EXIT_INTERNAL = 4, /* out of memory or an I/O error writing the output */
+};
+
+struct sp_cli_opts {
+    const char *config_dir; /* --config DIR, else environment/default */
+    int argc;               /* what is left after the options */
+    char **argv;
+};
+
+/* Prints "synopassthru: <message>" on stderr. */
+void sp_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Reads FILE, or stdin for "-" or NULL, into a NUL-terminated buffer. */
+int sp_cli_read_input(const char *path, char **buf, size_t *len, struct sp_err *err);
+
+int sp_cmd_preview(const struct sp_cli_opts *opts);
+
+#endif

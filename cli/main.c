@@ -1,0 +1,131 @@
+/* synopassthru: the command-line tool. Parses the common options and hands
+ * over to one subcommand. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+    "Usage: synopassthru [--config DIR] COMMAND [ARGS]\n"
+    "\n"
+    "PCI passthrough for libvirt VMs from power-on.\n"
+    "\n"
+    "Commands:\n"
+    "  preview [FILE|-]   print the domain XML exactly as libvirt would receive it\n"
+    "                     from the shim (unchanged when no snippet names the VM)\n"
+    "\n"
+    "Options:\n"
+    "  --config DIR       config directory (default: $SYNOPASSTHRU_CONFIG_DIR,\n"
+    "                     else /usr/local/etc/synopassthru)\n"
+    "  -h, --help         this help\n"
+    "  -V, --version      print the version\n"
+    "\n"
+    "Exit status:\n"
+    "  0  success (preview: the XML is printed)\n"
+    "  1  the VM's start would be refused; the reason is on stderr\n"
+    "  2  bad command line\n"
+    "  3  unusable input (unreadable file, not a <domain>, no <name>)\n"
+    "  4  internal error\n";
+
+void sp_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("synopassthru: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+#define SP_INPUT_MAX (64u << 20)
+
+static int read_stream(FILE *f, const char *name, char **out, size_t *len, struct sp_err *err)
+{
+    size_t cap = 8192, used = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (used + 1 >= cap) {
+            char *grown = cap < SP_INPUT_MAX ? realloc(buf, cap * 2) : NULL;
+            if (!grown) {
+                free(buf);
+                return sp_err_set(err, "%s: input too large or out of memory", name);
+            }
+            buf = grown;
+            cap *= 2;
+        }
+        size_t n = fread(buf + used, 1, cap - used - 1, f);
+        used += n;
+        if (n == 0)
+            break;
+    }
+    if (!buf)
+        return sp_err_set(err, "%s: out of memory", name);
+    if (ferror(f)) {
+        free(buf);
+        return sp_err_set(err, "%s: %s", name, strerror(errno));
+    }
+    buf[used] = '\0';
+    *out = buf;
+    *len = used;
+    return 0;
+}
+
+int sp_cli_read_input(const char *path, char **buf, size_t *len, struct sp_err *err)
+{
+    if (!path || strcmp(path, "-") == 0)
+        return read_stream(stdin, "standard input", buf, len, err);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sp_err_set(err, "%s: %s", path, strerror(errno));
+    int rc = read_stream(f, path, buf, len, err);
+    fclose(f);
+    return rc;
+}
+
+struct command {
+    const char *name;
+    int (*run)(const struct sp_cli_opts *opts);
+};
+
+static const struct command commands[] = {
+    {"preview", sp_cmd_preview},
+};
+
+int main(int argc, char **argv)
+{
+    struct sp_cli_opts opts = {0};
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(usage_text, stdout);
+            return SP_EXIT_OK;
+        } else if (strcmp(argv[i], "-V") == 0 || strcmp(argv[i], "--version") == 0) {
+            printf("synopassthru %s\n", SP_VERSION);
+            return SP_EXIT_OK;
+        } else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            opts.config_dir = argv[++i];
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            opts.config_dir = argv[i] + 9;
+        } else {
+            sp_cli_error("unknown option '%s' (see synopassthru --help)", argv[i]);
+            return SP_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        sp_cli_error("no command given (see synopassthru --help)");
+        return SP_EXIT_USAGE;
+    }
+    for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+        if (strcmp(argv[i], commands[c].name) == 0) {
+            opts.argc = argc - i - 1;
+            opts.argv = argv + i + 1;
+            return commands[c].run(&opts);
+        }
+    }
+    sp_cli_error("unknown command '%s' (see synopassthru --help)", argv[i]);
+    return SP_EXIT_USAGE;
+}

@@ -1,0 +1,137 @@
+#include "fsutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int sp_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
+                 struct sp_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sp_err_set(err, "%s: %s", path, strerror(errno));
+
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int saved = errno;
+        close(fd);
+        return sp_err_set(err, "%s: %s", path, strerror(saved));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return sp_err_set(err, "%s: not a regular file", path);
+    }
+    if ((size_t)st.st_size > max_bytes) {
+        close(fd);
+        return sp_err_set(err, "%s: file too large (%lld bytes, limit %zu)", path,
+                          (long long)st.st_size, max_bytes);
+    }
+
+    size_t cap = (size_t)st.st_size + 1, used = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        close(fd);
+        return sp_err_set(err, "%s: out of memory", path);
+    }
+    for (;;) {
+        if (used + 1 >= cap) {
+            /* The file grew while we read it: stay within the cap. */
+            if (cap > max_bytes) {
+                free(buf);
+                close(fd);
+                return sp_err_set(err, "%s: file too large (limit %zu)", path, max_bytes);
+            }
+            char *bigger = realloc(buf, cap * 2);
+            if (!bigger) {
+                free(buf);
+                close(fd);
+                return sp_err_set(err, "%s: out of memory", path);
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        ssize_t n = read(fd, buf + used, cap - used - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int saved = errno;
+            free(buf);
+            close(fd);
+            return sp_err_set(err, "%s: %s", path, strerror(saved));
+        }
+        if (n == 0)
+            break;
+        used += (size_t)n;
+    }
+    close(fd);
+    buf[used] = '\0';
+    *out = buf;
+    if (len)
+        *len = used;
+    return 0;
+}
+
+static int owner_is_trusted(uid_t uid)
+{
+    if (uid == 0)
+        return 1;
+    const char *extra = secure_getenv(SP_ENV_TRUSTED_UID);
+    if (!extra || !*extra)
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(extra, &end, 10);
+    return errno == 0 && *end == '\0' && end != extra && (uid_t)v == uid;
+}
+
+const char *sp_strict_mode_reason(const struct stat *st, char *buf, size_t size)
+{
+    if (!owner_is_trusted(st->st_uid))
+        snprintf(buf, size, "owned by uid %u, not root", (unsigned)st->st_uid);
+    else if (st->st_mode & (S_IWGRP | S_IWOTH))
+        snprintf(buf, size, "%s-writable (mode %04o)",
+                 (st->st_mode & S_IWOTH) ? "world" : "group", (unsigned)(st->st_mode & 07777));
+    else
+        return NULL;
+    return buf;
+}
+
+int sp_check_strict_mode(const char *path, const struct stat *st,
+                         const char *what, struct sp_err *err)
+{
+    char reason[128];
+    if (!sp_strict_mode_reason(st, reason, sizeof(reason)))
+        return 0;
+    const char *fix = st->st_mode & (S_IWGRP | S_IWOTH) && owner_is_trusted(st->st_uid)
+                          ? "chmod go-w" : "chown root";
+    return sp_err_set(err, "%s %s is %s: refusing it (%s %s)", what, path, reason, fix, path);
+}
+
+int sp_stat_same(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+           a->st_size == b->st_size && a->st_mode == b->st_mode &&
+           a->st_uid == b->st_uid &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+           a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+           a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+           a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+char *sp_path_join(const char *dir, const char *name)
+{
+    size_t dl = strlen(dir);
+    while (dl > 1 && dir[dl - 1] == '/')
+        dl--;
+    size_t nl = strlen(name);
+    char *p = malloc(dl + 1 + nl + 1);
+    if (!p)
+        return NULL;
+    memcpy(p, dir, dl);
+    p[dl] = '/';
+    memcpy(p + dl + 1, name, nl + 1);
+    return p;
+}

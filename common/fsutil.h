@@ -1,0 +1,37 @@
+/* fsutil: small file helpers shared by the modules: whole-file reads with a
+ * size cap, and the StrictModes check (owner root, not group/world-writable).
+ * Never writes files. */
+#ifndef SP_FSUTIL_H
+#define SP_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "err.h"
+
+/* The variable that lets a test suite accept files owned by one more uid
+ * besides root. It never relaxes the mode check. */
+#define SP_ENV_TRUSTED_UID "SYNOPASSTHRU_TRUSTED_UID"
+
+/* Reads a whole regular file (at most max_bytes) into a NUL-terminated
+ * buffer. Errors name the path and the cause. */
+int sp_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
+                 struct sp_err *err);
+
+/* StrictModes: refuses a path whose owner is not root (or the trusted uid)
+ * or that is group- or world-writable. `what` names the kind of file in the
+ * message ("config dir", "snippet", "ROM"). */
+int sp_check_strict_mode(const char *path, const struct stat *st,
+                         const char *what, struct sp_err *err);
+
+/* The StrictModes reason alone ("world-writable (mode 0666)", "owned by
+ * uid 1000, not root"), or NULL when the file is acceptable. */
+const char *sp_strict_mode_reason(const struct stat *st, char *buf, size_t size);
+
+/* True when both stat results describe the same unchanged file. */
+int sp_stat_same(const struct stat *a, const struct stat *b);
+
+/* Joins dir and name with one '/'; returns malloc'd string or NULL. */
+char *sp_path_join(const char *dir, const char *name);
+
+#endif

@@ -1,0 +1,441 @@
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/fsutil.h"
+
+struct cached_snippet {
+    char *name; /* file name inside vm.d */
+    struct stat st;
+    struct sp_snippet parsed;
+    int listed;
+    UT_hash_handle hh;
+};
+
+struct file_state {
+    int exists;
+    struct stat st;
+};
+
+struct sp_config {
+    pthread_mutex_t lock;
+    char *dir;
+    char *conf_path;
+    char *vmd_path;
+    struct file_state dir_state, conf_state, vmd_state;
+    char *dir_error;
+    char *conf_error;
+    struct sp_settings settings;
+    struct cached_snippet *snippets;
+    struct sp_snapshot *current;
+    unsigned long parses;
+};
+
+const char *sp_config_dir_choose(const char *explicit_dir)
+{
+    if (explicit_dir && *explicit_dir)
+        return explicit_dir;
+    const char *env = secure_getenv(SP_ENV_CONFIG_DIR);
+    if (env && *env)
+        return env;
+    return SP_DEFAULT_CONFIG_DIR;
+}
+
+struct sp_config *sp_config_new(const char *dir)
+{
+    struct sp_config *cfg = calloc(1, sizeof(*cfg));
+    if (!cfg)
+        return NULL;
+    pthread_mutex_init(&cfg->lock, NULL);
+    cfg->dir = strdup(dir);
+    cfg->conf_path = sp_path_join(dir, SP_CONF_FILE);
+    cfg->vmd_path = sp_path_join(dir, SP_SNIPPET_DIR);
+    if (!cfg->dir || !cfg->conf_path || !cfg->vmd_path ||
+        sp_settings_defaults(&cfg->settings, dir) < 0) {
+        sp_config_free(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+static void free_cached(struct cached_snippet *c)
+{
+    sp_snippet_free(&c->parsed);
+    free(c->name);
+    free(c);
+}
+
+void sp_config_free(struct sp_config *cfg)
+{
+    if (!cfg)
+        return;
+    struct cached_snippet *c, *tmp;
+    HASH_ITER(hh, cfg->snippets, c, tmp) {
+        HASH_DEL(cfg->snippets, c);
+        free_cached(c);
+    }
+    if (cfg->current)
+        sp_snapshot_release(cfg->current);
+    sp_settings_free(&cfg->settings);
+    free(cfg->dir_error);
+    free(cfg->conf_error);
+    free(cfg->dir);
+    free(cfg->conf_path);
+    free(cfg->vmd_path);
+    pthread_mutex_destroy(&cfg->lock);
+    free(cfg);
+}
+
+unsigned long sp_config_parse_count(struct sp_config *cfg)
+{
+    pthread_mutex_lock(&cfg->lock);
+    unsigned long n = cfg->parses;
+    pthread_mutex_unlock(&cfg->lock);
+    return n;
+}
+
+/* --- change detection --------------------------------------------------- */
+
+/* Stats path into a fresh state; returns 1 when it differs from *old. */
+static int restat(const char *path, struct file_state *old)
+{
+    struct file_state now = {0};
+    now.exists = stat(path, &now.st) == 0;
+    int changed = now.exists != old->exists || (now.exists && !sp_stat_same(&now.st, &old->st));
+    *old = now;
+    return changed;
+}
+
+static int replace_string(char **field, const char *value)
+{
+    char *copy = value ? strdup(value) : NULL;
+    if (value && !copy)
+        return -1;
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
+/* StrictModes for the config dir and vm.d; the first problem wins. */
+static int check_one_dir(const char *path, const struct file_state *state, const char *what,
+                         struct sp_err *e)
+{
+    if (!state->exists)
+        return 0;
+    if (!S_ISDIR(state->st.st_mode))
+        return sp_err_set(e, "%s %s is not a directory", what, path);
+    return sp_check_strict_mode(path, &state->st, what, e);
+}
+
+static int check_dirs(struct sp_config *cfg)
+{
+    struct sp_err e;
+    const char *problem = NULL;
+    if (check_one_dir(cfg->dir, &cfg->dir_state, "config dir", &e) < 0 ||
+        check_one_dir(cfg->vmd_path, &cfg->vmd_state, "snippet dir", &e) < 0)
+        problem = e.msg;
+    return replace_string(&cfg->dir_error, problem);
+}
+
+static int reload_conf(struct sp_config *cfg)
+{
+    struct sp_settings fresh;
+    if (sp_settings_defaults(&fresh, cfg->dir) < 0)
+        return -1;
+    struct sp_err e;
+    const char *problem = NULL;
+    if (cfg->conf_state.exists) {
+        cfg->parses++;
+        char *buf = NULL;
+        size_t len = 0;
+        if (sp_check_strict_mode(cfg->conf_path, &cfg->conf_state.st, "config file", &e) < 0 ||
+            sp_read_file(cfg->conf_path, SP_SNIPPET_MAX_BYTES, &buf, &len, &e) < 0 ||
+            sp_settings_parse(&fresh, cfg->conf_path, buf, len, cfg->dir, &e) < 0)
+            problem = e.msg;
+        free(buf);
+    }
+    sp_settings_free(&cfg->settings);
+    cfg->settings = fresh;
+    return replace_string(&cfg->conf_error, problem);
+}
+
+static int has_xml_suffix(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] != '.' && n > 4 && strcmp(name + n - 4, ".xml") == 0;
+}
+
+/* Re-reads vm.d's listing: new files are added (unparsed), gone ones dropped. */
+static int relist_snippets(struct sp_config *cfg)
+{
+    struct cached_snippet *c, *tmp;
+    HASH_ITER(hh, cfg->snippets, c, tmp)
+        c->listed = 0;
+    DIR *d = cfg->vmd_state.exists ? opendir(cfg->vmd_path) : NULL;
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        if (!has_xml_suffix(de->d_name))
+            continue;
+        HASH_FIND_STR(cfg->snippets, de->d_name, c);
+        if (!c) {
+            c = calloc(1, sizeof(*c));
+            if (!c || !(c->name = strdup(de->d_name))) {
+                free(c);
+                closedir(d);
+                return -1;
+            }
+            HASH_ADD_KEYPTR(hh, cfg->snippets, c->name, strlen(c->name), c);
+        }
+        c->listed = 1;
+    }
+    if (d)
+        closedir(d);
+    HASH_ITER(hh, cfg->snippets, c, tmp) {
+        if (!c->listed) {
+            HASH_DEL(cfg->snippets, c);
+            free_cached(c);
+        }
+    }
+    return 0;
+}
+
+static int parse_snippet_file(struct sp_config *cfg, struct cached_snippet *c, const char *path)
+{
+    cfg->parses++;
+    sp_snippet_free(&c->parsed);
+    struct sp_err e;
+    char *buf = NULL;
+    size_t len = 0;
+    if (sp_read_file(path, SP_SNIPPET_MAX_BYTES, &buf, &len, &e) < 0) {
+        memset(&c->parsed, 0, sizeof(c->parsed));
+        c->parsed.path = strdup(path);
+        return c->parsed.path ? sp_snippet_set_error(&c->parsed, e.msg) : -1;
+    }
+    int rc = sp_snippet_parse(path, buf, len, &c->parsed);
+    free(buf);
+    if (rc == 0 && sp_check_strict_mode(path, &c->st, "snippet", &e) < 0)
+        rc = sp_snippet_set_error(&c->parsed, e.msg);
+    return rc;
+}
+
+/* Stats every known snippet and re-parses those that changed.
+ * Returns 1 when something changed, 0 when not, -1 on memory failure. */
+static int refresh_snippets(struct sp_config *cfg)
+{
+    int changed = 0;
+    struct cached_snippet *c, *tmp;
+    HASH_ITER(hh, cfg->snippets, c, tmp) {
+        char *path = sp_path_join(cfg->vmd_path, c->name);
+        if (!path)
+            return -1;
+        struct stat st;
+        int rc = 0;
+        if (stat(path, &st) < 0) {
+            HASH_DEL(cfg->snippets, c);
+            free_cached(c);
+            changed = 1;
+        } else if (!c->parsed.path || !sp_stat_same(&st, &c->st)) {
+            c->st = st;
+            rc = parse_snippet_file(cfg, c, path);
+            changed = 1;
+        }
+        free(path);
+        if (rc < 0)
+            return -1;
+    }
+    return changed;
+}
+
+/* --- snapshots ---------------------------------------------------------- */
+
+static int append_string(char ***list, size_t *n, const char *s)
+{
+    char **grown = realloc(*list, (*n + 1) * sizeof(*grown));
+    if (!grown)
+        return -1;
+    *list = grown;
+    if (!(grown[*n] = strdup(s)))
+        return -1;
+    (*n)++;
+    return 0;
+}
+
+static void free_strings(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
+static void free_entry(struct sp_vm_entry *e)
+{
+    for (size_t i = 0; i < e->n_specs; i++)
+        sp_dev_spec_free(&e->specs[i]);
+    free(e->specs);
+    free_strings(e->files, e->n_files);
+    free(e->error);
+    free(e->key);
+    free(e);
+}
+
+static void free_snapshot(struct sp_snapshot *snap)
+{
+    struct sp_vm_entry *e, *tmp;
+    HASH_ITER(hh, snap->index, e, tmp) {
+        HASH_DEL(snap->index, e);
+        free_entry(e);
+    }
+    sp_settings_free(&snap->settings);
+    free_strings(snap->orphan_errors, snap->n_orphan_errors);
+    free(snap->global_error);
+    free(snap->config_dir);
+    free(snap);
+}
+
+static struct sp_vm_entry *entry_for(struct sp_snapshot *snap, const char *key)
+{
+    struct sp_vm_entry *e;
+    HASH_FIND_STR(snap->index, key, e);
+    if (e)
+        return e;
+    e = calloc(1, sizeof(*e));
+    if (!e || !(e->key = strdup(key))) {
+        free(e);
+        return NULL;
+    }
+    HASH_ADD_KEYPTR(hh, snap->index, e->key, strlen(e->key), e);
+    return e;
+}
+
+static int add_snippet_to_entry(struct sp_vm_entry *e, const struct sp_snippet *s)
+{
+    if (append_string(&e->files, &e->n_files, s->path) < 0)
+        return -1;
+    if (s->error && !e->error && !(e->error = strdup(s->error)))
+        return -1;
+    if (s->n_specs == 0)
+        return 0;
+    struct sp_dev_spec *grown = realloc(e->specs, (e->n_specs + s->n_specs) * sizeof(*grown));
+    if (!grown)
+        return -1;
+    e->specs = grown;
+    for (size_t i = 0; i < s->n_specs; i++) {
+        if (sp_dev_spec_copy(&e->specs[e->n_specs], &s->specs[i]) < 0)
+            return -1;
+        e->n_specs++;
+    }
+    return 0;
+}
+
+static int by_name(struct cached_snippet *a, struct cached_snippet *b)
+{
+    return strcmp(a->name, b->name);
+}
+
+static int index_snippets(struct sp_config *cfg, struct sp_snapshot *snap)
+{
+    HASH_SORT(cfg->snippets, by_name);
+    struct cached_snippet *c, *tmp;
+    HASH_ITER(hh, cfg->snippets, c, tmp) {
+        const struct sp_snippet *s = &c->parsed;
+        snap->n_snippets++;
+        if (!s->vm) {
+            if (s->error && append_string(&snap->orphan_errors, &snap->n_orphan_errors,
+                                          s->error) < 0)
+                return -1;
+            continue;
+        }
+        struct sp_vm_entry *e = entry_for(snap, s->vm);
+        if (!e || add_snippet_to_entry(e, s) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static struct sp_snapshot *build_snapshot(struct sp_config *cfg)
+{
+    struct sp_snapshot *snap = calloc(1, sizeof(*snap));
+    if (!snap)
+        return NULL;
+    atomic_init(&snap->refs, 1);
+    const char *global = cfg->dir_error ? cfg->dir_error : cfg->conf_error;
+    snap->config_dir = strdup(cfg->dir);
+    if (!snap->config_dir || sp_settings_copy(&snap->settings, &cfg->settings) < 0 ||
+        (global && !(snap->global_error = strdup(global))) || index_snippets(cfg, snap) < 0) {
+        free_snapshot(snap);
+        return NULL;
+    }
+    return snap;
+}
+
+static int refresh_locked(struct sp_config *cfg)
+{
+    int changed = cfg->current == NULL;
+    int dir_changed = restat(cfg->dir, &cfg->dir_state);
+    int vmd_changed = restat(cfg->vmd_path, &cfg->vmd_state);
+    if ((dir_changed || vmd_changed || !cfg->current) && check_dirs(cfg) < 0)
+        return -1;
+    if (restat(cfg->conf_path, &cfg->conf_state) || !cfg->current) {
+        if (reload_conf(cfg) < 0)
+            return -1;
+        changed = 1;
+    }
+    if (vmd_changed || !cfg->current) {
+        if (relist_snippets(cfg) < 0)
+            return -1;
+        changed = 1;
+    }
+    int snippets_changed = refresh_snippets(cfg);
+    if (snippets_changed < 0)
+        return -1;
+    if (!(changed || dir_changed || snippets_changed))
+        return 0;
+    struct sp_snapshot *snap = build_snapshot(cfg);
+    if (!snap)
+        return -1;
+    if (cfg->current)
+        sp_snapshot_release(cfg->current);
+    cfg->current = snap;
+    return 0;
+}
+
+int sp_config_snapshot(struct sp_config *cfg, struct sp_snapshot **out, struct sp_err *err)
+{
+    pthread_mutex_lock(&cfg->lock);
+    int rc = refresh_locked(cfg);
+    if (rc == 0)
+        *out = sp_snapshot_ref(cfg->current);
+    pthread_mutex_unlock(&cfg->lock);
+    if (rc < 0)
+        return sp_err_set(err, "config %s: out of memory while loading", cfg->dir);
+    return 0;
+}
+
+struct sp_snapshot *sp_snapshot_ref(struct sp_snapshot *snap)
+{
+    atomic_fetch_add(&snap->refs, 1);
+    return snap;
+}
+
+void sp_snapshot_release(struct sp_snapshot *snap)
+{
+    if (snap && atomic_fetch_sub(&snap->refs, 1) == 1)
+        free_snapshot(snap);
+}
+
+const struct sp_vm_entry *sp_snapshot_lookup(const struct sp_snapshot *snap, const char *key)
+{
+    char *norm = sp_vm_key_normalize(key);
+    if (!norm)
+        return NULL;
+    struct sp_vm_entry *e;
+    HASH_FIND_STR(snap->index, norm, e);
+    free(norm);
+    return e;
+}

@@ -1,0 +1,68 @@
+/* config: the config directory (synopassthru.conf + vm.d/NAME.xml) as an
+ * immutable, reference-counted snapshot indexed by VM key (uthash). Owns
+ * reloading: each refresh stats the directory and files and re-reads only
+ * what changed; StrictModes checks happen here. Thread-safe: the cache lock
+ * is held only while refreshing, never while a caller uses a snapshot.
+ * Never looks at sysfs or at domain XML. */
+#ifndef SP_CONFIG_H
+#define SP_CONFIG_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include <uthash.h>
+
+#include "../common/err.h"
+#include "settings.h"
+#include "snippet.h"
+
+#define SP_DEFAULT_CONFIG_DIR "/usr/local/etc/synopassthru"
+#define SP_ENV_CONFIG_DIR "SYNOPASSTHRU_CONFIG_DIR"
+#define SP_SNIPPET_DIR "vm.d"
+#define SP_SNIPPET_MAX_BYTES (1u << 20)
+
+struct sp_vm_entry {
+    char *key; /* normalized vm attribute */
+    struct sp_dev_spec *specs;
+    size_t n_specs;
+    char **files; /* snippets naming this VM, in name order */
+    size_t n_files;
+    char *error; /* first error of those snippets, or NULL */
+    UT_hash_handle hh;
+};
+
+struct sp_snapshot {
+    atomic_int refs;
+    char *config_dir;
+    struct sp_settings settings;
+    char *global_error; /* config dir or conf unusable: matched VMs are refused */
+    struct sp_vm_entry *index;
+    size_t n_snippets;
+    char **orphan_errors; /* broken snippets whose VM could not be read */
+    size_t n_orphan_errors;
+};
+
+struct sp_config;
+
+/* The directory: explicit, else $SYNOPASSTHRU_CONFIG_DIR, else the default. */
+const char *sp_config_dir_choose(const char *explicit_dir);
+
+struct sp_config *sp_config_new(const char *dir);
+void sp_config_free(struct sp_config *cfg);
+
+/* Refreshes what changed and returns a reference to the current snapshot.
+ * Fails only when memory runs out; problems in the files are recorded in
+ * the snapshot, not returned. */
+int sp_config_snapshot(struct sp_config *cfg, struct sp_snapshot **out, struct sp_err *err);
+
+/* How many files were (re)parsed since creation: lets tests prove that an
+ * unchanged config is not read again. */
+unsigned long sp_config_parse_count(struct sp_config *cfg);
+
+struct sp_snapshot *sp_snapshot_ref(struct sp_snapshot *snap);
+void sp_snapshot_release(struct sp_snapshot *snap);
+
+/* Entry for a VM key (name, UUID or title; UUIDs in any case). */
+const struct sp_vm_entry *sp_snapshot_lookup(const struct sp_snapshot *snap, const char *key);
+
+#endif

@@ -1,0 +1,340 @@
+#include "snippet.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/xmlutil.h"
+
+char *sp_vm_key_normalize(const char *key)
+{
+    char hex[33];
+    size_t n = 0;
+    const char *p;
+    for (p = key; *p && n < 32; p++) {
+        if (*p == '-')
+            continue;
+        if (!isxdigit((unsigned char)*p))
+            break;
+        hex[n++] = (char)tolower((unsigned char)*p);
+    }
+    size_t keylen = strlen(key);
+    int is_uuid = n == 32 && *p == '\0' && (keylen == 32 || keylen == 36);
+    if (!is_uuid)
+        return strdup(key);
+    hex[32] = '\0';
+    char *out = NULL;
+    if (asprintf(&out, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+                 hex + 20) < 0)
+        return NULL;
+    return out;
+}
+
+void sp_dev_spec_free(struct sp_dev_spec *s)
+{
+    free(s->rom);
+    free(s->raw_xml);
+    free(s->file);
+    memset(s, 0, sizeof(*s));
+}
+
+static char *dup_or_null(const char *s, int *failed)
+{
+    if (!s)
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        *failed = 1;
+    return d;
+}
+
+int sp_dev_spec_copy(struct sp_dev_spec *dst, const struct sp_dev_spec *src)
+{
+    int failed = 0;
+    *dst = *src;
+    dst->rom = dup_or_null(src->rom, &failed);
+    dst->raw_xml = dup_or_null(src->raw_xml, &failed);
+    dst->file = dup_or_null(src->file, &failed);
+    if (failed) {
+        sp_dev_spec_free(dst);
+        return -1;
+    }
+    return 0;
+}
+
+void sp_snippet_free(struct sp_snippet *s)
+{
+    for (size_t i = 0; i < s->n_specs; i++)
+        sp_dev_spec_free(&s->specs[i]);
+    free(s->specs);
+    free(s->path);
+    free(s->vm);
+    free(s->error);
+    memset(s, 0, sizeof(*s));
+}
+
+int sp_snippet_set_error(struct sp_snippet *s, const char *msg)
+{
+    for (size_t i = 0; i < s->n_specs; i++)
+        sp_dev_spec_free(&s->specs[i]);
+    free(s->specs);
+    s->specs = NULL;
+    s->n_specs = 0;
+    free(s->error);
+    s->error = strdup(msg);
+    return s->error ? 0 : -1;
+}
+
+/* --- element parsers ---------------------------------------------------- */
+
+struct parse_ctx {
+    struct sp_snippet *snip;
+    int bind;
+    struct sp_err err;
+};
+
+static int fail_at(struct parse_ctx *ctx, xmlNodePtr node, const char *fmt, const char *a,
+                   const char *b)
+{
+    char cause[512];
+    snprintf(cause, sizeof(cause), fmt, a ? a : "", b ? b : "");
+    return sp_err_set(&ctx->err, "%s:%ld: %s", ctx->snip->path, xmlGetLineNo(node), cause);
+}
+
+/* Rejects attributes outside `allowed` (NULL-terminated). */
+static int check_attributes(struct parse_ctx *ctx, xmlNodePtr node, const char *const *allowed)
+{
+    for (xmlAttrPtr a = node->properties; a; a = a->next) {
+        int known = 0;
+        for (const char *const *k = allowed; *k; k++)
+            if (a->ns == NULL && xmlStrEqual(a->name, BAD_CAST *k))
+                known = 1;
+        if (!known)
+            return fail_at(ctx, node, "unknown attribute '%s' on <%s>", (const char *)a->name,
+                           (const char *)node->name);
+    }
+    return 0;
+}
+
+static struct sp_dev_spec *new_spec(struct parse_ctx *ctx, xmlNodePtr node,
+                                    enum sp_spec_kind kind)
+{
+    struct sp_snippet *s = ctx->snip;
+    struct sp_dev_spec *grown = realloc(s->specs, (s->n_specs + 1) * sizeof(*grown));
+    if (!grown)
+        return NULL;
+    s->specs = grown;
+    struct sp_dev_spec *spec = &s->specs[s->n_specs];
+    memset(spec, 0, sizeof(*spec));
+    spec->kind = kind;
+    spec->bind = ctx->bind;
+    spec->line = (int)xmlGetLineNo(node);
+    spec->file = strdup(s->path);
+    if (!spec->file)
+        return NULL;
+    s->n_specs++;
+    return spec;
+}
+
+static int parse_id_attr(struct parse_ctx *ctx, xmlNodePtr node, const char *attr,
+                         const char *text, uint16_t *out)
+{
+    if (sp_pci_id_parse(text, out) < 0)
+        return fail_at(ctx, node, "%s='%s' is not a 4-digit hex PCI ID", attr, text);
+    return 0;
+}
+
+static int fill_pci_spec(struct parse_ctx *ctx, xmlNodePtr node, struct sp_dev_spec *spec,
+                         const char *address, const char *vendor, const char *product,
+                         const char *rom)
+{
+    if (address) {
+        struct sp_err why;
+        if (sp_pci_addr_parse(address, &spec->addr, &why) < 0)
+            return fail_at(ctx, node, "%s", why.msg, NULL);
+        spec->has_addr = 1;
+    }
+    if ((vendor != NULL) != (product != NULL))
+        return fail_at(ctx, node, "<pci> needs both vendor and product, or neither", NULL, NULL);
+    if (vendor) {
+        if (parse_id_attr(ctx, node, "vendor", vendor, &spec->ids.vendor) < 0 ||
+            parse_id_attr(ctx, node, "product", product, &spec->ids.device) < 0)
+            return -1;
+        spec->has_ids = 1;
+    }
+    if (!address && !vendor)
+        return fail_at(ctx, node, "<pci> needs an address, or vendor and product", NULL, NULL);
+    if (rom) {
+        if (rom[0] == '\0')
+            return fail_at(ctx, node, "rom='' is empty", NULL, NULL);
+        spec->rom = strdup(rom);
+        if (!spec->rom)
+            return sp_err_set(&ctx->err, "out of memory");
+    }
+    return 0;
+}
+
+static int parse_pci(struct parse_ctx *ctx, xmlNodePtr node)
+{
+    static const char *const allowed[] = {"address", "vendor", "product", "rom", NULL};
+    if (check_attributes(ctx, node, allowed) < 0)
+        return -1;
+    if (node->children)
+        for (xmlNodePtr c = node->children; c; c = c->next)
+            if (c->type == XML_ELEMENT_NODE)
+                return fail_at(ctx, c, "<pci> takes no child elements, found <%s>",
+                               (const char *)c->name, NULL);
+    struct sp_dev_spec *spec = new_spec(ctx, node, SP_SPEC_PCI);
+    if (!spec)
+        return sp_err_set(&ctx->err, "out of memory");
+    xmlChar *address = xmlGetNoNsProp(node, BAD_CAST "address");
+    xmlChar *vendor = xmlGetNoNsProp(node, BAD_CAST "vendor");
+    xmlChar *product = xmlGetNoNsProp(node, BAD_CAST "product");
+    xmlChar *rom = xmlGetNoNsProp(node, BAD_CAST "rom");
+    int rc = fill_pci_spec(ctx, node, spec, (const char *)address, (const char *)vendor,
+                           (const char *)product, (const char *)rom);
+    xmlFree(address);
+    xmlFree(vendor);
+    xmlFree(product);
+    xmlFree(rom);
+    return rc;
+}
+
+static int parse_raw_hostdev(struct parse_ctx *ctx, xmlNodePtr node)
+{
+    struct sp_dev_spec *spec = new_spec(ctx, node, SP_SPEC_RAW);
+    if (!spec)
+        return sp_err_set(&ctx->err, "out of memory");
+    xmlNodePtr src = sp_xml_hostdev_source_address(node);
+    if (src) {
+        if (sp_xml_read_pci_address(src, &spec->addr) < 0)
+            return fail_at(ctx, src, "<hostdev> source <address> needs valid bus, slot and "
+                           "function (domain <= 0xffff, bus <= 0xff, slot <= 0x1f, "
+                           "function <= 7)", NULL, NULL);
+        spec->has_addr = 1;
+    }
+    xmlChar *rom = NULL;
+    xmlNodePtr rom_el = sp_xml_child(node, "rom");
+    if (rom_el)
+        rom = xmlGetNoNsProp(rom_el, BAD_CAST "file");
+    /* Only an absolute ROM path is checked before start; anything else is
+     * passed through as written, for libvirt to judge. */
+    if (rom && rom[0] == '/')
+        spec->rom = strdup((const char *)rom);
+    xmlFree(rom);
+    spec->raw_xml = sp_xml_node_to_string(node);
+    if (!spec->raw_xml)
+        return sp_err_set(&ctx->err, "out of memory");
+    return 0;
+}
+
+static int parse_bind_attr(struct parse_ctx *ctx, xmlNodePtr root)
+{
+    ctx->bind = 1;
+    xmlChar *bind = xmlGetNoNsProp(root, BAD_CAST "bind");
+    if (!bind)
+        return 0;
+    int rc = 0;
+    if (xmlStrEqual(bind, BAD_CAST "no"))
+        ctx->bind = 0;
+    else if (!xmlStrEqual(bind, BAD_CAST "yes"))
+        rc = fail_at(ctx, root, "bind='%s' must be 'yes' or 'no'", (const char *)bind, NULL);
+    xmlFree(bind);
+    return rc;
+}
+
+static int parse_children(struct parse_ctx *ctx, xmlNodePtr root)
+{
+    for (xmlNodePtr c = root->children; c; c = c->next) {
+        if (c->type == XML_COMMENT_NODE || c->type == XML_PI_NODE)
+            continue;
+        if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+            if (!xmlIsBlankNode(c))
+                return fail_at(ctx, c, "unexpected text in <passthrough>", NULL, NULL);
+            continue;
+        }
+        if (c->type != XML_ELEMENT_NODE)
+            return fail_at(ctx, c, "unexpected content in <passthrough>", NULL, NULL);
+        int rc;
+        if (sp_xml_is(c, "pci"))
+            rc = parse_pci(ctx, c);
+        else if (sp_xml_is(c, "hostdev"))
+            rc = parse_raw_hostdev(ctx, c);
+        else
+            rc = fail_at(ctx, c, "unknown element <%s> in <passthrough> (expected <pci> or "
+                         "<hostdev>)", (const char *)c->name, NULL);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Reads the vm attribute; kept even when the rest is broken, so that the
+ * VM it names can be refused instead of started without its devices. */
+static int read_vm_attr(struct sp_snippet *out, xmlNodePtr root)
+{
+    xmlChar *vm = xmlGetNoNsProp(root, BAD_CAST "vm");
+    if (!vm)
+        return 0;
+    int rc = 0;
+    if (vm[0] != '\0') {
+        out->vm = sp_vm_key_normalize((const char *)vm);
+        rc = out->vm ? 0 : -1;
+    }
+    xmlFree(vm);
+    return rc;
+}
+
+static int parse_document(struct parse_ctx *ctx, xmlDocPtr doc)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (!sp_xml_is(root, "passthrough"))
+        return fail_at(ctx, root, "root element is <%s>, expected <passthrough vm=\"...\">",
+                       (const char *)root->name, NULL);
+    if (read_vm_attr(ctx->snip, root) < 0)
+        return sp_err_set(&ctx->err, "out of memory");
+    if (!ctx->snip->vm)
+        return fail_at(ctx, root, "<passthrough> needs a non-empty vm attribute "
+                       "(domain name, UUID or title)", NULL, NULL);
+    static const char *const allowed[] = {"vm", "bind", NULL};
+    if (check_attributes(ctx, root, allowed) < 0 || parse_bind_attr(ctx, root) < 0)
+        return -1;
+    return parse_children(ctx, root);
+}
+
+/* After a syntax error, salvage the vm attribute with a recovering parse. */
+static int salvage_vm(struct sp_snippet *out, const char *buf, size_t len)
+{
+    xmlDocPtr doc = sp_xml_parse(buf, len, out->path, 1, NULL);
+    if (!doc)
+        return 0;
+    int rc = 0;
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (sp_xml_is(root, "passthrough"))
+        rc = read_vm_attr(out, root);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+int sp_snippet_parse(const char *path, const char *buf, size_t len, struct sp_snippet *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->path = strdup(path);
+    if (!out->path)
+        return -1;
+    struct parse_ctx ctx = {.snip = out, .bind = 1};
+    xmlDocPtr doc = sp_xml_parse(buf, len, path, 0, &ctx.err);
+    int rc;
+    if (!doc) {
+        if (salvage_vm(out, buf, len) < 0)
+            return -1;
+        rc = -1;
+    } else {
+        rc = parse_document(&ctx, doc);
+        xmlFreeDoc(doc);
+    }
+    if (rc < 0)
+        return sp_snippet_set_error(out, ctx.err.msg);
+    return 0;
+}

@@ -1,0 +1,26 @@
+/* audit: one JSON object per line for every start a snippet matched.
+ * Owns the record's shape and the append: the file is created mode 0600 and
+ * each record goes out in a single write(2) with O_APPEND, so concurrent
+ * starts never interleave. Never decides anything about the start. */
+#ifndef SP_AUDIT_H
+#define SP_AUDIT_H
+
+#include "../common/err.h"
+#include "start.h"
+
+/* What libvirt did with a start that went through (NULL message: success). */
+struct sp_audit_outcome {
+    int forwarded;             /* the real libvirt call was made */
+    int libvirt_ok;
+    const char *libvirt_error; /* libvirt's message when it failed */
+};
+
+/* The record as a JSON text (no newline), malloc'd. */
+char *sp_audit_format(const struct sp_start *st, const char *api,
+                      const struct sp_audit_outcome *outcome);
+
+/* Appends the record to the configured audit log ("" disables it). */
+int sp_audit_write(const struct sp_start *st, const char *api,
+                   const struct sp_audit_outcome *outcome, struct sp_err *err);
+
+#endif

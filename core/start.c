@@ -1,0 +1,339 @@
+#include "start.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/fsutil.h"
+
+/* Collects device problems: every one is listed, not just the first. */
+struct problems {
+    struct sp_err *err;
+    size_t count;
+};
+
+static void add_problem(struct problems *pr, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void add_problem(struct problems *pr, const char *fmt, ...)
+{
+    char text[SP_ERR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    size_t used = pr->count ? strlen(pr->err->msg) : 0;
+    snprintf(pr->err->msg + used, sizeof(pr->err->msg) - used, "%s%s", pr->count ? "; " : "",
+             text);
+    pr->count++;
+}
+
+static const char *sysfs_root(const struct sp_start *st)
+{
+    return sp_pci_sysfs_root(st->snap->settings.sysfs_root);
+}
+
+/* --- finding the VM's entries ------------------------------------------- */
+
+static void add_entry(struct sp_start *st, const char *key)
+{
+    if (!key)
+        return;
+    const struct sp_vm_entry *e = sp_snapshot_lookup(st->snap, key);
+    if (!e)
+        return;
+    for (size_t i = 0; i < st->n_entries; i++)
+        if (st->entries[i] == e)
+            return;
+    st->entries[st->n_entries++] = e;
+}
+
+static const char *first_entry_error(const struct sp_start *st)
+{
+    for (size_t i = 0; i < st->n_entries; i++)
+        if (st->entries[i]->error)
+            return st->entries[i]->error;
+    return NULL;
+}
+
+/* --- resolving device specs --------------------------------------------- */
+
+static struct sp_resolved_dev *new_dev(struct sp_start *st, const struct sp_dev_spec *spec)
+{
+    struct sp_resolved_dev *grown = realloc(st->devs, (st->n_devs + 1) * sizeof(*grown));
+    if (!grown)
+        return NULL;
+    st->devs = grown;
+    struct sp_resolved_dev *d = &st->devs[st->n_devs++];
+    memset(d, 0, sizeof(*d));
+    d->raw_xml = spec->raw_xml;
+    d->bind = spec->bind;
+    d->file = spec->file;
+    d->line = spec->line;
+    return d;
+}
+
+static int set_rom_path(struct sp_start *st, struct sp_resolved_dev *d, const char *rom)
+{
+    if (!rom)
+        return 0;
+    d->rom = rom[0] == '/' ? strdup(rom) : sp_path_join(st->snap->settings.rom_dir, rom);
+    return d->rom ? 0 : -1;
+}
+
+/* Checks that the device is there and, when the snippet gives IDs, that
+ * they match: after a hardware change an address may hold another device. */
+static void check_device(struct sp_start *st, struct sp_resolved_dev *d,
+                         const struct sp_dev_spec *spec, struct problems *pr)
+{
+    struct sp_err e;
+    struct sp_pci_ids found;
+    if (sp_pci_read_ids(sysfs_root(st), &d->addr, &found, &e) < 0) {
+        add_problem(pr, "%s (%s:%d)", e.msg, spec->file, spec->line);
+        return;
+    }
+    d->has_ids = 1;
+    d->ids = found;
+    if (spec->has_ids && (found.vendor != spec->ids.vendor || found.device != spec->ids.device)) {
+        char name[SP_PCI_ADDR_STRLEN];
+        sp_pci_addr_format(&d->addr, name);
+        add_problem(pr, "device %s is %04x:%04x, but %s:%d expects %04x:%04x", name,
+                    found.vendor, found.device, spec->file, spec->line, spec->ids.vendor,
+                    spec->ids.device);
+    }
+}
+
+static int resolve_by_address(struct sp_start *st, const struct sp_dev_spec *spec,
+                              struct problems *pr)
+{
+    struct sp_resolved_dev *d = new_dev(st, spec);
+    if (!d)
+        return -1;
+    d->has_addr = 1;
+    d->addr = spec->addr;
+    if (set_rom_path(st, d, spec->rom) < 0)
+        return -1;
+    check_device(st, d, spec, pr);
+    return 0;
+}
+
+static int resolve_by_ids(struct sp_start *st, const struct sp_dev_spec *spec, struct problems *pr)
+{
+    struct sp_pci_addr *found = NULL;
+    size_t n = 0;
+    struct sp_err e;
+    if (sp_pci_find_by_ids(sysfs_root(st), &spec->ids, &found, &n, &e) < 0) {
+        add_problem(pr, "%s (%s:%d)", e.msg, spec->file, spec->line);
+        return 0;
+    }
+    if (n == 0)
+        add_problem(pr, "no device %04x:%04x under %s/bus/pci/devices (%s:%d)", spec->ids.vendor,
+                    spec->ids.device, sysfs_root(st), spec->file, spec->line);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct sp_resolved_dev *d = new_dev(st, spec);
+        if (!d) {
+            rc = -1;
+            break;
+        }
+        d->has_addr = 1;
+        d->addr = found[i];
+        d->has_ids = 1;
+        d->ids = spec->ids;
+        rc = set_rom_path(st, d, spec->rom);
+    }
+    free(found);
+    return rc;
+}
+
+static int resolve_spec(struct sp_start *st, const struct sp_dev_spec *spec, struct problems *pr)
+{
+    if (spec->kind == SP_SPEC_RAW) {
+        struct sp_resolved_dev *d = new_dev(st, spec);
+        if (!d || set_rom_path(st, d, spec->rom) < 0)
+            return -1;
+        if (spec->has_addr) {
+            d->has_addr = 1;
+            d->addr = spec->addr;
+            check_device(st, d, spec, pr);
+        }
+        return 0;
+    }
+    return spec->has_addr ? resolve_by_address(st, spec, pr) : resolve_by_ids(st, spec, pr);
+}
+
+/* --- ROMs --------------------------------------------------------------- */
+
+static void check_rom(const struct sp_resolved_dev *d, struct problems *pr)
+{
+    char name[SP_PCI_ADDR_STRLEN] = "hostdev";
+    if (d->has_addr)
+        sp_pci_addr_format(&d->addr, name);
+    struct stat st;
+    char reason[128];
+    int fd = open(d->rom, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        add_problem(pr, "ROM %s for %s: %s", d->rom, name, strerror(errno));
+        return;
+    }
+    if (fstat(fd, &st) < 0)
+        add_problem(pr, "ROM %s for %s: %s", d->rom, name, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        add_problem(pr, "ROM %s for %s: not a regular file", d->rom, name);
+    else if (st.st_size == 0)
+        add_problem(pr, "ROM %s for %s: file is empty", d->rom, name);
+    else if (sp_strict_mode_reason(&st, reason, sizeof(reason)))
+        add_problem(pr, "ROM %s for %s: %s, refusing it", d->rom, name, reason);
+    close(fd);
+}
+
+/* --- duplicates --------------------------------------------------------- */
+
+static int same_rom(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* The same device named twice for one VM is given once; two different ROMs
+ * for it is a conflict the user must settle. */
+static void drop_duplicates(struct sp_start *st, struct problems *pr)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < st->n_devs; i++) {
+        struct sp_resolved_dev *d = &st->devs[i];
+        struct sp_resolved_dev *first = NULL;
+        for (size_t j = 0; j < kept && d->has_addr; j++)
+            if (st->devs[j].has_addr && sp_pci_addr_cmp(&st->devs[j].addr, &d->addr) == 0)
+                first = &st->devs[j];
+        if (!first) {
+            st->devs[kept++] = *d;
+            continue;
+        }
+        if (!same_rom(first->rom, d->rom)) {
+            char name[SP_PCI_ADDR_STRLEN];
+            sp_pci_addr_format(&d->addr, name);
+            add_problem(pr, "device %s has two different ROMs: %s (%s:%d) and %s (%s:%d)", name,
+                        first->rom ? first->rom : "none", first->file, first->line,
+                        d->rom ? d->rom : "none", d->file, d->line);
+        }
+        free(d->rom);
+    }
+    st->n_devs = kept;
+}
+
+/* --- the decision ------------------------------------------------------- */
+
+static int resolve_devices(struct sp_start *st, struct problems *pr)
+{
+    for (size_t i = 0; i < st->n_entries; i++)
+        for (size_t j = 0; j < st->entries[i]->n_specs; j++)
+            if (resolve_spec(st, &st->entries[i]->specs[j], pr) < 0)
+                return -1;
+    drop_duplicates(st, pr);
+    for (size_t i = 0; i < st->n_devs; i++)
+        if (st->devs[i].rom)
+            check_rom(&st->devs[i], pr);
+    return 0;
+}
+
+static int merge_devices(struct sp_start *st, xmlDocPtr doc, const char *xml, size_t len)
+{
+    struct sp_patch_dev *pd = calloc(st->n_devs ? st->n_devs : 1, sizeof(*pd));
+    if (!pd)
+        return -1;
+    for (size_t i = 0; i < st->n_devs; i++) {
+        pd[i].has_host = st->devs[i].has_addr;
+        pd[i].host = st->devs[i].addr;
+        pd[i].rom = st->devs[i].rom;
+        pd[i].raw_xml = st->devs[i].raw_xml;
+    }
+    struct sp_err e;
+    int rc = sp_xmlpatch_apply(doc, pd, st->n_devs, &st->report, &e);
+    free(pd);
+    if (rc < 0) {
+        st->verdict = SP_REFUSED;
+        sp_err_set(&st->err, "VM %s: %s", st->label, e.msg);
+        return 0;
+    }
+    if (st->report.n_added == 0) {
+        /* Nothing new: the very same bytes go on. */
+        st->xml = malloc(len + 1);
+        if (!st->xml)
+            return -1;
+        memcpy(st->xml, xml, len);
+        st->xml[len] = '\0';
+        st->xml_len = len;
+    } else if (sp_domain_serialize(doc, xml, len, &st->xml, &st->xml_len, &e) < 0) {
+        st->verdict = SP_REFUSED;
+        sp_err_set(&st->err, "VM %s: %s", st->label, e.msg);
+        return 0;
+    }
+    st->verdict = SP_READY;
+    return 0;
+}
+
+static int decide_matched(struct sp_start *st, xmlDocPtr doc, const char *xml, size_t len)
+{
+    st->label = sp_domain_label(&st->id);
+    if (!st->label)
+        return -1;
+    const char *broken = st->snap->global_error ? st->snap->global_error : first_entry_error(st);
+    if (broken) {
+        st->verdict = SP_REFUSED;
+        sp_err_set(&st->err, "VM %s: %s", st->label, broken);
+        return 0;
+    }
+    struct sp_err problems_err;
+    struct problems pr = {.err = &problems_err};
+    if (resolve_devices(st, &pr) < 0)
+        return -1;
+    if (pr.count > 0) {
+        st->verdict = SP_REFUSED;
+        sp_err_set(&st->err, "VM %s: %s", st->label, problems_err.msg);
+        return 0;
+    }
+    return merge_devices(st, doc, xml, len);
+}
+
+int sp_start_prepare(struct sp_snapshot *snap, const char *xml, size_t len, struct sp_start *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->snap = sp_snapshot_ref(snap);
+    st->verdict = SP_UNMATCHED;
+    if (!xml) {
+        st->verdict = SP_BAD_INPUT;
+        sp_err_set(&st->err, "no domain XML given");
+        return 0;
+    }
+    xmlDocPtr doc = sp_domain_parse(xml, len, &st->err);
+    if (!doc || sp_domain_identity(doc, &st->id, &st->err) < 0) {
+        st->verdict = SP_BAD_INPUT;
+        if (doc)
+            xmlFreeDoc(doc);
+        return 0;
+    }
+    add_entry(st, st->id.name);
+    add_entry(st, st->id.uuid);
+    add_entry(st, st->id.title);
+    int rc = st->n_entries ? decide_matched(st, doc, xml, len) : 0;
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+void sp_start_free(struct sp_start *st)
+{
+    for (size_t i = 0; i < st->n_devs; i++)
+        free(st->devs[i].rom);
+    free(st->devs);
+    free(st->xml);
+    free(st->label);
+    sp_patch_report_free(&st->report);
+    sp_domain_id_free(&st->id);
+    if (st->snap)
+        sp_snapshot_release(st->snap);
+    memset(st, 0, sizeof(*st));
+}

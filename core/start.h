@@ -1,0 +1,56 @@
+/* start: the decision for one VM start, shared by the shim and `preview`.
+ * Owns the sequence: identify the VM, find its snippets, resolve and check
+ * its devices under the sysfs root, check ROMs, merge with xmlpatch. Never
+ * calls libvirt and never writes anything: the caller forwards the XML and
+ * writes the audit record. */
+#ifndef SP_START_H
+#define SP_START_H
+
+#include <stddef.h>
+
+#include "../common/err.h"
+#include "../config/config.h"
+#include "../pci/pci.h"
+#include "../xmlpatch/domain.h"
+#include "../xmlpatch/xmlpatch.h"
+
+enum sp_verdict {
+    SP_UNMATCHED, /* no snippet names the VM: forward the original bytes */
+    SP_READY,     /* matched and checked: forward st->xml */
+    SP_REFUSED,   /* matched but its devices cannot be given: fail the start */
+    SP_BAD_INPUT, /* the domain XML itself is unusable (libvirt will say so) */
+};
+
+struct sp_resolved_dev {
+    int has_addr;
+    struct sp_pci_addr addr;
+    int has_ids;
+    struct sp_pci_ids ids; /* as read from sysfs */
+    char *rom;             /* absolute path, or NULL */
+    const char *raw_xml;   /* points into the snapshot */
+    int bind;
+    const char *file;      /* snippet, points into the snapshot */
+    int line;
+};
+
+struct sp_start {
+    enum sp_verdict verdict;
+    struct sp_snapshot *snap; /* referenced for the life of the start */
+    struct sp_domain_id id;
+    char *label;              /* how messages name the VM */
+    const struct sp_vm_entry *entries[3];
+    size_t n_entries;
+    struct sp_resolved_dev *devs;
+    size_t n_devs;
+    char *xml; /* SP_READY: the bytes to give libvirt */
+    size_t xml_len;
+    struct sp_patch_report report;
+    struct sp_err err; /* SP_REFUSED / SP_BAD_INPUT: the reason */
+};
+
+/* Decides what to do with one domain XML. Takes its own reference on snap.
+ * Returns -1 only when memory runs out (then forward the original). */
+int sp_start_prepare(struct sp_snapshot *snap, const char *xml, size_t len, struct sp_start *st);
+void sp_start_free(struct sp_start *st);
+
+#endif

@@ -1,0 +1,222 @@
+#include "pci.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/fsutil.h"
+
+static int parse_hex_field(const char *s, size_t len, unsigned max, unsigned *out)
+{
+    if (len == 0 || len > 4)
+        return -1;
+    unsigned v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (!isxdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 16 + (unsigned)(isdigit((unsigned char)s[i]) ? s[i] - '0'
+                                : tolower((unsigned char)s[i]) - 'a' + 10);
+    }
+    if (v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int sp_pci_addr_parse(const char *text, struct sp_pci_addr *out, struct sp_err *err)
+{
+    /* Split on ':' and '.' from the right: [DDDD:]BB:SS.F */
+    const char *dot = strrchr(text, '.');
+    const char *colon2 = strrchr(text, ':');
+    if (!dot || !colon2 || colon2 > dot)
+        return sp_err_set(err, "invalid PCI address '%s' (expected BB:SS.F or DDDD:BB:SS.F)", text);
+    const char *colon1 = NULL;
+    for (const char *p = text; p < colon2; p++)
+        if (*p == ':')
+            colon1 = p;
+
+    struct sp_pci_addr a = {0};
+    const char *bus_start = colon1 ? colon1 + 1 : text;
+    int bad = 0;
+    if (colon1)
+        bad |= parse_hex_field(text, (size_t)(colon1 - text), 0xffff, &a.domain);
+    bad |= parse_hex_field(bus_start, (size_t)(colon2 - bus_start), 0xff, &a.bus);
+    bad |= parse_hex_field(colon2 + 1, (size_t)(dot - colon2 - 1), 0x1f, &a.slot);
+    bad |= parse_hex_field(dot + 1, strlen(dot + 1), 7, &a.function);
+    if (bad)
+        return sp_err_set(err, "invalid PCI address '%s' (expected BB:SS.F or DDDD:BB:SS.F, "
+                          "slot <= 1f, function <= 7)", text);
+    *out = a;
+    return 0;
+}
+
+void sp_pci_addr_format(const struct sp_pci_addr *addr, char out[SP_PCI_ADDR_STRLEN])
+{
+    snprintf(out, SP_PCI_ADDR_STRLEN, "%04x:%02x:%02x.%x", addr->domain & 0xffff,
+             addr->bus & 0xff, addr->slot & 0x1f, addr->function & 7);
+}
+
+int sp_pci_addr_cmp(const struct sp_pci_addr *a, const struct sp_pci_addr *b)
+{
+    if (a->domain != b->domain)
+        return a->domain < b->domain ? -1 : 1;
+    if (a->bus != b->bus)
+        return a->bus < b->bus ? -1 : 1;
+    if (a->slot != b->slot)
+        return a->slot < b->slot ? -1 : 1;
+    if (a->function != b->function)
+        return a->function < b->function ? -1 : 1;
+    return 0;
+}
+
+int sp_pci_same_slot(const struct sp_pci_addr *a, const struct sp_pci_addr *b)
+{
+    return a->domain == b->domain && a->bus == b->bus && a->slot == b->slot;
+}
+
+int sp_pci_id_parse(const char *text, uint16_t *out)
+{
+    if (text[0] == '0' && (text[1] == 'x' || text[1] == 'X'))
+        text += 2;
+    unsigned v;
+    if (strlen(text) != 4 || parse_hex_field(text, 4, 0xffff, &v) < 0)
+        return -1;
+    *out = (uint16_t)v;
+    return 0;
+}
+
+/* Reads one sysfs attribute such as "0x1002\n" as a 16-bit ID. */
+static int read_id_file(const char *dev_dir, const char *name, uint16_t *out,
+                        struct sp_err *err)
+{
+    char *path = sp_path_join(dev_dir, name);
+    if (!path)
+        return sp_err_set(err, "out of memory");
+    char *text = NULL;
+    size_t len = 0;
+    int rc = sp_read_file(path, 64, &text, &len, err);
+    if (rc == 0) {
+        while (len > 0 && isspace((unsigned char)text[len - 1]))
+            text[--len] = '\0';
+        if (sp_pci_id_parse(text, out) < 0)
+            rc = sp_err_set(err, "%s: unexpected content '%s'", path, text);
+    }
+    free(text);
+    free(path);
+    return rc;
+}
+
+static char *device_dir(const char *root, const struct sp_pci_addr *addr)
+{
+    char name[SP_PCI_ADDR_STRLEN];
+    sp_pci_addr_format(addr, name);
+    char *path = NULL;
+    if (asprintf(&path, "%s/bus/pci/devices/%s", root, name) < 0)
+        return NULL;
+    return path;
+}
+
+int sp_pci_read_ids(const char *root, const struct sp_pci_addr *addr,
+                    struct sp_pci_ids *ids, struct sp_err *err)
+{
+    char name[SP_PCI_ADDR_STRLEN];
+    sp_pci_addr_format(addr, name);
+    char *dir = device_dir(root, addr);
+    if (!dir)
+        return sp_err_set(err, "out of memory");
+    struct stat st;
+    if (stat(dir, &st) < 0) {
+        int saved = errno;
+        free(dir);
+        if (saved == ENOENT)
+            return sp_err_set(err, "device %s not found under %s/bus/pci/devices",
+                              name, root);
+        return sp_err_set(err, "device %s: %s/bus/pci/devices/%s: %s", name, root,
+                          name, strerror(saved));
+    }
+    int rc = read_id_file(dir, "vendor", &ids->vendor, err);
+    if (rc == 0)
+        rc = read_id_file(dir, "device", &ids->device, err);
+    free(dir);
+    return rc;
+}
+
+static int addr_qsort_cmp(const void *a, const void *b)
+{
+    return sp_pci_addr_cmp(a, b);
+}
+
+static int append_addr(struct sp_pci_addr **list, size_t *count, size_t *cap,
+                       const struct sp_pci_addr *addr)
+{
+    if (*count == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        struct sp_pci_addr *n = realloc(*list, ncap * sizeof(*n));
+        if (!n)
+            return -1;
+        *list = n;
+        *cap = ncap;
+    }
+    (*list)[(*count)++] = *addr;
+    return 0;
+}
+
+int sp_pci_find_by_ids(const char *root, const struct sp_pci_ids *ids,
+                       struct sp_pci_addr **out, size_t *count, struct sp_err *err)
+{
+    *out = NULL;
+    *count = 0;
+    char *devices = NULL;
+    if (asprintf(&devices, "%s/bus/pci/devices", root) < 0)
+        return sp_err_set(err, "out of memory");
+    DIR *d = opendir(devices);
+    if (!d) {
+        int saved = errno;
+        sp_err_set(err, "%s: %s", devices, strerror(saved));
+        free(devices);
+        return -1;
+    }
+    size_t cap = 0;
+    int rc = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        struct sp_pci_addr addr;
+        if (de->d_name[0] == '.' || sp_pci_addr_parse(de->d_name, &addr, NULL) < 0)
+            continue;
+        struct sp_pci_ids found;
+        struct sp_err ignored;
+        /* A device that vanishes or has unreadable IDs cannot match. */
+        if (sp_pci_read_ids(root, &addr, &found, &ignored) < 0)
+            continue;
+        if (found.vendor != ids->vendor || found.device != ids->device)
+            continue;
+        if (append_addr(out, count, &cap, &addr) < 0) {
+            rc = sp_err_set(err, "out of memory");
+            break;
+        }
+    }
+    closedir(d);
+    free(devices);
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *count = 0;
+        return rc;
+    }
+    if (*count > 1)
+        qsort(*out, *count, sizeof(**out), addr_qsort_cmp);
+    return 0;
+}
+
+const char *sp_pci_sysfs_root(const char *configured)
+{
+    const char *env = secure_getenv(SP_ENV_SYSFS_ROOT);
+    if (env && *env)
+        return env;
+    if (configured && *configured)
+        return configured;
+    return SP_DEFAULT_SYSFS_ROOT;
+}

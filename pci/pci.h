@@ -1,0 +1,53 @@
+/* pci: PCI addresses and read-only device lookups under the sysfs root.
+ * Owns the address syntax ("08:00.0", "0000:08:00.0") and the sysfs layout
+ * (bus/pci/devices/<addr>/{vendor,device,class}). Never writes to sysfs. */
+#ifndef SP_PCI_H
+#define SP_PCI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/err.h"
+
+#define SP_DEFAULT_SYSFS_ROOT "/sys"
+#define SP_ENV_SYSFS_ROOT "SYNOPASSTHRU_SYSFS_ROOT"
+
+struct sp_pci_addr {
+    unsigned domain;   /* 0..0xffff */
+    unsigned bus;      /* 0..0xff */
+    unsigned slot;     /* 0..0x1f */
+    unsigned function; /* 0..7 */
+};
+
+/* "0000:08:00.0" plus NUL. */
+#define SP_PCI_ADDR_STRLEN 13
+
+/* Parses "BB:SS.F" or "DDDD:BB:SS.F" (hex). Returns 0 or -1 with a reason. */
+int sp_pci_addr_parse(const char *text, struct sp_pci_addr *out, struct sp_err *err);
+void sp_pci_addr_format(const struct sp_pci_addr *addr, char out[SP_PCI_ADDR_STRLEN]);
+int sp_pci_addr_cmp(const struct sp_pci_addr *a, const struct sp_pci_addr *b);
+int sp_pci_same_slot(const struct sp_pci_addr *a, const struct sp_pci_addr *b);
+
+/* Parses a 16-bit PCI ID written as "1002" or "0x1002". */
+int sp_pci_id_parse(const char *text, uint16_t *out);
+
+struct sp_pci_ids {
+    uint16_t vendor;
+    uint16_t device;
+};
+
+/* Reads vendor and device of the device at addr under root. A missing
+ * device gives "device 0000:08:00.0 not found under ROOT". */
+int sp_pci_read_ids(const char *root, const struct sp_pci_addr *addr,
+                    struct sp_pci_ids *ids, struct sp_err *err);
+
+/* Every device under root with the given IDs, sorted by address.
+ * *out is malloc'd (NULL when none). */
+int sp_pci_find_by_ids(const char *root, const struct sp_pci_ids *ids,
+                       struct sp_pci_addr **out, size_t *count, struct sp_err *err);
+
+/* Picks the sysfs root: the environment variable, else the configured
+ * value, else /sys. */
+const char *sp_pci_sysfs_root(const char *configured);
+
+#endif

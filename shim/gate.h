@@ -1,0 +1,19 @@
+/* gate: the one decide-and-forward path every interposed function takes.
+ * Asks core/start what to do with the XML, forwards the original or the
+ * patched XML to the real function, reports a refusal through libvirt's
+ * error machinery, and writes the audit record. Holds no lock across the
+ * real call. */
+#ifndef SP_GATE_H
+#define SP_GATE_H
+
+#include <libvirt/libvirt.h>
+
+/* Calls the real libvirt function with the XML it should receive. */
+typedef virDomainPtr (*sp_forward_fn)(const char *xml, void *ctx);
+
+virDomainPtr sp_gate_create(const char *api, const char *xml, sp_forward_fn forward, void *ctx);
+
+/* Reports a message as the libvirt error of the calling thread. */
+void sp_gate_report(const char *message);
+
+#endif

@@ -1,0 +1,30 @@
+#include "real.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+
+static struct sp_real real;
+static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+
+/* Converts dlsym's object pointer to a function pointer the way POSIX
+ * allows, without a cast that -Wpedantic would flag. */
+#define RESOLVE(handle, field, name) \
+    do { \
+        void *sym = dlsym(handle, name); \
+        __builtin_memcpy(&real.field, &sym, sizeof(sym)); \
+    } while (0)
+
+static void resolve_all(void)
+{
+    RESOLVE(RTLD_NEXT, create_xml, "virDomainCreateXML");
+    RESOLVE(RTLD_NEXT, create_xml_with_files, "virDomainCreateXMLWithFiles");
+    RESOLVE(RTLD_DEFAULT, last_error_message, "virGetLastErrorMessage");
+    RESOLVE(RTLD_DEFAULT, set_error, "virSetError");
+    RESOLVE(RTLD_DEFAULT, report_error_helper, "virReportErrorHelper");
+}
+
+const struct sp_real *sp_real(void)
+{
+    pthread_once(&real_once, resolve_all);
+    return &real;
+}

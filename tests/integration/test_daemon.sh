@@ -1,0 +1,82 @@
+# Rung 3: a real libvirtd, started here with the shim preloaded (private
+# socket dir and pid file, stopped by its pid), and virsh over its socket.
+# The test driver drops its state when the last client leaves, so each
+# scenario is one virsh session.
+. "$(dirname "$0")/lib.sh"
+
+CONFIG=$WORK/config SYSFS=$WORK/sysfs
+make_config "$CONFIG"
+make_sysfs "$SYSFS"
+add_rom "$CONFIG" vbios_1002_1638.bin
+add_snippet "$CONFIG" igpu.xml '<passthrough vm="win11">
+  <pci address="08:00.0" vendor="1002" product="1638" rom="vbios_1002_1638.bin"/>
+  <pci address="08:00.1" vendor="1002" product="1637"/>
+</passthrough>'
+add_snippet "$CONFIG" usb.xml '<passthrough vm="win11"><pci vendor="1022" product="1639"/></passthrough>'
+add_snippet "$CONFIG" missing-rom.xml '<passthrough vm="no-rom"><pci address="05:00.0" rom="nope.bin"/></passthrough>'
+
+start_daemon "$CONFIG" "$SYSFS" || exit 1
+pass "libvirtd started with the shim (pid $DAEMON_PID)"
+check "the shim is mapped in libvirtd" grep -qF "$SHIM" "/proc/$DAEMON_PID/maps"
+
+remote() { virsh -c "$DAEMON_URI" "$@"; }
+# The shim in the client too: both patch, each device must appear once.
+remote_with_shim() {
+    env SYNOPASSTHRU_CONFIG_DIR="$CONFIG" SYNOPASSTHRU_SYSFS_ROOT="$SYSFS" \
+        SYNOPASSTHRU_TRUSTED_UID="$(id -u)" LD_PRELOAD="$SHIM" virsh -c "$DAEMON_URI" "$@"
+}
+section() { sed -n "/<name>$2</,/<\/domain>/p" "$1"; }
+
+test_domain win11 > "$WORK/win11.xml"
+test_domain plain > "$WORK/plain.xml"
+test_domain no-rom > "$WORK/norom.xml"
+test_domain late > "$WORK/late.xml"
+
+# Scenario 1: a matched and an unmatched VM.
+remote "create $WORK/win11.xml; dumpxml win11; create $WORK/plain.xml; dumpxml plain" \
+    > "$WORK/s1" 2> "$WORK/s1.err"
+check "matched and unmatched VMs start through libvirtd" test $? -eq 0
+section "$WORK/s1" win11 > "$WORK/s1.win11"
+section "$WORK/s1" plain > "$WORK/s1.plain"
+contains "matched VM: GPU, audio and two USB controllers" "$WORK/s1.win11" "<hostdev mode='subsystem' type='pci' managed='no'>" 4
+contains "matched VM: absolute ROM path" "$WORK/s1.win11" "<rom file='$CONFIG/rom/vbios_1002_1638.bin'/>" 1
+contains "unmatched VM: untouched" "$WORK/s1.plain" "<hostdev" 0
+
+# Scenario 2: the shim in both virsh and the daemon.
+remote_with_shim "create $WORK/win11.xml; dumpxml win11" > "$WORK/s2" 2> "$WORK/s2.err"
+check "create with the shim on both sides" test $? -eq 0
+for fn in 0x0 0x1; do
+    contains "host 08:00.$fn appears once" "$WORK/s2" \
+        "<address domain='0x0000' bus='0x08' slot='0x00' function='$fn'/>" 1
+done
+contains "host 03:00.0 appears once" "$WORK/s2" "<address domain='0x0000' bus='0x03' slot='0x00' function='0x0'/>" 1
+
+# Scenario 3: a refused VM; the daemon keeps running.
+remote "create $WORK/norom.xml" > "$WORK/s3" 2> "$WORK/s3.err"
+check "VM with a missing ROM is refused" test $? -ne 0
+contains "the client sees the shim's message" "$WORK/s3.err" \
+    "error: synopassthru: VM 'no-rom': ROM $CONFIG/rom/nope.bin for 0000:05:00.0: No such file or directory"
+check "libvirtd is still running" daemon_alive
+remote "create $WORK/plain.xml; list --name" > "$WORK/s3b" 2>&1
+contains "and still starts VMs" "$WORK/s3b" "plain" 
+
+# Scenario 4: a snippet added while the daemon runs applies to the next start.
+add_snippet "$CONFIG" late.xml '<passthrough vm="late"><pci address="06:00.0"/></passthrough>'
+remote "create $WORK/late.xml; dumpxml late" > "$WORK/s4" 2> "$WORK/s4.err"
+check "create after adding a snippet" test $? -eq 0
+contains "the new snippet is applied without a restart" "$WORK/s4" \
+    "<address domain='0x0000' bus='0x06' slot='0x00' function='0x0'/>" 1
+
+# Scenario 5: a broken snippet refuses its VM and nothing else.
+add_snippet "$CONFIG" late.xml '<passthrough vm="late"><pci address="06:00.0"></passthrough>'
+remote "create $WORK/late.xml" > "$WORK/s5" 2> "$WORK/s5.err"
+check "a VM whose snippet is broken is refused" test $? -ne 0
+contains "with file, line and cause" "$WORK/s5.err" "synopassthru: VM 'late': $CONFIG/vm.d/late.xml:1: Opening and ending tag mismatch"
+remote "create $WORK/plain.xml" > "$WORK/s5b" 2>&1
+check "other VMs still start" test $? -eq 0
+
+check "libvirtd is alive at the end" daemon_alive
+contains "audit: records for the matched starts" "$CONFIG/audit.log" '"result":"ok"' 4
+contains "audit: records for the refusals" "$CONFIG/audit.log" '"result":"refused"' 2
+stop_daemon
+check "libvirtd stopped by its pid" test -z "$DAEMON_PID"

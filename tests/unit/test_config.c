@@ -1,0 +1,332 @@
+/* config: the directory as a snapshot: index by name/UUID/title, devices
+ * adding up, StrictModes, and reloading only what changed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../common/fsutil.h"
+#include "../../config/config.h"
+#include "testutil.h"
+
+#define SNIPPET_A "<passthrough vm='win11'><pci address='08:00.0'/></passthrough>\n"
+#define SNIPPET_B "<passthrough vm='win11'><pci address='08:00.1'/></passthrough>\n"
+#define SNIPPET_C "<passthrough vm='591328D9-88D5-42AA-9551-BB793C3330CF'>" \
+                  "<pci address='03:00.0'/></passthrough>\n"
+
+struct fixture {
+    char *dir;
+    struct sp_config *cfg;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    f->dir = tu_mkdtemp("config");
+    free(tu_write(f->dir, "vm.d/a.xml", SNIPPET_A, 0644));
+    free(tu_write(f->dir, "vm.d/b.xml", SNIPPET_B, 0644));
+    free(tu_write(f->dir, "vm.d/c.xml", SNIPPET_C, 0644));
+    free(tu_write(f->dir, "vm.d/notes.txt", "not a snippet", 0644));
+    free(tu_write(f->dir, "synopassthru.conf", "audit_log = /tmp/x.log\n", 0644));
+    char *vmd = sp_path_join(f->dir, "vm.d");
+    chmod(vmd, 0755);
+    free(vmd);
+    f->cfg = sp_config_new(f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    sp_config_free(f->cfg);
+    tu_rm_rf(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static struct sp_snapshot *snapshot(struct fixture *f)
+{
+    struct sp_snapshot *snap = NULL;
+    struct sp_err err;
+    assert_int_equal(sp_config_snapshot(f->cfg, &snap, &err), 0);
+    return snap;
+}
+
+static void devices_of_one_vm_add_up(void **state)
+{
+    struct fixture *f = *state;
+    struct sp_snapshot *snap = snapshot(f);
+    assert_null(snap->global_error);
+    assert_int_equal(snap->n_snippets, 3);
+    assert_string_equal(snap->settings.audit_log, "/tmp/x.log");
+    const struct sp_vm_entry *e = sp_snapshot_lookup(snap, "win11");
+    assert_non_null(e);
+    assert_int_equal(e->n_specs, 2);
+    assert_int_equal(e->n_files, 2);
+    assert_int_equal(e->specs[0].addr.function, 0); /* a.xml before b.xml */
+    assert_int_equal(e->specs[1].addr.function, 1);
+    assert_null(sp_snapshot_lookup(snap, "win10"));
+    sp_snapshot_release(snap);
+}
+
+static void uuid_lookup_ignores_case(void **state)
+{
+    struct fixture *f = *state;
+    struct sp_snapshot *snap = snapshot(f);
+    assert_non_null(sp_snapshot_lookup(snap, "591328d9-88d5-42aa-9551-bb793c3330cf"));
+    assert_non_null(sp_snapshot_lookup(snap, "591328D988D542AA9551BB793C3330CF"));
+    sp_snapshot_release(snap);
+}
+
+static void unchanged_config_is_not_read_again(void **state)
+{
+    struct fixture *f = *state;
+    sp_snapshot_release(snapshot(f));
+    unsigned long parses = sp_config_parse_count(f->cfg);
+    assert_int_equal(parses, 4); /* conf + 3 snippets */
+    struct sp_snapshot *first = snapshot(f);
+    struct sp_snapshot *second = snapshot(f);
+    assert_ptr_equal(first, second);
+    assert_int_equal(sp_config_parse_count(f->cfg), parses);
+    sp_snapshot_release(first);
+    sp_snapshot_release(second);
+}
+
+static void edits_are_picked_up_one_file_at_a_time(void **state)
+{
+    struct fixture *f = *state;
+    sp_snapshot_release(snapshot(f));
+    unsigned long parses = sp_config_parse_count(f->cfg);
+
+    /* A new snippet while the host process runs. */
+    free(tu_write(f->dir, "vm.d/d.xml", "<passthrough vm='linux'><pci address='05:00.0'/>"
+                                        "</passthrough>", 0644));
+    struct sp_snapshot *snap = snapshot(f);
+    assert_non_null(sp_snapshot_lookup(snap, "linux"));
+    assert_int_equal(sp_config_parse_count(f->cfg), parses + 1);
+    sp_snapshot_release(snap);
+
+    /* An edit in place (same size, so only mtime/ctime tell). */
+    free(tu_write(f->dir, "vm.d/d.xml", "<passthrough vm='linuz'><pci address='05:00.0'/>"
+                                        "</passthrough>", 0644));
+    snap = snapshot(f);
+    assert_null(sp_snapshot_lookup(snap, "linux"));
+    assert_non_null(sp_snapshot_lookup(snap, "linuz"));
+    assert_int_equal(sp_config_parse_count(f->cfg), parses + 2);
+    sp_snapshot_release(snap);
+
+    /* A removal. */
+    char *path = sp_path_join(f->dir, "vm.d/d.xml");
+    unlink(path);
+    free(path);
+    snap = snapshot(f);
+    assert_null(sp_snapshot_lookup(snap, "linuz"));
+    assert_int_equal(snap->n_snippets, 3);
+    sp_snapshot_release(snap);
+}
+
+static void old_snapshot_survives_a_reload(void **state)
+{
+    struct fixture *f = *state;
+    struct sp_snapshot *old = snapshot(f);
+    free(tu_write(f->dir, "vm.d/a.xml", "<passthrough vm='other'/>", 0644));
+    struct sp_snapshot *fresh = snapshot(f);
+    assert_ptr_not_equal(old, fresh);
+    /* The old one is still whole for whoever holds it. */
+    assert_int_equal(sp_snapshot_lookup(old, "win11")->n_specs, 2);
+    assert_int_equal(sp_snapshot_lookup(fresh, "win11")->n_specs, 1);
+    sp_snapshot_release(old);
+    sp_snapshot_release(fresh);
+}
+
+static void broken_snippet_refuses_only_its_vm(void **state)
+{
+    struct fixture *f = *state;
+    free(tu_write(f->dir, "vm.d/b.xml", "<passthrough vm='win11'>\n<pci address='nope'/>\n"
+                                        "</passthrough>", 0644));
+    free(tu_write(f->dir, "vm.d/e.xml", "<<< garbage", 0644));
+    struct sp_snapshot *snap = snapshot(f);
+    const struct sp_vm_entry *e = sp_snapshot_lookup(snap, "win11");
+    assert_non_null(e->error);
+    assert_non_null(strstr(e->error, "vm.d/b.xml:2: invalid PCI address 'nope'"));
+    assert_null(sp_snapshot_lookup(snap, "591328d9-88d5-42aa-9551-bb793c3330cf")->error);
+    assert_int_equal(snap->n_orphan_errors, 1);
+    assert_non_null(strstr(snap->orphan_errors[0], "vm.d/e.xml:1:"));
+    sp_snapshot_release(snap);
+}
+
+static void group_writable_snippet_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    char *path = sp_path_join(f->dir, "vm.d/a.xml");
+    chmod(path, 0664);
+    struct sp_snapshot *snap = snapshot(f);
+    const struct sp_vm_entry *e = sp_snapshot_lookup(snap, "win11");
+    assert_non_null(e->error);
+    assert_non_null(strstr(e->error, "is group-writable (mode 0664)"));
+    assert_non_null(strstr(e->error, path));
+    sp_snapshot_release(snap);
+    /* Fixing the mode fixes the VM (ctime changes with chmod). */
+    chmod(path, 0644);
+    snap = snapshot(f);
+    assert_null(sp_snapshot_lookup(snap, "win11")->error);
+    sp_snapshot_release(snap);
+    free(path);
+}
+
+static void world_writable_dir_is_a_global_error(void **state)
+{
+    struct fixture *f = *state;
+    chmod(f->dir, 0777);
+    struct sp_snapshot *snap = snapshot(f);
+    assert_non_null(snap->global_error);
+    assert_non_null(strstr(snap->global_error, "config dir"));
+    assert_non_null(strstr(snap->global_error, "world-writable (mode 0777)"));
+    sp_snapshot_release(snap);
+    chmod(f->dir, 0755);
+}
+
+/* Hands the file to a non-root owner: uid 65534 when running as root,
+ * else the file is already the current (non-root) user's. */
+static unsigned give_to_non_root(const char *path)
+{
+    if (getuid() != 0)
+        return (unsigned)getuid();
+    assert_int_equal(chown(path, 65534, 65534), 0);
+    return 65534;
+}
+
+static void foreign_owner_is_refused_unless_trusted(void **state)
+{
+    struct fixture *f = *state;
+    char *path = sp_path_join(f->dir, "vm.d/a.xml");
+    unsigned owner = give_to_non_root(path);
+    unsetenv(SP_ENV_TRUSTED_UID);
+    struct sp_snapshot *snap = snapshot(f);
+    char expected[64];
+    snprintf(expected, sizeof(expected), "is owned by uid %u, not root", owner);
+    const struct sp_vm_entry *e = sp_snapshot_lookup(snap, "win11");
+    assert_non_null(e->error);
+    assert_non_null(strstr(e->error, expected));
+    sp_snapshot_release(snap);
+    /* The test variable relaxes the owner check for exactly that uid. */
+    char uid[16];
+    snprintf(uid, sizeof(uid), "%u", owner);
+    setenv(SP_ENV_TRUSTED_UID, uid, 1);
+    assert_int_equal(chmod(path, 0640), 0); /* a change, so the file is looked at again */
+    snap = snapshot(f);
+    assert_null(sp_snapshot_lookup(snap, "win11")->error);
+    sp_snapshot_release(snap);
+    /* The mode check is never relaxed. */
+    assert_int_equal(chmod(path, 0646), 0);
+    snap = snapshot(f);
+    assert_non_null(strstr(sp_snapshot_lookup(snap, "win11")->error, "world-writable"));
+    sp_snapshot_release(snap);
+    tu_trust_current_user();
+    free(path);
+}
+
+static void bad_conf_is_a_global_error(void **state)
+{
+    struct fixture *f = *state;
+    free(tu_write(f->dir, "synopassthru.conf", "audit_log = /a\nfrobnicate = yes\n", 0644));
+    struct sp_snapshot *snap = snapshot(f);
+    assert_non_null(strstr(snap->global_error, "synopassthru.conf:2: unknown key 'frobnicate'"));
+    sp_snapshot_release(snap);
+}
+
+struct reader {
+    struct sp_config *cfg;
+    int lookups;
+};
+
+static void *read_snapshots(void *arg)
+{
+    struct reader *r = arg;
+    for (int i = 0; i < 2000; i++) {
+        struct sp_snapshot *snap = NULL;
+        struct sp_err err;
+        if (sp_config_snapshot(r->cfg, &snap, &err) < 0)
+            return NULL;
+        const struct sp_vm_entry *e = sp_snapshot_lookup(snap, "win11");
+        if (e && e->n_specs > 0 && e->specs[0].file)
+            r->lookups++;
+        sp_snapshot_release(snap);
+    }
+    return NULL;
+}
+
+/* libvirtd calls from a pool of worker threads while files change: every
+ * reader sees a whole snapshot (ASan would catch a use after free). */
+static void snapshots_are_safe_across_threads(void **state)
+{
+    struct fixture *f = *state;
+    pthread_t t[4];
+    struct reader r[4];
+    for (int i = 0; i < 4; i++) {
+        r[i] = (struct reader){.cfg = f->cfg};
+        pthread_create(&t[i], NULL, read_snapshots, &r[i]);
+    }
+    for (int i = 0; i < 200; i++)
+        free(tu_write(f->dir, "vm.d/b.xml", i % 2 ? SNIPPET_B : SNIPPET_A, 0644));
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(r[i].lookups, 2000);
+    }
+}
+
+static void missing_dir_means_no_snippets(void **state)
+{
+    (void)state;
+    struct sp_config *cfg = sp_config_new("/nonexistent/synopassthru");
+    struct sp_snapshot *snap = NULL;
+    struct sp_err err;
+    assert_int_equal(sp_config_snapshot(cfg, &snap, &err), 0);
+    assert_null(snap->index);
+    assert_null(snap->global_error);
+    sp_snapshot_release(snap);
+    sp_config_free(cfg);
+}
+
+static void config_dir_choice(void **state)
+{
+    (void)state;
+    unsetenv(SP_ENV_CONFIG_DIR);
+    assert_string_equal(sp_config_dir_choose(NULL), SP_DEFAULT_CONFIG_DIR);
+    setenv(SP_ENV_CONFIG_DIR, "/env/dir", 1);
+    assert_string_equal(sp_config_dir_choose(NULL), "/env/dir");
+    assert_string_equal(sp_config_dir_choose("/explicit"), "/explicit");
+    unsetenv(SP_ENV_CONFIG_DIR);
+}
+
+int main(void)
+{
+    tu_trust_current_user();
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(devices_of_one_vm_add_up),
+        T(uuid_lookup_ignores_case),
+        T(unchanged_config_is_not_read_again),
+        T(edits_are_picked_up_one_file_at_a_time),
+        T(old_snapshot_survives_a_reload),
+        T(broken_snippet_refuses_only_its_vm),
+        T(group_writable_snippet_is_refused),
+        T(world_writable_dir_is_a_global_error),
+        T(foreign_owner_is_refused_unless_trusted),
+        T(bad_conf_is_a_global_error),
+        T(snapshots_are_safe_across_threads),
+        cmocka_unit_test(missing_dir_means_no_snippets),
+        cmocka_unit_test(config_dir_choice),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,131 @@
+/* snippet: the <passthrough> format, its specs and its error messages. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../config/snippet.h"
+
+static void parse(const char *text, struct sp_snippet *s)
+{
+    assert_int_equal(sp_snippet_parse("/cfg/vm.d/a.xml", text, strlen(text), s), 0);
+}
+
+static void reads_pci_and_raw_hostdev(void **state)
+{
+    (void)state;
+    struct sp_snippet s;
+    parse("<passthrough vm=\"win11\">\n"
+          "  <pci address=\"08:00.0\" vendor=\"1002\" product=\"1638\" rom=\"v.bin\"/>\n"
+          "  <!-- comment -->\n"
+          "  <pci vendor=\"1022\" product=\"1639\"/>\n"
+          "  <hostdev mode=\"subsystem\" type=\"pci\" managed=\"no\">\n"
+          "    <source><address domain=\"0x0000\" bus=\"0x08\" slot=\"0x00\" function=\"0x6\"/></source>\n"
+          "  </hostdev>\n"
+          "</passthrough>\n", &s);
+    assert_null(s.error);
+    assert_string_equal(s.vm, "win11");
+    assert_int_equal(s.n_specs, 3);
+    assert_int_equal(s.specs[0].kind, SP_SPEC_PCI);
+    assert_true(s.specs[0].has_addr && s.specs[0].has_ids);
+    assert_int_equal(s.specs[0].addr.bus, 8);
+    assert_int_equal(s.specs[0].ids.vendor, 0x1002);
+    assert_string_equal(s.specs[0].rom, "v.bin");
+    assert_int_equal(s.specs[0].line, 2);
+    assert_int_equal(s.specs[0].bind, 1);
+    assert_false(s.specs[1].has_addr);
+    assert_int_equal(s.specs[1].ids.device, 0x1639);
+    assert_int_equal(s.specs[2].kind, SP_SPEC_RAW);
+    assert_int_equal(s.specs[2].addr.function, 6);
+    assert_non_null(strstr(s.specs[2].raw_xml, "function=\"0x6\""));
+    assert_string_equal(s.specs[2].file, "/cfg/vm.d/a.xml");
+    sp_snippet_free(&s);
+}
+
+static void bind_no_and_uuid_key(void **state)
+{
+    (void)state;
+    struct sp_snippet s;
+    parse("<passthrough vm='591328D9-88D5-42AA-9551-BB793C3330CF' bind='no'>"
+          "<pci address='0000:08:00.0'/></passthrough>", &s);
+    assert_null(s.error);
+    assert_string_equal(s.vm, "591328d9-88d5-42aa-9551-bb793c3330cf");
+    assert_int_equal(s.specs[0].bind, 0);
+    sp_snippet_free(&s);
+}
+
+static void uuid_normalization(void **state)
+{
+    (void)state;
+    char *k = sp_vm_key_normalize("591328D988D542AA9551BB793C3330CF");
+    assert_string_equal(k, "591328d9-88d5-42aa-9551-bb793c3330cf");
+    free(k);
+    k = sp_vm_key_normalize("My VM");
+    assert_string_equal(k, "My VM");
+    free(k);
+    k = sp_vm_key_normalize("deadbeef");
+    assert_string_equal(k, "deadbeef");
+    free(k);
+}
+
+static void expect_error(const char *text, const char *message, const char *vm)
+{
+    struct sp_snippet s;
+    parse(text, &s);
+    assert_non_null(s.error);
+    if (!strstr(s.error, message))
+        fail_msg("expected '%s' in '%s'", message, s.error);
+    assert_int_equal(s.n_specs, 0);
+    if (vm)
+        assert_string_equal(s.vm, vm);
+    else
+        assert_null(s.vm);
+    sp_snippet_free(&s);
+}
+
+static void errors_name_file_line_and_cause(void **state)
+{
+    (void)state;
+    expect_error("<passthrough vm='a'>\n<pci address='zz:00.0'/>\n</passthrough>",
+                 "/cfg/vm.d/a.xml:2: invalid PCI address 'zz:00.0'", "a");
+    expect_error("<passthrough vm='a'>\n\n<usb/>\n</passthrough>",
+                 "a.xml:3: unknown element <usb> in <passthrough>", "a");
+    expect_error("<passthrough vm='a'><pci vendor='1002'/></passthrough>",
+                 "needs both vendor and product", "a");
+    expect_error("<passthrough vm='a'><pci/></passthrough>", "needs an address", "a");
+    expect_error("<passthrough vm='a'><pci address='08:00.0' colour='red'/></passthrough>",
+                 "unknown attribute 'colour' on <pci>", "a");
+    expect_error("<passthrough vm='a'><pci address='08:00.0' vendor='12345' product='1'/></passthrough>",
+                 "vendor='12345' is not a 4-digit hex PCI ID", "a");
+    expect_error("<passthrough vm='a' bind='maybe'/>", "bind='maybe' must be 'yes' or 'no'", "a");
+    expect_error("<passthrough vm='a'>text</passthrough>", "unexpected text", "a");
+    expect_error("<passthrough><pci address='08:00.0'/></passthrough>", "needs a non-empty vm", NULL);
+    expect_error("<devices vm='a'/>", "root element is <devices>", NULL);
+    expect_error("<passthrough vm='a'><hostdev type='pci'><source><address bus='0x100' slot='0'/>"
+                 "</source></hostdev></passthrough>", "source <address> needs valid", "a");
+}
+
+static void syntax_error_keeps_the_vm_it_names(void **state)
+{
+    (void)state;
+    expect_error("<passthrough vm='win11'>\n  <pci address='08:00.0'>\n</passthrough>\n",
+                 "/cfg/vm.d/a.xml:3:", "win11");
+    expect_error("not xml at all", "a.xml:1:", NULL);
+    expect_error("", "a.xml", NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(reads_pci_and_raw_hostdev),
+        cmocka_unit_test(bind_no_and_uuid_key),
+        cmocka_unit_test(uuid_normalization),
+        cmocka_unit_test(errors_name_file_line_and_cause),
+        cmocka_unit_test(syntax_error_keeps_the_vm_it_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

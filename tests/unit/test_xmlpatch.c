@@ -1,0 +1,229 @@
+/* xmlpatch: hostdevs merged into a domain: guest slots, multifunction,
+ * q35 root ports, idempotence, raw hostdevs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../../common/xmlutil.h"
+#include "../../xmlpatch/domain.h"
+#include "../../xmlpatch/xmlpatch.h"
+
+#define I440FX "<domain type='kvm'><name>v</name><os><type machine='pc-i440fx-2.2'>hvm</type></os>"
+#define Q35 "<domain type='kvm'><name>v</name><os><type machine='pc-q35-7.2'>hvm</type></os>"
+
+static struct sp_patch_dev dev(unsigned bus, unsigned slot, unsigned fn, const char *rom)
+{
+    struct sp_patch_dev d = {.has_host = 1, .host = {0, bus, slot, fn}, .rom = rom};
+    return d;
+}
+
+/* Patches text and returns the serialized result (report filled). */
+static char *patch(const char *text, const struct sp_patch_dev *devs, size_t n,
+                   struct sp_patch_report *rep)
+{
+    struct sp_err err;
+    xmlDocPtr doc = sp_domain_parse(text, strlen(text), &err);
+    assert_non_null(doc);
+    if (sp_xmlpatch_apply(doc, devs, n, rep, &err) < 0)
+        fail_msg("patch failed: %s", err.msg);
+    char *out;
+    size_t len;
+    assert_int_equal(sp_domain_serialize(doc, text, strlen(text), &out, &len, &err), 0);
+    xmlFreeDoc(doc);
+    return out;
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+static void adds_hostdev_with_rom_and_top_slot(void **state)
+{
+    (void)state;
+    struct sp_patch_dev d = dev(8, 0, 0, "/roms/v.bin");
+    struct sp_patch_report rep;
+    char *out = patch(I440FX "<devices/></domain>", &d, 1, &rep);
+    assert_int_equal(rep.n_added, 1);
+    assert_non_null(strstr(out, "<hostdev mode=\"subsystem\" type=\"pci\" managed=\"no\">"
+                                "<source><address domain=\"0x0000\" bus=\"0x08\" slot=\"0x00\" "
+                                "function=\"0x0\"/></source><rom file=\"/roms/v.bin\"/>"
+                                "<address type=\"pci\" domain=\"0x0000\" bus=\"0x00\" "
+                                "slot=\"0x1f\" function=\"0x0\"/></hostdev>"));
+    free(out);
+    sp_patch_report_free(&rep);
+}
+
+static void functions_of_one_slot_share_a_guest_slot(void **state)
+{
+    (void)state;
+    /* Given out of order: guest functions follow host order. */
+    struct sp_patch_dev d[] = {dev(8, 0, 6, NULL), dev(3, 0, 0, NULL), dev(8, 0, 0, NULL),
+                               dev(8, 0, 1, NULL)};
+    struct sp_patch_report rep;
+    char *out = patch(I440FX "<devices/></domain>", d, 4, &rep);
+    assert_int_equal(rep.n_added, 4);
+    assert_non_null(strstr(rep.added[0], "function=\"0x0\"/></source><address type=\"pci\" "
+                                         "domain=\"0x0000\" bus=\"0x00\" slot=\"0x1f\" "
+                                         "function=\"0x0\" multifunction=\"on\"/>"));
+    assert_non_null(strstr(rep.added[1], "function=\"0x1\"/></source><address type=\"pci\" "
+                                         "domain=\"0x0000\" bus=\"0x00\" slot=\"0x1f\" "
+                                         "function=\"0x1\"/>"));
+    assert_non_null(strstr(rep.added[2], "function=\"0x6\"/></source><address type=\"pci\" "
+                                         "domain=\"0x0000\" bus=\"0x00\" slot=\"0x1f\" "
+                                         "function=\"0x2\"/>"));
+    /* A different host slot never shares: the USB controller gets 0x1e. */
+    assert_non_null(strstr(rep.added[3], "bus=\"0x03\""));
+    assert_non_null(strstr(rep.added[3], "slot=\"0x1e\" function=\"0x0\"/>"));
+    assert_int_equal(count(out, "multifunction"), 1);
+    free(out);
+    sp_patch_report_free(&rep);
+}
+
+static void q35_gets_one_root_port_per_host_slot(void **state)
+{
+    (void)state;
+    struct sp_patch_dev d[] = {dev(8, 0, 0, NULL), dev(8, 0, 1, NULL), dev(5, 0, 0, NULL)};
+    struct sp_patch_report rep;
+    char *out = patch(Q35 "<devices><controller type='pci' index='0' model='pcie-root'/>"
+                          "<controller type='pci' index='1' model='pcie-root-port'>"
+                          "<address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>"
+                          "</controller></devices></domain>", d, 3, &rep);
+    assert_int_equal(rep.n_added, 5);
+    assert_string_equal(rep.added[0], "<controller type=\"pci\" index=\"2\" model=\"pcie-root-port\">"
+                                      "<address type=\"pci\" domain=\"0x0000\" bus=\"0x00\" "
+                                      "slot=\"0x1c\" function=\"0x0\"/></controller>");
+    assert_non_null(strstr(rep.added[1], "<address type=\"pci\" domain=\"0x0000\" bus=\"0x02\" "
+                                         "slot=\"0x00\" function=\"0x0\" multifunction=\"on\"/>"));
+    assert_non_null(strstr(rep.added[2], "bus=\"0x02\" slot=\"0x00\" function=\"0x1\"/>"));
+    assert_non_null(strstr(rep.added[3], "index=\"3\""));
+    assert_non_null(strstr(rep.added[3], "slot=\"0x1b\""));
+    assert_non_null(strstr(rep.added[4], "bus=\"0x03\" slot=\"0x00\" function=\"0x0\"/>"));
+    free(out);
+    sp_patch_report_free(&rep);
+}
+
+static void second_pass_adds_nothing(void **state)
+{
+    (void)state;
+    struct sp_patch_dev d[] = {dev(8, 0, 0, "/r.bin"), dev(8, 0, 1, NULL), dev(3, 0, 0, NULL)};
+    struct sp_patch_report rep;
+    char *once = patch(Q35 "<devices/></domain>", d, 3, &rep);
+    sp_patch_report_free(&rep);
+    char *twice = patch(once, d, 3, &rep);
+    assert_int_equal(rep.n_added, 0);
+    assert_int_equal(rep.n_present, 3);
+    assert_string_equal(once, twice);
+    free(once);
+    free(twice);
+    sp_patch_report_free(&rep);
+}
+
+static void missing_function_joins_its_present_sibling(void **state)
+{
+    (void)state;
+    struct sp_patch_dev d[] = {dev(8, 0, 0, NULL), dev(8, 0, 1, NULL)};
+    struct sp_patch_report rep;
+    char *out = patch(I440FX "<devices><hostdev mode='subsystem' type='pci'><source>"
+                             "<address domain='0' bus='8' slot='0' function='0'/></source>"
+                             "<address type='pci' domain='0' bus='0' slot='9' function='0' "
+                             "multifunction='on'/></hostdev></devices></domain>", d, 2, &rep);
+    assert_int_equal(rep.n_added, 1);
+    assert_int_equal(rep.n_present, 1);
+    assert_non_null(strstr(rep.added[0], "bus=\"0x00\" slot=\"0x09\" function=\"0x1\"/>"));
+    free(out);
+    sp_patch_report_free(&rep);
+}
+
+static void creates_devices_when_absent(void **state)
+{
+    (void)state;
+    struct sp_patch_dev d = dev(8, 0, 0, NULL);
+    struct sp_patch_report rep;
+    char *out = patch("<domain type='kvm'>\n  <name>v</name>\n</domain>\n", &d, 1, &rep);
+    assert_non_null(strstr(out, "  <name>v</name>\n  <devices>\n    <hostdev "));
+    assert_non_null(strstr(out, "</hostdev>\n  </devices>\n</domain>\n"));
+    free(out);
+    sp_patch_report_free(&rep);
+}
+
+static void raw_hostdev_is_copied_and_keeps_its_address(void **state)
+{
+    (void)state;
+    struct sp_patch_dev d[] = {
+        {.has_host = 1, .host = {0, 8, 0, 6},
+         .raw_xml = "<hostdev mode='subsystem' type='pci' managed='yes'><source><address "
+                    "domain='0x0000' bus='0x08' slot='0x00' function='0x6'/></source>"
+                    "<address type='pci' domain='0x0000' bus='0x00' slot='0x1f' function='0x0'/>"
+                    "<driver name='vfio'/></hostdev>"},
+        dev(5, 0, 0, NULL),
+    };
+    struct sp_patch_report rep;
+    char *out = patch(I440FX "<devices/></domain>", d, 2, &rep);
+    assert_int_equal(rep.n_added, 2);
+    assert_non_null(strstr(rep.added[0], "managed=\"yes\""));
+    assert_non_null(strstr(rep.added[0], "<driver name=\"vfio\"/>"));
+    /* 0x1f belongs to the raw hostdev, so the NIC gets 0x1e. */
+    assert_non_null(strstr(rep.added[1], "slot=\"0x1e\""));
+    free(out);
+    sp_patch_report_free(&rep);
+}
+
+static void interface_hostdev_counts_as_present(void **state)
+{
+    (void)state;
+    struct sp_patch_dev d = dev(5, 0, 0, NULL);
+    struct sp_patch_report rep;
+    char *out = patch(I440FX "<devices><interface type='hostdev'><source><address type='pci' "
+                             "domain='0' bus='5' slot='0' function='0'/></source></interface>"
+                             "</devices></domain>", &d, 1, &rep);
+    assert_int_equal(rep.n_added, 0);
+    assert_int_equal(rep.n_present, 1);
+    free(out);
+    sp_patch_report_free(&rep);
+}
+
+static void full_bus_refuses(void **state)
+{
+    (void)state;
+    char text[8192] = I440FX "<devices>";
+    for (unsigned s = 3; s <= 0x1f; s++) {
+        char addr[160];
+        snprintf(addr, sizeof(addr), "<interface><address type='pci' domain='0' bus='0' "
+                                     "slot='%u' function='0'/></interface>", s);
+        strcat(text, addr);
+    }
+    strcat(text, "</devices></domain>");
+    struct sp_err err;
+    xmlDocPtr doc = sp_domain_parse(text, strlen(text), &err);
+    struct sp_patch_dev d = dev(8, 0, 0, NULL);
+    struct sp_patch_report rep;
+    assert_int_equal(sp_xmlpatch_apply(doc, &d, 1, &rep, &err), -1);
+    assert_non_null(strstr(err.msg, "no free slot left on guest PCI bus 0"));
+    sp_patch_report_free(&rep);
+    xmlFreeDoc(doc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(adds_hostdev_with_rom_and_top_slot),
+        cmocka_unit_test(functions_of_one_slot_share_a_guest_slot),
+        cmocka_unit_test(q35_gets_one_root_port_per_host_slot),
+        cmocka_unit_test(second_pass_adds_nothing),
+        cmocka_unit_test(missing_function_joins_its_present_sibling),
+        cmocka_unit_test(creates_devices_when_absent),
+        cmocka_unit_test(raw_hostdev_is_copied_and_keeps_its_address),
+        cmocka_unit_test(interface_hostdev_counts_as_present),
+        cmocka_unit_test(full_bus_refuses),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

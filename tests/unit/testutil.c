@@ -1,0 +1,123 @@
+#include "testutil.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../common/fsutil.h"
+#include "../tools/fakesysfs.h"
+
+static void die(const char *what, const char *path)
+{
+    fprintf(stderr, "testutil: %s %s: %s\n", what, path, strerror(errno));
+    abort();
+}
+
+char *tu_mkdtemp(const char *tag)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *path = NULL;
+    if (asprintf(&path, "%s/sp-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", tag) < 0 || !mkdtemp(path))
+        die("mkdtemp", tag);
+    if (chmod(path, 0755) < 0)
+        die("chmod", path);
+    return path;
+}
+
+static void mkdirs_for(const char *path)
+{
+    char *copy = strdup(path);
+    for (char *p = copy + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+            die("mkdir", copy);
+        *p = '/';
+    }
+    free(copy);
+}
+
+char *tu_write(const char *dir, const char *name, const char *text, mode_t mode)
+{
+    char *path = sp_path_join(dir, name);
+    mkdirs_for(path);
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+        die("write", path);
+    if (chmod(path, mode) < 0)
+        die("chmod", path);
+    return path;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+void tu_rm_rf(const char *path)
+{
+    if (path)
+        nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *tu_read(const char *path, size_t *len)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    struct sp_err err;
+    if (sp_read_file(path, 64u << 20, &buf, &n, &err) < 0) {
+        fprintf(stderr, "testutil: %s\n", err.msg);
+        abort();
+    }
+    if (len)
+        *len = n;
+    return buf;
+}
+
+void tu_trust_current_user(void)
+{
+    char uid[32];
+    snprintf(uid, sizeof(uid), "%u", (unsigned)getuid());
+    setenv(SP_ENV_TRUSTED_UID, uid, 1);
+}
+
+const char *tu_src_dir(void)
+{
+    const char *src = getenv("SP_SRC");
+    return src && *src ? src : ".";
+}
+
+char *tu_default_sysfs(void)
+{
+    char *root = tu_mkdtemp("sysfs");
+    char *spec = sp_path_join(tu_src_dir(), "tests/data/sysfs.txt");
+    if (fakesysfs_build_from_file(root, spec) < 0)
+        die("fake sysfs", root);
+    free(spec);
+    return root;
+}
+
+char *tu_replace_all(const char *text, const char *needle, const char *replacement)
+{
+    size_t nl = strlen(needle), rl = strlen(replacement), count = 0;
+    for (const char *p = text; (p = strstr(p, needle)); p += nl)
+        count++;
+    char *out = malloc(strlen(text) + count * (rl > nl ? rl - nl : 0) + 1);
+    char *w = out;
+    const char *p = text, *hit;
+    while ((hit = strstr(p, needle))) {
+        memcpy(w, p, (size_t)(hit - p));
+        w += hit - p;
+        memcpy(w, replacement, rl);
+        w += rl;
+        p = hit + nl;
+    }
+    strcpy(w, p);
+    return out;
+}

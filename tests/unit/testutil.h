@@ -1,0 +1,26 @@
+/* testutil: what the unit tests share: temporary trees (config dirs, fake
+ * sysfs), file helpers and the source directory. Aborts on setup failure:
+ * a test that cannot build its fixture must not pass. */
+#ifndef SP_TESTUTIL_H
+#define SP_TESTUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* A fresh directory (mode 0755) under $TMPDIR; malloc'd path. */
+char *tu_mkdtemp(const char *tag);
+/* Writes dir/name (creating parent dirs 0755) with the given mode. */
+char *tu_write(const char *dir, const char *name, const char *text, mode_t mode);
+void tu_rm_rf(const char *path);
+/* Whole file, NUL-terminated; aborts when unreadable. */
+char *tu_read(const char *path, size_t *len);
+/* Accepts files owned by the current user (for runs as non-root). */
+void tu_trust_current_user(void);
+/* The source tree ($SP_SRC or "."). */
+const char *tu_src_dir(void);
+/* A fake sysfs with the default device set of tests/data/sysfs.txt. */
+char *tu_default_sysfs(void);
+/* Replaces every occurrence of needle in a malloc'd string. */
+char *tu_replace_all(const char *text, const char *needle, const char *replacement);
+
+#endif

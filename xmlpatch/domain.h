@@ -1,0 +1,35 @@
+/* domain: a libvirt domain document in and out. Owns parsing (no network,
+ * no entity expansion), the VM's identity (<name>, <uuid>, <title>) and
+ * serialization that keeps the input's XML declaration and final newline.
+ * Never decides what to add: that is xmlpatch.c. */
+#ifndef SP_DOMAIN_H
+#define SP_DOMAIN_H
+
+#include <stddef.h>
+
+#include <libxml/tree.h>
+
+#include "../common/err.h"
+
+struct sp_domain_id {
+    char *name;
+    char *uuid;  /* NULL when absent */
+    char *title; /* NULL when absent */
+};
+
+/* Parses a domain document; the root must be <domain>. */
+xmlDocPtr sp_domain_parse(const char *xml, size_t len, struct sp_err *err);
+
+/* Reads name (required), uuid and title. */
+int sp_domain_identity(xmlDocPtr doc, struct sp_domain_id *id, struct sp_err *err);
+void sp_domain_id_free(struct sp_domain_id *id);
+
+/* "'title' (name)" or "'name'": how messages name the VM. malloc'd. */
+char *sp_domain_label(const struct sp_domain_id *id);
+
+/* Serializes doc as UTF-8; the XML declaration and the trailing newline
+ * follow the original text. */
+int sp_domain_serialize(xmlDocPtr doc, const char *original, size_t original_len,
+                        char **out, size_t *out_len, struct sp_err *err);
+
+#endif

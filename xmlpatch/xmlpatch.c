@@ -1,0 +1,440 @@
+#include "xmlpatch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+
+#include "../common/xmlutil.h"
+#include "layout.h"
+#include "slots.h"
+
+/* A host device already in the domain, with its guest placement if any. */
+struct present {
+    struct sp_pci_addr host;
+    int has_guest;
+    struct sp_pci_addr guest;
+};
+
+struct patch {
+    xmlDocPtr doc;
+    xmlNodePtr devices;
+    struct present *present;
+    size_t n_present;
+    struct sp_slot_map slots;
+    struct sp_patch_report *report;
+    struct sp_err *err;
+};
+
+/* --- what the domain already has ---------------------------------------- */
+
+static xmlNodePtr guest_address(xmlNodePtr dev)
+{
+    for (xmlNodePtr c = dev->children; c; c = c->next)
+        if (sp_xml_is(c, "address"))
+            return c;
+    return NULL;
+}
+
+/* A host PCI address claimed by a device element: PCI <hostdev>, or an
+ * <interface type='hostdev'> with a PCI source. */
+static xmlNodePtr host_address_of(xmlNodePtr dev)
+{
+    if (sp_xml_is(dev, "hostdev"))
+        return sp_xml_hostdev_source_address(dev);
+    if (sp_xml_is(dev, "interface")) {
+        xmlChar *type = xmlGetNoNsProp(dev, BAD_CAST "type");
+        int hostdev = type && xmlStrEqual(type, BAD_CAST "hostdev");
+        xmlFree(type);
+        if (hostdev)
+            return sp_xml_child(sp_xml_child(dev, "source"), "address");
+    }
+    return NULL;
+}
+
+static int add_present(struct patch *p, xmlNodePtr dev)
+{
+    xmlNodePtr src = host_address_of(dev);
+    struct present item = {0};
+    if (!src || sp_xml_read_pci_address(src, &item.host) < 0)
+        return 0;
+    xmlNodePtr guest = guest_address(dev);
+    item.has_guest = guest && sp_xml_read_pci_address(guest, &item.guest) == 0;
+    struct present *grown = realloc(p->present, (p->n_present + 1) * sizeof(*grown));
+    if (!grown)
+        return -1;
+    p->present = grown;
+    p->present[p->n_present++] = item;
+    return 0;
+}
+
+static int collect_present(struct patch *p)
+{
+    for (xmlNodePtr c = p->devices ? p->devices->children : NULL; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && add_present(p, c) < 0)
+            return -1;
+    return 0;
+}
+
+static int is_present(const struct patch *p, const struct sp_pci_addr *host)
+{
+    for (size_t i = 0; i < p->n_present; i++)
+        if (sp_pci_addr_cmp(&p->present[i].host, host) == 0)
+            return 1;
+    return 0;
+}
+
+/* Guest slot of a function of the same host slot already in the domain. */
+static const struct present *present_sibling(const struct patch *p, const struct sp_pci_addr *host)
+{
+    for (size_t i = 0; i < p->n_present; i++)
+        if (p->present[i].has_guest && sp_pci_same_slot(&p->present[i].host, host))
+            return &p->present[i];
+    return NULL;
+}
+
+/* --- building elements -------------------------------------------------- */
+
+static xmlNodePtr new_element(xmlDocPtr doc, const char *name)
+{
+    return xmlNewDocNode(doc, NULL, BAD_CAST name, NULL);
+}
+
+static int set_attr(xmlNodePtr node, const char *name, const char *fmt, unsigned value)
+{
+    char text[16];
+    snprintf(text, sizeof(text), fmt, value);
+    return xmlNewProp(node, BAD_CAST name, BAD_CAST text) ? 0 : -1;
+}
+
+/* <address type='pci' domain= bus= slot= function= [multifunction='on']/> */
+static xmlNodePtr new_pci_address(xmlDocPtr doc, const struct sp_pci_addr *a, int with_type,
+                                  int multifunction)
+{
+    xmlNodePtr addr = new_element(doc, "address");
+    if (!addr)
+        return NULL;
+    int rc = 0;
+    if (with_type)
+        rc |= xmlNewProp(addr, BAD_CAST "type", BAD_CAST "pci") ? 0 : -1;
+    rc |= set_attr(addr, "domain", "0x%04x", a->domain);
+    rc |= set_attr(addr, "bus", "0x%02x", a->bus);
+    rc |= set_attr(addr, "slot", "0x%02x", a->slot);
+    rc |= set_attr(addr, "function", "0x%x", a->function);
+    if (multifunction)
+        rc |= xmlNewProp(addr, BAD_CAST "multifunction", BAD_CAST "on") ? 0 : -1;
+    if (rc) {
+        xmlFreeNode(addr);
+        return NULL;
+    }
+    return addr;
+}
+
+static xmlNodePtr build_hostdev(xmlDocPtr doc, const struct sp_patch_dev *dev)
+{
+    xmlNodePtr hd = new_element(doc, "hostdev");
+    xmlNodePtr source = new_element(doc, "source");
+    xmlNodePtr host = new_pci_address(doc, &dev->host, 0, 0);
+    if (!hd || !source || !host || !xmlNewProp(hd, BAD_CAST "mode", BAD_CAST "subsystem") ||
+        !xmlNewProp(hd, BAD_CAST "type", BAD_CAST "pci") ||
+        !xmlNewProp(hd, BAD_CAST "managed", BAD_CAST "no")) {
+        xmlFreeNode(hd);
+        xmlFreeNode(source);
+        xmlFreeNode(host);
+        return NULL;
+    }
+    xmlAddChild(hd, source);
+    xmlAddChild(source, host);
+    if (dev->rom) {
+        xmlNodePtr rom = new_element(doc, "rom");
+        if (!rom || !xmlAddChild(hd, rom) || !xmlNewProp(rom, BAD_CAST "file", BAD_CAST dev->rom)) {
+            xmlFreeNode(hd);
+            return NULL;
+        }
+    }
+    return hd;
+}
+
+/* Drops whitespace-only text inside a copied element, so that the copy is
+ * laid out like the document around it instead of like the snippet. */
+static void strip_blank_text(xmlNodePtr node)
+{
+    xmlNodePtr c = node->children;
+    while (c) {
+        xmlNodePtr next = c->next;
+        if (c->type == XML_TEXT_NODE && xmlIsBlankNode(c)) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        } else if (c->type == XML_ELEMENT_NODE) {
+            strip_blank_text(c);
+        }
+        c = next;
+    }
+}
+
+/* Copies a raw <hostdev> from a snippet into doc, as written (only the
+ * whitespace between its elements follows the document). */
+static xmlNodePtr copy_raw_hostdev(struct patch *p, const char *raw)
+{
+    xmlDocPtr src = sp_xml_parse(raw, strlen(raw), "snippet hostdev", 0, p->err);
+    if (!src)
+        return NULL;
+    xmlNodePtr copy = xmlDocCopyNode(xmlDocGetRootElement(src), p->doc, 1);
+    xmlFreeDoc(src);
+    if (!copy)
+        sp_err_set(p->err, "out of memory");
+    else
+        strip_blank_text(copy);
+    return copy;
+}
+
+/* --- placing elements --------------------------------------------------- */
+
+static int record_added(struct patch *p, xmlNodePtr node)
+{
+    char *text = sp_xml_node_to_string(node);
+    char **grown = text ? realloc(p->report->added, (p->report->n_added + 1) * sizeof(*grown)) : NULL;
+    if (!grown) {
+        free(text);
+        return sp_err_set(p->err, "out of memory");
+    }
+    p->report->added = grown;
+    p->report->added[p->report->n_added++] = text;
+    return 0;
+}
+
+static int ensure_devices(struct patch *p)
+{
+    if (p->devices)
+        return 0;
+    xmlNodePtr devices = new_element(p->doc, "devices");
+    if (!devices || sp_layout_append(xmlDocGetRootElement(p->doc), devices) < 0)
+        return sp_err_set(p->err, "out of memory");
+    p->devices = devices;
+    return 0;
+}
+
+/* Appends a device element (recorded compact, then laid out). */
+static int place_device(struct patch *p, xmlNodePtr node)
+{
+    if (ensure_devices(p) < 0 || record_added(p, node) < 0) {
+        xmlFreeNode(node);
+        return -1;
+    }
+    if (sp_layout_append(p->devices, node) < 0)
+        return sp_err_set(p->err, "out of memory");
+    return 0;
+}
+
+/* q35: one pcie-root-port per host slot; returns its bus number. */
+static int add_root_port(struct patch *p, unsigned *bus)
+{
+    unsigned slot;
+    if (sp_slot_map_take_bus0_slot(&p->slots, &slot, p->err) < 0)
+        return -1;
+    unsigned index = sp_slot_map_take_bus(&p->slots);
+    struct sp_pci_addr at = {.slot = slot};
+    xmlNodePtr ctl = new_element(p->doc, "controller");
+    xmlNodePtr addr = new_pci_address(p->doc, &at, 1, 0);
+    if (!ctl || !addr || !xmlNewProp(ctl, BAD_CAST "type", BAD_CAST "pci") ||
+        set_attr(ctl, "index", "%u", index) < 0 ||
+        !xmlNewProp(ctl, BAD_CAST "model", BAD_CAST "pcie-root-port")) {
+        xmlFreeNode(ctl);
+        xmlFreeNode(addr);
+        return sp_err_set(p->err, "out of memory");
+    }
+    xmlAddChild(ctl, addr);
+    if (sp_slot_map_mark(&p->slots, &at) < 0)
+        return sp_err_set(p->err, "out of memory");
+    *bus = index;
+    return place_device(p, ctl);
+}
+
+/* Where the functions of one host slot go in the guest. */
+struct placement {
+    unsigned bus, slot;
+    int fresh; /* a new slot: functions numbered from 0 */
+};
+
+static int choose_placement(struct patch *p, const struct sp_pci_addr *host, struct placement *pl)
+{
+    const struct present *sib = present_sibling(p, host);
+    if (sib) {
+        pl->bus = sib->guest.bus;
+        pl->slot = sib->guest.slot;
+        pl->fresh = 0;
+        return 0;
+    }
+    pl->fresh = 1;
+    pl->slot = 0;
+    if (p->slots.pcie)
+        return add_root_port(p, &pl->bus);
+    pl->bus = 0;
+    return sp_slot_map_take_bus0_slot(&p->slots, &pl->slot, p->err);
+}
+
+static int next_free_function(const struct patch *p, const struct placement *pl, unsigned *fn)
+{
+    for (unsigned f = 0; f < 8; f++)
+        if (!sp_slot_map_function_used(&p->slots, pl->bus, pl->slot, f)) {
+            *fn = f;
+            return 0;
+        }
+    return -1;
+}
+
+static int give_guest_address(struct patch *p, xmlNodePtr hd, const struct placement *pl,
+                              const struct sp_pci_addr *host, int multifunction)
+{
+    struct sp_pci_addr guest = {.bus = pl->bus, .slot = pl->slot};
+    char name[SP_PCI_ADDR_STRLEN];
+    sp_pci_addr_format(host, name);
+    if (next_free_function(p, pl, &guest.function) < 0)
+        return sp_err_set(p->err, "device %s: guest slot %02x:%02x.x has no free function",
+                          name, pl->bus, pl->slot);
+    xmlNodePtr addr = new_pci_address(p->doc, &guest, 1, multifunction && guest.function == 0);
+    if (!addr || !xmlAddChild(hd, addr) || sp_slot_map_mark(&p->slots, &guest) < 0)
+        return sp_err_set(p->err, "out of memory");
+    return 0;
+}
+
+static xmlNodePtr device_element(struct patch *p, const struct sp_patch_dev *dev)
+{
+    if (dev->raw_xml)
+        return copy_raw_hostdev(p, dev->raw_xml);
+    xmlNodePtr hd = build_hostdev(p->doc, dev);
+    if (!hd)
+        sp_err_set(p->err, "out of memory");
+    return hd;
+}
+
+/* --- grouping by host slot ---------------------------------------------- */
+
+static int by_host_addr(const void *a, const void *b)
+{
+    const struct sp_patch_dev *x = *(const struct sp_patch_dev *const *)a;
+    const struct sp_patch_dev *y = *(const struct sp_patch_dev *const *)b;
+    return sp_pci_addr_cmp(&x->host, &y->host);
+}
+
+/* Adds the new functions of one host slot, sharing one guest slot. */
+static int add_slot_group(struct patch *p, const struct sp_patch_dev **group, size_t n)
+{
+    qsort(group, n, sizeof(*group), by_host_addr);
+    struct placement pl = {0};
+    int placed = 0;
+    for (size_t i = 0; i < n; i++) {
+        xmlNodePtr el = device_element(p, group[i]);
+        if (!el)
+            return -1;
+        if (!guest_address(el)) {
+            if (!placed && choose_placement(p, &group[i]->host, &pl) < 0) {
+                xmlFreeNode(el);
+                return -1;
+            }
+            placed = 1;
+            if (give_guest_address(p, el, &pl, &group[i]->host, pl.fresh && n > 1) < 0) {
+                xmlFreeNode(el);
+                return -1;
+            }
+        }
+        if (place_device(p, el) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int already_listed(const struct sp_patch_dev *devs, size_t upto, const struct sp_patch_dev *d)
+{
+    for (size_t i = 0; i < upto; i++)
+        if (devs[i].has_host && sp_pci_addr_cmp(&devs[i].host, &d->host) == 0)
+            return 1;
+    return 0;
+}
+
+/* Marks guest addresses that raw hostdevs bring with them, before any
+ * slot is chosen, so that nothing else lands there. */
+static int reserve_raw_guest_addresses(struct patch *p, const struct sp_patch_dev *devs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!devs[i].raw_xml)
+            continue;
+        xmlDocPtr src = sp_xml_parse(devs[i].raw_xml, strlen(devs[i].raw_xml), "snippet hostdev",
+                                     0, p->err);
+        if (!src)
+            return -1;
+        xmlNodePtr guest = guest_address(xmlDocGetRootElement(src));
+        struct sp_pci_addr a;
+        int rc = 0;
+        if (guest && sp_xml_read_pci_address(guest, &a) == 0)
+            rc = sp_slot_map_mark(&p->slots, &a);
+        xmlFreeDoc(src);
+        if (rc < 0)
+            return sp_err_set(p->err, "out of memory");
+    }
+    return 0;
+}
+
+static int add_all(struct patch *p, const struct sp_patch_dev *devs, size_t n)
+{
+    const struct sp_patch_dev **group = calloc(n ? n : 1, sizeof(*group));
+    char *done = calloc(n ? n : 1, 1);
+    int rc = (group && done) ? 0 : sp_err_set(p->err, "out of memory");
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (done[i])
+            continue;
+        done[i] = 1;
+        if (devs[i].has_host && (is_present(p, &devs[i].host) || already_listed(devs, i, &devs[i]))) {
+            p->report->n_present++;
+            continue;
+        }
+        size_t k = 0;
+        group[k++] = &devs[i];
+        for (size_t j = i + 1; devs[i].has_host && j < n; j++) {
+            if (!done[j] && devs[j].has_host && sp_pci_same_slot(&devs[i].host, &devs[j].host) &&
+                !is_present(p, &devs[j].host) && !already_listed(devs, j, &devs[j])) {
+                group[k++] = &devs[j];
+                done[j] = 1;
+            }
+        }
+        if (devs[i].has_host) {
+            rc = add_slot_group(p, group, k);
+        } else {
+            xmlNodePtr el = device_element(p, &devs[i]);
+            rc = el ? place_device(p, el) : -1;
+        }
+    }
+    free(group);
+    free(done);
+    return rc;
+}
+
+int sp_xmlpatch_apply(xmlDocPtr doc, const struct sp_patch_dev *devs, size_t n,
+                      struct sp_patch_report *report, struct sp_err *err)
+{
+    memset(report, 0, sizeof(*report));
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (!sp_xml_is(root, "domain"))
+        return sp_err_set(err, "document root is not <domain>");
+    struct patch p = {.doc = doc, .devices = sp_xml_child(root, "devices"),
+                      .report = report, .err = err};
+    int rc = collect_present(&p) < 0 ? sp_err_set(err, "out of memory") : 0;
+    if (rc == 0)
+        rc = sp_slot_map_from_doc(doc, &p.slots, err);
+    if (rc == 0)
+        rc = reserve_raw_guest_addresses(&p, devs, n);
+    if (rc == 0)
+        rc = add_all(&p, devs, n);
+    sp_slot_map_free(&p.slots);
+    free(p.present);
+    return rc;
+}
+
+void sp_patch_report_free(struct sp_patch_report *report)
+{
+    for (size_t i = 0; i < report->n_added; i++)
+        free(report->added[i]);
+    free(report->added);
+    memset(report, 0, sizeof(*report));
+}

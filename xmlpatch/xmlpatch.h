@@ -1,0 +1,34 @@
+/* xmlpatch: merges passthrough devices into a parsed libvirt domain.
+ * Owns the <hostdev> elements it builds, their guest PCI addresses and any
+ * pcie-root-port controllers they need. Never touches other content:
+ * comments, namespaces, metadata and layout stay as they are, and a host
+ * address the domain already has is never added twice. */
+#ifndef SP_XMLPATCH_H
+#define SP_XMLPATCH_H
+
+#include <stddef.h>
+
+#include <libxml/tree.h>
+
+#include "../common/err.h"
+#include "../pci/pci.h"
+
+struct sp_patch_dev {
+    int has_host;            /* 0 only for a raw non-PCI hostdev */
+    struct sp_pci_addr host; /* host address */
+    const char *rom;         /* absolute ROM path or NULL */
+    const char *raw_xml;     /* raw <hostdev> to copy as written, or NULL */
+};
+
+struct sp_patch_report {
+    char **added;     /* each element added, serialized */
+    size_t n_added;
+    size_t n_present; /* devices skipped because the domain already had them */
+};
+
+int sp_xmlpatch_apply(xmlDocPtr doc, const struct sp_patch_dev *devs, size_t n,
+                      struct sp_patch_report *report, struct sp_err *err);
+
+void sp_patch_report_free(struct sp_patch_report *report);
+
+#endif
