@@ -49,7 +49,7 @@ CLI := $(BUILD)/synopassthru
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 TOOL_BINS := $(BUILD)/tests/mkfakesysfs $(BUILD)/tests/domdiff
 
-.PHONY: all check unit unit-run asan fuzz-smoke integration demo install uninstall clean
+.PHONY: all check unit unit-run asan fuzz-smoke integration demo bench install uninstall clean
 all: $(SHIM) $(CLI)
 
 $(BUILD)/obj/%.o: %.c
@@ -73,6 +73,14 @@ $(BUILD)/tests/mkfakesysfs: $(BUILD)/obj/tests/tools/mkfakesysfs.o $(BUILD)/obj/
 $(BUILD)/tests/domdiff: $(BUILD)/obj/tests/tools/domdiff.o $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/bench_config: $(BUILD)/obj/tests/tools/bench_config.o $(CORE_OBJ) $(TEST_HELPER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# Measured ratios, reproducible with this target (absolute times vary).
+bench: $(BUILD)/tests/bench_config
+	$(BUILD)/tests/bench_config 50 2000
 
 unit: $(UNIT_BINS) $(TOOL_BINS)
 

@@ -119,7 +119,7 @@ xmlNodePtr sp_xml_child(xmlNodePtr parent, const char *name)
     return NULL;
 }
 
-static int attr_equals(xmlNodePtr node, const char *attr, const char *value)
+int sp_xml_attr_is(xmlNodePtr node, const char *attr, const char *value)
 {
     xmlChar *v = xmlGetNoNsProp(node, BAD_CAST attr);
     int eq = v && xmlStrEqual(v, BAD_CAST value);
@@ -129,7 +129,7 @@ static int attr_equals(xmlNodePtr node, const char *attr, const char *value)
 
 xmlNodePtr sp_xml_hostdev_source_address(xmlNodePtr hostdev)
 {
-    if (!sp_xml_is(hostdev, "hostdev") || !attr_equals(hostdev, "type", "pci"))
+    if (!sp_xml_is(hostdev, "hostdev") || !sp_xml_attr_is(hostdev, "type", "pci"))
         return NULL;
     xmlChar *mode = xmlGetNoNsProp(hostdev, BAD_CAST "mode");
     int subsystem = !mode || xmlStrEqual(mode, BAD_CAST "subsystem");

@@ -22,6 +22,9 @@ xmlDocPtr sp_xml_parse(const char *buf, size_t len, const char *name, int recove
  * Returns 1 when present and valid, 0 when absent, -1 when malformed. */
 int sp_xml_attr_uint(xmlNodePtr node, const char *attr, unsigned max, unsigned *out);
 
+/* True when the attribute (no namespace) is present and equals value. */
+int sp_xml_attr_is(xmlNodePtr node, const char *attr, const char *value);
+
 /* True when node is an element with this local name and no namespace. */
 int sp_xml_is(xmlNodePtr node, const char *name);
 

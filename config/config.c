@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/fsutil.h"
 
@@ -47,17 +48,30 @@ const char *sp_config_dir_choose(const char *explicit_dir)
     return SP_DEFAULT_CONFIG_DIR;
 }
 
+/* Paths derived from the config dir (ROMs above all) end up in the domain
+ * XML, where libvirt wants them absolute, and are opened by a daemon whose
+ * working directory is not the user's: anchor a relative dir here, once. */
+static char *absolute_dir(const char *dir)
+{
+    if (dir[0] == '/')
+        return strdup(dir);
+    char *cwd = getcwd(NULL, 0);
+    char *abs = cwd ? sp_path_join(cwd, dir) : NULL;
+    free(cwd);
+    return abs;
+}
+
 struct sp_config *sp_config_new(const char *dir)
 {
     struct sp_config *cfg = calloc(1, sizeof(*cfg));
     if (!cfg)
         return NULL;
     pthread_mutex_init(&cfg->lock, NULL);
-    cfg->dir = strdup(dir);
-    cfg->conf_path = sp_path_join(dir, SP_CONF_FILE);
-    cfg->vmd_path = sp_path_join(dir, SP_SNIPPET_DIR);
+    cfg->dir = absolute_dir(dir);
+    cfg->conf_path = cfg->dir ? sp_path_join(cfg->dir, SP_CONF_FILE) : NULL;
+    cfg->vmd_path = cfg->dir ? sp_path_join(cfg->dir, SP_SNIPPET_DIR) : NULL;
     if (!cfg->dir || !cfg->conf_path || !cfg->vmd_path ||
-        sp_settings_defaults(&cfg->settings, dir) < 0) {
+        sp_settings_defaults(&cfg->settings, cfg->dir) < 0) {
         sp_config_free(cfg);
         return NULL;
     }

@@ -125,14 +125,6 @@ static void mark_bus0_slot(unsigned slot, void *opaque)
     map->bus0_taken |= 1u << slot;
 }
 
-static int attr_is(xmlNodePtr node, const char *attr, const char *value)
-{
-    xmlChar *v = xmlGetNoNsProp(node, BAD_CAST attr);
-    int eq = v && xmlStrEqual(v, BAD_CAST value);
-    xmlFree(v);
-    return eq;
-}
-
 static int is_qemu_arg(xmlNodePtr node)
 {
     return node->type == XML_ELEMENT_NODE && node->ns && node->ns->href &&
@@ -151,7 +143,7 @@ static void note_machine(xmlNodePtr node, struct sp_slot_map *map)
 
 static int visit(xmlNodePtr node, struct sp_slot_map *map)
 {
-    if (sp_xml_is(node, "address") && attr_is(node, "type", "pci")) {
+    if (sp_xml_is(node, "address") && sp_xml_attr_is(node, "type", "pci")) {
         struct sp_pci_addr guest;
         /* A partial guest address (libvirt fills the rest) still names its bus. */
         if (sp_xml_read_pci_address(node, &guest) == 0)
@@ -159,11 +151,11 @@ static int visit(xmlNodePtr node, struct sp_slot_map *map)
         unsigned bus;
         if (sp_xml_attr_uint(node, "bus", 0xff, &bus) == 1 && bus >= map->next_bus)
             map->next_bus = bus + 1;
-    } else if (sp_xml_is(node, "controller") && attr_is(node, "type", "pci")) {
+    } else if (sp_xml_is(node, "controller") && sp_xml_attr_is(node, "type", "pci")) {
         unsigned index;
         if (sp_xml_attr_uint(node, "index", 0xff, &index) == 1 && index >= map->next_bus)
             map->next_bus = index + 1;
-        if (attr_is(node, "model", "pcie-root"))
+        if (sp_xml_attr_is(node, "model", "pcie-root"))
             map->pcie = 1;
     } else if (sp_xml_is(node, "type") && node->parent && sp_xml_is(node->parent, "os")) {
         note_machine(node, map);

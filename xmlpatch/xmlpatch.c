@@ -284,6 +284,37 @@ static int next_free_function(const struct patch *p, const struct placement *pl,
     return -1;
 }
 
+/* The guest <address> at function 0 of a slot, among the device elements
+ * already in <devices>; NULL when function 0 is not taken there. */
+static xmlNodePtr function0_address(const struct patch *p, unsigned bus, unsigned slot)
+{
+    for (xmlNodePtr c = p->devices ? p->devices->children : NULL; c; c = c->next) {
+        xmlNodePtr addr = c->type == XML_ELEMENT_NODE ? guest_address(c) : NULL;
+        struct sp_pci_addr a;
+        if (addr && sp_xml_read_pci_address(addr, &a) == 0 && a.domain == 0 && a.bus == bus &&
+            a.slot == slot && a.function == 0)
+            return addr;
+    }
+    return NULL;
+}
+
+/* A guest only sees functions above 0 when function 0 says multifunction.
+ * Joining a slot the domain already uses is the one case where an element
+ * that was there before gets an attribute: without it the new function
+ * would be invisible (or QEMU would refuse it). */
+static int mark_slot_multifunction(struct patch *p, unsigned bus, unsigned slot)
+{
+    xmlNodePtr addr = function0_address(p, bus, slot);
+    if (!addr)
+        return 0;
+    xmlChar *mf = xmlGetNoNsProp(addr, BAD_CAST "multifunction");
+    int already = mf && xmlStrEqual(mf, BAD_CAST "on");
+    xmlFree(mf);
+    if (already)
+        return 0;
+    return xmlSetProp(addr, BAD_CAST "multifunction", BAD_CAST "on") ? 0 : -1;
+}
+
 static int give_guest_address(struct patch *p, xmlNodePtr hd, const struct placement *pl,
                               const struct sp_pci_addr *host, int multifunction)
 {
@@ -293,7 +324,10 @@ static int give_guest_address(struct patch *p, xmlNodePtr hd, const struct place
     if (next_free_function(p, pl, &guest.function) < 0)
         return sp_err_set(p->err, "device %s: guest slot %02x:%02x.x has no free function",
                           name, pl->bus, pl->slot);
-    xmlNodePtr addr = new_pci_address(p->doc, &guest, 1, multifunction && guest.function == 0);
+    if (!pl->fresh && guest.function != 0 && mark_slot_multifunction(p, pl->bus, pl->slot) < 0)
+        return sp_err_set(p->err, "out of memory");
+    int mf = guest.function == 0 && (multifunction || !pl->fresh);
+    xmlNodePtr addr = new_pci_address(p->doc, &guest, 1, mf);
     if (!addr || !xmlAddChild(hd, addr) || sp_slot_map_mark(&p->slots, &guest) < 0)
         return sp_err_set(p->err, "out of memory");
     return 0;

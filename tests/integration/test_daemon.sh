@@ -75,8 +75,30 @@ contains "with file, line and cause" "$WORK/s5.err" "synopassthru: VM 'late': $C
 remote "create $WORK/plain.xml" > "$WORK/s5b" 2>&1
 check "other VMs still start" test $? -eq 0
 
+# Scenario 6: parallel starts hit libvirtd's worker pool at once.
+add_snippet "$CONFIG" pool.xml '<passthrough vm="Pool"><pci address="05:00.0"/><pci address="06:00.0"/></passthrough>'
+pids=()
+for i in 1 2 3 4 5 6; do
+    test_domain "pool-$i" "Pool" > "$WORK/pool-$i.xml"
+    remote "create $WORK/pool-$i.xml; dumpxml pool-$i" > "$WORK/pool-$i.out" 2>&1 &
+    pids+=($!)
+done
+for i in 1 2 3 4 5 6; do
+    if wait "${pids[$((i - 1))]}"; then
+        contains "parallel start $i got both devices" "$WORK/pool-$i.out" "<hostdev mode='subsystem'" 2
+    else
+        fail "parallel start $i failed"; sed 's/^/    | /' "$WORK/pool-$i.out"
+    fi
+done
+contains "six whole audit records for the parallel starts" "$CONFIG/audit.log" '"title":"Pool"},' 6
+
 check "libvirtd is alive at the end" daemon_alive
-contains "audit: records for the matched starts" "$CONFIG/audit.log" '"result":"ok"' 4
+contains "audit: records for the matched starts" "$CONFIG/audit.log" '"result":"ok"' 10
 contains "audit: records for the refusals" "$CONFIG/audit.log" '"result":"refused"' 2
+check "every audit line is whole JSON" python3 -c '
+import json, sys
+for line in open(sys.argv[1]): json.loads(line)' "$CONFIG/audit.log"
+pid=$DAEMON_PID
 stop_daemon
 check "libvirtd stopped by its pid" test -z "$DAEMON_PID"
+check "and is gone" bash -c "! kill -0 $pid 2>/dev/null"

@@ -82,6 +82,7 @@ libvirt_tree() {
     rm -rf "$dl" "$tree" "$tree.partial"
     mkdir -p "$dl"
     if ! (cd "$dl" && apt-get source --download-only "$pkg=$ver") >"$TMP/apt.log" 2>&1; then
+        rm -rf "$dl"
         apt_source_failed "--download-only $pkg=$ver" "$TMP/apt.log"
     fi
     local dsc=$dl/${pkg}_${ver#*:}.dsc
@@ -90,7 +91,8 @@ libvirt_tree() {
         { cat "$TMP/dpkg-source.log" >&2; die "dpkg-source -x $dsc failed"; }
     touch "$tree.partial/.sp-extracted"
     mv "$tree.partial" "$tree"
-    rm -rf "$dl"
+    # dpkg-source leaves a copy of the upstream tarball next to the tree.
+    rm -rf "$dl" "$CACHE/${pkg}_${ver%%-*}".orig.tar.*
     echo "$tree"
 }
 
@@ -136,7 +138,7 @@ spread() {
 }
 
 # pick QUOTA REGEX: adds up to QUOTA valid, not yet chosen inputs whose
-# names match REGEX (extended). Prints how many it added.
+# names match REGEX (extended); sets PICKED to how many it added.
 pick() {
     local quota=$1 regex=$2 added=0 f
     while IFS= read -r f; do
@@ -229,7 +231,10 @@ EOF
 export SYNOPASSTHRU_SYSFS_ROOT=$SYSFS
 unset SYNOPASSTHRU_CONFIG_DIR
 # The config must belong to root; when not running as root, trust our uid.
-[ "$(id -u)" -eq 0 ] || export SYNOPASSTHRU_TRUSTED_UID=$(id -u)
+if [ "$(id -u)" -ne 0 ]; then
+    SYNOPASSTHRU_TRUSTED_UID=$(id -u)
+    export SYNOPASSTHRU_TRUSTED_UID
+fi
 
 passed=0 failed=0 cases=0 clean_cases=0
 
@@ -336,7 +341,9 @@ EOF
     if [ $rc -eq 0 ] && cmp -s "$out" "$again"; then
         passed=$((passed + 1))
     else
-        [ $rc -eq 0 ] && diff "$out" "$again" >"$err" || true
+        if [ $rc -eq 0 ]; then
+            diff "$out" "$again" >"$err" || true
+        fi
         fail "$label" "(e) idempotence" "second preview: exit $rc, output $(
             cmp -s "$out" "$again" && echo same || echo differs)" "$err"
         ok=0
@@ -357,9 +364,9 @@ done
 
 # --- inputs that already pass some of the devices through -------------------------
 # No libvirt input uses these host addresses, so two are derived from the
-# first valid inputs with PCI hostdevs: their first hostdev sources are moved
-# onto our devices (the rest of the document unchanged), which must leave
-# those out and put a sibling function next to its present one.
+# first valid inputs with one and with two PCI hostdevs: their first hostdev
+# sources are moved onto our devices (the rest of the document unchanged);
+# the shim must add only the devices still missing.
 
 # derive INPUT OUTPUT ADDR...: rewrites the source <address> of the first
 # PCI hostdevs (libvirt's one-element-a-line layout) to ADDR... in order.
@@ -397,8 +404,9 @@ derived_case() { # derived_case MIN_HOSTDEVS ADDR...
         have=$(host_addresses "$derived")
         local a missing=0
         for a in "$@"; do grep -qxF "$a" <<<"$have" || missing=1; done
-        [ $missing = 0 ] && virt-xml-validate "$derived" domain >/dev/null 2>&1 || continue
-        run_case "derived:$f[$*]" "$derived"
+        [ $missing = 0 ] || continue
+        virt-xml-validate "$derived" domain >/dev/null 2>&1 || continue
+        run_case "derived:${f}[$*]" "$derived"
         return
     done
     fail "derived" "(setup)" "no valid input with $need PCI hostdevs to derive from"

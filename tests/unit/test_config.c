@@ -298,6 +298,31 @@ static void missing_dir_means_no_snippets(void **state)
     sp_config_free(cfg);
 }
 
+/* Regression: a relative config dir gave relative ROM paths, which libvirt
+ * rejects and a daemon resolves against its own working directory. */
+static void relative_dir_becomes_absolute(void **state)
+{
+    struct fixture *f = *state;
+    char *cwd = getcwd(NULL, 0);
+    char *parent = strdup(f->dir);
+    *strrchr(parent, '/') = '\0';
+    assert_int_equal(chdir(parent), 0);
+    struct sp_config *cfg = sp_config_new(strrchr(f->dir, '/') + 1);
+    struct sp_snapshot *snap = NULL;
+    struct sp_err err;
+    assert_int_equal(sp_config_snapshot(cfg, &snap, &err), 0);
+    assert_int_equal(chdir(cwd), 0);
+    assert_string_equal(snap->config_dir, f->dir);
+    char *rom = sp_path_join(f->dir, "rom");
+    assert_string_equal(snap->settings.rom_dir, rom);
+    assert_non_null(sp_snapshot_lookup(snap, "win11"));
+    sp_snapshot_release(snap);
+    sp_config_free(cfg);
+    free(rom);
+    free(parent);
+    free(cwd);
+}
+
 static void config_dir_choice(void **state)
 {
     (void)state;
@@ -325,6 +350,7 @@ int main(void)
         T(foreign_owner_is_refused_unless_trusted),
         T(bad_conf_is_a_global_error),
         T(snapshots_are_safe_across_threads),
+        T(relative_dir_becomes_absolute),
         cmocka_unit_test(missing_dir_means_no_snippets),
         cmocka_unit_test(config_dir_choice),
     };

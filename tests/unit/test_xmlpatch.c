@@ -143,6 +143,25 @@ static void missing_function_joins_its_present_sibling(void **state)
     sp_patch_report_free(&rep);
 }
 
+/* Regression: joining a slot whose function 0 lacked multifunction='on'
+ * left the new function invisible to the guest. */
+static void joining_a_slot_marks_function0_multifunction(void **state)
+{
+    (void)state;
+    struct sp_patch_dev d[] = {dev(8, 0, 0, NULL), dev(8, 0, 1, NULL)};
+    struct sp_patch_report rep;
+    char *out = patch(I440FX "<devices><hostdev mode='subsystem' type='pci'><source>"
+                             "<address domain='0' bus='8' slot='0' function='1'/></source>"
+                             "<address type='pci' domain='0' bus='0' slot='5' function='0'/>"
+                             "</hostdev></devices></domain>", d, 2, &rep);
+    assert_int_equal(rep.n_added, 1);
+    assert_non_null(strstr(out, "<address type=\"pci\" domain=\"0\" bus=\"0\" slot=\"5\" "
+                                "function=\"0\" multifunction=\"on\"/>"));
+    assert_non_null(strstr(rep.added[0], "bus=\"0x00\" slot=\"0x05\" function=\"0x1\"/>"));
+    free(out);
+    sp_patch_report_free(&rep);
+}
+
 static void creates_devices_when_absent(void **state)
 {
     (void)state;
@@ -220,6 +239,7 @@ int main(void)
         cmocka_unit_test(q35_gets_one_root_port_per_host_slot),
         cmocka_unit_test(second_pass_adds_nothing),
         cmocka_unit_test(missing_function_joins_its_present_sibling),
+        cmocka_unit_test(joining_a_slot_marks_function0_multifunction),
         cmocka_unit_test(creates_devices_when_absent),
         cmocka_unit_test(raw_hostdev_is_copied_and_keeps_its_address),
         cmocka_unit_test(interface_hostdev_counts_as_present),
