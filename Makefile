@@ -126,4 +126,6 @@ uninstall:
 clean:
 	rm -rf build
 
+.SECONDARY:
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -60,7 +60,14 @@ xmlDocPtr sp_xml_parse(const char *buf, size_t len, const char *name, int recove
     int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
     if (recover)
         options |= XML_PARSE_RECOVER;
+    /* Some errors (input encoding) are raised without the parser context:
+     * catch them with this thread's structured handler, then put back
+     * whatever the host process had there. */
+    xmlStructuredErrorFunc saved_handler = xmlStructuredError;
+    void *saved_context = xmlStructuredErrorContext;
+    xmlSetStructuredErrorFunc(ctxt, capture_first_error);
     xmlDocPtr doc = xmlCtxtReadMemory(ctxt, buf, (int)len, name, NULL, options);
+    xmlSetStructuredErrorFunc(saved_context, saved_handler);
     if (!doc || (!recover && !ctxt->wellFormed)) {
         format_parse_error(&first, name, err);
         if (doc)

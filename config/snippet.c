@@ -201,8 +201,29 @@ static int parse_pci(struct parse_ctx *ctx, xmlNodePtr node)
     return rc;
 }
 
+/* libvirt's <hostdev> has no namespaced content, and a copy would lose
+ * namespace declarations made further up in the snippet. */
+static xmlNodePtr first_namespaced(xmlNodePtr node)
+{
+    if (node->ns)
+        return node;
+    for (xmlAttrPtr a = node->properties; a; a = a->next)
+        if (a->ns)
+            return node;
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        xmlNodePtr found = c->type == XML_ELEMENT_NODE ? first_namespaced(c) : NULL;
+        if (found)
+            return found;
+    }
+    return NULL;
+}
+
 static int parse_raw_hostdev(struct parse_ctx *ctx, xmlNodePtr node)
 {
+    xmlNodePtr ns_node = first_namespaced(node);
+    if (ns_node)
+        return fail_at(ctx, ns_node, "namespaced content in <hostdev> (<%s>) is not supported",
+                       (const char *)ns_node->name, NULL);
     struct sp_dev_spec *spec = new_spec(ctx, node, SP_SPEC_RAW);
     if (!spec)
         return sp_err_set(&ctx->err, "out of memory");

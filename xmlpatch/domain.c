@@ -86,7 +86,8 @@ static int starts_with_declaration(const char *s, size_t len)
         s += 3;
         len -= 3;
     }
-    return len >= 5 && memcmp(s, "<?xml", 5) == 0;
+    /* "<?xml-stylesheet" is a processing instruction, not a declaration. */
+    return len >= 6 && memcmp(s, "<?xml", 5) == 0 && strchr(" \t\r\n", s[5]) && s[5];
 }
 
 int sp_domain_serialize(xmlDocPtr doc, const char *original, size_t original_len,

@@ -451,6 +451,11 @@ int sp_xmlpatch_apply(xmlDocPtr doc, const struct sp_patch_dev *devs, size_t n,
     xmlNodePtr root = xmlDocGetRootElement(doc);
     if (!sp_xml_is(root, "domain"))
         return sp_err_set(err, "document root is not <domain>");
+    /* A DTD can default attributes (xmlns among them) and declare entities
+     * that libvirt expands and we would not see: refuse to merge into what
+     * we cannot fully read. */
+    if (doc->intSubset)
+        return sp_err_set(err, "domain XML with a DOCTYPE is not supported");
     struct patch p = {.doc = doc, .devices = sp_xml_child(root, "devices"),
                       .report = report, .err = err};
     int rc = collect_present(&p) < 0 ? sp_err_set(err, "out of memory") : 0;

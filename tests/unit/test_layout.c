@@ -79,6 +79,14 @@ static void appends_to_the_root(void **state)
           "<domain>\n  <name>x</name>\n  <new>\n    <leaf/>\n  </new>\n</domain>\n");
 }
 
+/* Regression: a leading <?xml-stylesheet?> was taken for a declaration. */
+static void stylesheet_pi_is_not_a_declaration(void **state)
+{
+    (void)state;
+    check("<?xml-stylesheet href='x'?><domain/>",
+          "<?xml-stylesheet href='x'?>\n<domain>\n  <new>\n    <leaf/>\n  </new>\n</domain>");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -87,6 +95,7 @@ int main(void)
         cmocka_unit_test(fills_an_empty_element),
         cmocka_unit_test(compact_stays_compact),
         cmocka_unit_test(appends_to_the_root),
+        cmocka_unit_test(stylesheet_pi_is_not_a_declaration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

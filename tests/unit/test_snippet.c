@@ -105,6 +105,10 @@ static void errors_name_file_line_and_cause(void **state)
     expect_error("<passthrough vm='a'>text</passthrough>", "unexpected text", "a");
     expect_error("<passthrough><pci address='08:00.0'/></passthrough>", "needs a non-empty vm", NULL);
     expect_error("<devices vm='a'/>", "root element is <devices>", NULL);
+    expect_error("<passthrough vm='a' xmlns:q='urn:q'>\n<hostdev type='pci'><q:x/></hostdev>"
+                 "</passthrough>", "a.xml:2: namespaced content in <hostdev> (<x>)", "a");
+    expect_error("<passthrough vm='a'><pci address='08:00.0' vendor='12345' product='1'/></passthrough>",
+                 "vendor='12345'", "a");
     expect_error("<passthrough vm='a'><hostdev type='pci'><source><address bus='0x100' slot='0'/>"
                  "</source></hostdev></passthrough>", "source <address> needs valid", "a");
 }

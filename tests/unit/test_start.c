@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -212,6 +214,43 @@ static void bad_domain_xml_is_bad_input(void **state)
     assert_non_null(strstr(f->st.err.msg, "root element is <network>"));
 }
 
+/* Regression (found by fuzz_domain): a DTD default xmlns moved our own
+ * elements into a namespace, so every start added the devices again. */
+static void doctype_refuses_a_matched_vm_only(void **state)
+{
+    struct fixture *f = *state;
+    snippet(f, "a.xml", "<passthrough vm='win11'><pci address='08:00.0'/></passthrough>");
+    expect_refusal(f, "<!DOCTYPE d[<!ATTLIST devices xmlns CDATA 'x'>]><domain><name>win11</name>"
+                      "</domain>", "VM 'win11': domain XML with a DOCTYPE is not supported");
+    assert_int_equal(decide(f, "<!DOCTYPE domain><domain><name>other</name></domain>"),
+                     SP_UNMATCHED);
+}
+
+/* Regression (found by fuzz_domain): input-encoding errors went to
+ * libxml2's global handler, i.e. to the host process's stderr. */
+static void encoding_errors_stay_out_of_stderr(void **state)
+{
+    struct fixture *f = *state;
+    snippet(f, "a.xml", "<passthrough vm='win11'><pci address='08:00.0'/></passthrough>");
+    char *log = sp_path_join(f->dir, "stderr.txt");
+    fflush(stderr);
+    int saved = dup(2);
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, 2);
+    enum sp_verdict v = decide(f, "<?xml version=\"1.0\" encoding=\"SHIFT_JIS\"?>"
+                                  "<domain><name>a\xe6  <</name></domain>");
+    fflush(stderr);
+    dup2(saved, 2);
+    close(fd);
+    close(saved);
+    assert_int_equal(v, SP_BAD_INPUT);
+    assert_non_null(strstr(f->st.err.msg, "domain XML"));
+    size_t len;
+    free(tu_read(log, &len));
+    assert_int_equal(len, 0);
+    free(log);
+}
+
 static void already_present_gives_the_same_bytes(void **state)
 {
     struct fixture *f = *state;
@@ -244,6 +283,8 @@ int main(void)
         T(unsafe_config_dir_refuses_matched_vms_only),
         T(bad_domain_xml_is_bad_input),
         T(already_present_gives_the_same_bytes),
+        T(doctype_refuses_a_matched_vm_only),
+        T(encoding_errors_stay_out_of_stderr),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_rm_rf(sysfs);
