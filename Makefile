@@ -30,13 +30,14 @@ LDLIBS := $(PKG_LIBS) -ldl -lpthread
 CORE_SRC := common/err.c common/fsutil.c common/xmlutil.c pci/pci.c \
             config/settings.c config/snippet.c config/config.c \
             xmlpatch/slots.c xmlpatch/layout.c xmlpatch/domain.c xmlpatch/xmlpatch.c \
-            core/start.c core/audit.c
+            core/start.c core/audit.c \
+            rom/rom.c rom/vfct.c
 SHIM_SRC := shim/real.c shim/gate.c shim/domain_create.c
-CLI_SRC := cli/main.c cli/preview.c
+CLI_SRC := cli/main.c cli/preview.c cli/rom.c
 TEST_HELPER_SRC := tests/tools/fakesysfs.c tests/unit/testutil.c
 UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_layout \
-              test_xmlpatch test_start test_audit test_golden
-FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg
+              test_xmlpatch test_start test_audit test_golden test_rom
+FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CORE_OBJ := $(call obj,$(CORE_SRC))
@@ -47,7 +48,7 @@ TEST_HELPER_OBJ := $(call obj,$(TEST_HELPER_SRC))
 SHIM := $(BUILD)/libsynopassthru.so
 CLI := $(BUILD)/synopassthru
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
-TOOL_BINS := $(BUILD)/tests/mkfakesysfs $(BUILD)/tests/domdiff
+TOOL_BINS := $(BUILD)/tests/mkfakesysfs $(BUILD)/tests/domdiff $(BUILD)/tests/mkrom
 
 .PHONY: all check unit unit-run asan fuzz-smoke integration demo bench install uninstall clean
 all: $(SHIM) $(CLI)
@@ -67,6 +68,10 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(CORE_OBJ) $(TEST_HELPE
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tests/mkfakesysfs: $(BUILD)/obj/tests/tools/mkfakesysfs.o $(BUILD)/obj/tests/tools/fakesysfs.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^
+
+$(BUILD)/tests/mkrom: $(BUILD)/obj/tests/tools/mkrom.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^
 

@@ -32,5 +32,6 @@ void sp_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int sp_cli_read_input(const char *path, char **buf, size_t *len, struct sp_err *err);
 
 int sp_cmd_preview(const struct sp_cli_opts *opts);
+int sp_cmd_rom(const struct sp_cli_opts *opts);
 
 #endif

@@ -17,6 +17,10 @@ static const char usage_text[] =
     "Commands:\n"
     "  preview [FILE|-]   print the domain XML exactly as libvirt would receive it\n"
     "                     from the shim (unchanged when no snippet names the VM)\n"
+    "  rom info FILE [--json] [--for ADDR]\n"
+    "                     the images of an option ROM and whether it fits a device\n"
+    "  rom extract --vfct [--for ADDR] [-o FILE] | --pci ADDR [-o FILE]\n"
+    "                     save a vBIOS from the ACPI VFCT table or a device's ROM\n"
     "\n"
     "Options:\n"
     "  --config DIR       config directory (default: $SYNOPASSTHRU_CONFIG_DIR,\n"
@@ -93,6 +97,7 @@ struct command {
 
 static const struct command commands[] = {
     {"preview", sp_cmd_preview},
+    {"rom", sp_cmd_rom},
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,61 @@
+/* rom: PCI expansion ROM images, parsed from a buffer. Owns the image-chain
+ * walk (0x55AA, PCIR at 0x18, image length, last-image flag), the legacy
+ * checksum, the EFI image header and AMD's ATOM BIOS marker. Every offset
+ * and length is bounds-checked; errors name the offset. Never touches
+ * sysfs or libvirt. */
+#ifndef SP_ROM_H
+#define SP_ROM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/err.h"
+
+#define SP_ROM_MAX_BYTES (16u << 20)
+
+enum sp_rom_code_type {
+    SP_ROM_CODE_X86 = 0x00, /* x86 / legacy PC-AT */
+    SP_ROM_CODE_OPEN_FIRMWARE = 0x01,
+    SP_ROM_CODE_PA_RISC = 0x02,
+    SP_ROM_CODE_EFI = 0x03,
+};
+
+struct sp_rom_image {
+    size_t offset;          /* of the 0x55AA signature in the file */
+    size_t length;          /* image length in bytes (512-byte units * 512) */
+    size_t pcir_offset;     /* absolute */
+    uint16_t vendor, device;
+    uint8_t pcir_revision;
+    uint16_t *device_list;  /* PCIR revision 3 device list (malloc'd), may be NULL */
+    size_t n_device_list;
+    uint32_t class_code;    /* 24 bits: base, sub, prog-if */
+    uint8_t code_type;      /* enum sp_rom_code_type, or another value as found */
+    int last;               /* last-image indicator set */
+    int has_checksum;       /* legacy x86 image: checksum is meaningful */
+    int checksum_ok;        /* all bytes of the image sum to 0 mod 256 */
+    int efi;                /* EFI image header present and valid */
+    uint16_t efi_subsystem, efi_machine, efi_compression;
+    int atom;               /* "ATOM" marker found (AMD ATOM BIOS) */
+};
+
+struct sp_rom {
+    struct sp_rom_image *images;
+    size_t n_images;
+};
+
+/* Parses a whole ROM file's bytes. On error *out is empty and err names
+ * the offset and the problem ("offset 0x200: image length 0 ..."). */
+int sp_rom_parse(const uint8_t *buf, size_t len, struct sp_rom *out, struct sp_err *err);
+
+/* Reads path (refusing more than SP_ROM_MAX_BYTES before reading) and parses it. */
+int sp_rom_load(const char *path, struct sp_rom *out, struct sp_err *err);
+
+void sp_rom_free(struct sp_rom *rom);
+
+/* True when one image names vendor:device, directly or in its device list. */
+int sp_rom_matches(const struct sp_rom *rom, uint16_t vendor, uint16_t device);
+
+/* "x86", "Open Firmware", "PA-RISC", "EFI" or "unknown (0xNN)" into buf. */
+const char *sp_rom_code_type_name(uint8_t code_type, char *buf, size_t size);
+
+#endif
