@@ -15,6 +15,8 @@ PKG_CONFIG ?= pkg-config
 PKGS := libxml-2.0 jansson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) libvirt)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+PCI_LIBS := $(shell $(PKG_CONFIG) --libs libpci)
+LIBEXECDIR ?= $(PREFIX)/libexec/synopassthru
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
 
 CFLAGS ?= -O2 -g
@@ -24,34 +26,39 @@ ifeq ($(SANITIZE),1)
   SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SAN_FLAGS) -fPIC \
-              -fvisibility=hidden -DSP_VERSION=\"$(VERSION)\" $(PKG_CFLAGS)
+              -fvisibility=hidden -DSP_VERSION=\"$(VERSION)\" \
+              -DSP_LIBEXECDIR=\"$(LIBEXECDIR)\" $(PKG_CFLAGS)
 LDLIBS := $(PKG_LIBS) -ldl -lpthread
 
 CORE_SRC := common/err.c common/fsutil.c common/xmlutil.c pci/pci.c \
             config/settings.c config/snippet.c config/config.c \
             xmlpatch/slots.c xmlpatch/layout.c xmlpatch/domain.c xmlpatch/xmlpatch.c \
             core/start.c core/audit.c \
-            rom/rom.c rom/vfct.c
+            rom/rom.c rom/vfct.c core/helper.c core/binder.c
+VFIO_SRC := vfio/sysfs.c vfio/names.c vfio/check.c vfio/state.c vfio/bind.c
 SHIM_SRC := shim/real.c shim/gate.c shim/domain_create.c
-CLI_SRC := cli/main.c cli/preview.c cli/rom.c
+CLI_SRC := cli/main.c cli/preview.c cli/rom.c cli/vfio.c
 TEST_HELPER_SRC := tests/tools/fakesysfs.c tests/unit/testutil.c
 UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_layout \
-              test_xmlpatch test_start test_audit test_golden test_rom
+              test_xmlpatch test_start test_audit test_golden test_rom test_vfio
 FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CORE_OBJ := $(call obj,$(CORE_SRC))
 SHIM_OBJ := $(call obj,$(SHIM_SRC))
 CLI_OBJ := $(call obj,$(CLI_SRC))
+VFIO_OBJ := $(call obj,$(VFIO_SRC))
 TEST_HELPER_OBJ := $(call obj,$(TEST_HELPER_SRC))
 
 SHIM := $(BUILD)/libsynopassthru.so
 CLI := $(BUILD)/synopassthru
+HELPER := $(BUILD)/synopassthru-vfio
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
-TOOL_BINS := $(BUILD)/tests/mkfakesysfs $(BUILD)/tests/domdiff $(BUILD)/tests/mkrom
+TOOL_BINS := $(BUILD)/tests/mkfakesysfs $(BUILD)/tests/domdiff $(BUILD)/tests/mkrom \
+             $(BUILD)/tests/synopassthru-vfio-model
 
 .PHONY: all check unit unit-run asan fuzz-smoke integration demo bench install uninstall clean
-all: $(SHIM) $(CLI)
+all: $(SHIM) $(CLI) $(HELPER)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -60,12 +67,25 @@ $(BUILD)/obj/%.o: %.c
 $(SHIM): $(SHIM_OBJ) $(CORE_OBJ)
 	$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now -o $@ $^ $(LDLIBS)
 
-$(CLI): $(CLI_OBJ) $(CORE_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+$(CLI): $(CLI_OBJ) $(CORE_OBJ) $(VFIO_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(PCI_LIBS)
 
-$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(CORE_OBJ) $(TEST_HELPER_OBJ)
+$(HELPER): $(BUILD)/obj/vfio/helper_main.o $(VFIO_OBJ) $(CORE_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(PCI_LIBS)
+
+# The helper with the kernel model standing in for write(2), for tests only.
+$(BUILD)/tests/synopassthru-vfio-model: $(BUILD)/obj/vfio/helper_main.o $(BUILD)/obj/tests/tools/kmodel.o $(VFIO_OBJ) $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(CMOCKA_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(PCI_LIBS)
+
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(CORE_OBJ) $(VFIO_OBJ) $(TEST_HELPER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(PCI_LIBS) $(CMOCKA_LIBS)
+
+# The vfio tests run against the kernel model, linked in.
+$(BUILD)/tests/test_vfio: $(BUILD)/obj/tests/unit/test_vfio.o $(BUILD)/obj/tests/tools/kmodel.o $(CORE_OBJ) $(VFIO_OBJ) $(TEST_HELPER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(PCI_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tests/mkfakesysfs: $(BUILD)/obj/tests/tools/mkfakesysfs.o $(BUILD)/obj/tests/tools/fakesysfs.o
 	@mkdir -p $(dir $@)
@@ -120,6 +140,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/synopassthru $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(SHIM) $(DESTDIR)$(PREFIX)/lib/synopassthru/libsynopassthru.so
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/synopassthru
+	install -d $(DESTDIR)$(LIBEXECDIR)
+	install -m 0755 $(HELPER) $(DESTDIR)$(LIBEXECDIR)/synopassthru-vfio
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/etc/synopassthru/vm.d $(DESTDIR)$(PREFIX)/etc/synopassthru/rom
 	test -e $(DESTDIR)$(PREFIX)/etc/synopassthru/synopassthru.conf || \
 	  install -m 0644 config/synopassthru.conf.example $(DESTDIR)$(PREFIX)/etc/synopassthru/synopassthru.conf

@@ -33,5 +33,9 @@ int sp_cli_read_input(const char *path, char **buf, size_t *len, struct sp_err *
 
 int sp_cmd_preview(const struct sp_cli_opts *opts);
 int sp_cmd_rom(const struct sp_cli_opts *opts);
+int sp_cmd_groups(const struct sp_cli_opts *opts);
+int sp_cmd_check(const struct sp_cli_opts *opts);
+int sp_cmd_bind(const struct sp_cli_opts *opts);
+int sp_cmd_release(const struct sp_cli_opts *opts);
 
 #endif

@@ -17,6 +17,11 @@ static const char usage_text[] =
     "Commands:\n"
     "  preview [FILE|-]   print the domain XML exactly as libvirt would receive it\n"
     "                     from the shim (unchanged when no snippet names the VM)\n"
+    "  groups [--json]    every IOMMU group, its devices and whether each can be passed\n"
+    "  check VM [--json]  every check a start of VM would make (devices, IDs, ROMs,\n"
+    "                     IOMMU groups); exit 0 when all pass\n"
+    "  bind [--vm NAME] ADDR...   put devices on vfio-pci (through the vfio helper)\n"
+    "  release ADDR...    give devices back to the driver they had\n"
     "  rom info FILE [--json] [--for ADDR]\n"
     "                     the images of an option ROM and whether it fits a device\n"
     "  rom extract --vfct [--for ADDR] [-o FILE] | --pci ADDR [-o FILE]\n"
@@ -29,11 +34,13 @@ static const char usage_text[] =
     "  -V, --version      print the version\n"
     "\n"
     "Exit status:\n"
-    "  0  success (preview: the XML is printed)\n"
-    "  1  the VM's start would be refused; the reason is on stderr\n"
+    "  0  success (preview: the XML is printed; check: all pass; rom info: it fits)\n"
+    "  1  refused: the VM's start would be refused, a check failed, the vfio\n"
+    "     helper refused, or the ROM does not fit; the reason is on stderr\n"
     "  2  bad command line\n"
-    "  3  unusable input (unreadable file, not a <domain>, no <name>)\n"
-    "  4  internal error\n";
+    "  3  unusable input (unreadable file, not a <domain>, no <name>, a\n"
+    "     malformed ROM or VFCT table)\n"
+    "  4  internal error (also: an output file could not be written)\n";
 
 void sp_cli_error(const char *fmt, ...)
 {
@@ -98,6 +105,10 @@ struct command {
 static const struct command commands[] = {
     {"preview", sp_cmd_preview},
     {"rom", sp_cmd_rom},
+    {"groups", sp_cmd_groups},
+    {"check", sp_cmd_check},
+    {"bind", sp_cmd_bind},
+    {"release", sp_cmd_release},
 };
 
 int main(int argc, char **argv)

@@ -12,10 +12,27 @@
 #define SP_CONF_FILE "synopassthru.conf"
 #define SP_DEFAULT_AUDIT_LOG "/var/log/synopassthru-audit.log"
 
+#ifndef SP_LIBEXECDIR
+#define SP_LIBEXECDIR "/usr/local/libexec/synopassthru"
+#endif
+#define SP_DEFAULT_VFIO_HELPER SP_LIBEXECDIR "/synopassthru-vfio"
+#define SP_DEFAULT_HELPER_TIMEOUT_MS 10000
+#define SP_DEFAULT_STATE_DIR "/run/synopassthru"
+
+enum sp_rom_check {
+    SP_ROM_CHECK_REFUSE, /* a ROM that does not parse or fit refuses the start */
+    SP_ROM_CHECK_WARN,   /* the start goes on; the audit record has the warning */
+    SP_ROM_CHECK_OFF,
+};
+
 struct sp_settings {
-    char *audit_log;  /* absolute path; "" disables the audit log */
-    char *sysfs_root; /* NULL: environment or /sys */
-    char *rom_dir;    /* absolute; default <config dir>/rom */
+    char *audit_log;       /* absolute path; "" disables the audit log */
+    char *sysfs_root;      /* NULL: environment or /sys */
+    char *rom_dir;         /* absolute; default <config dir>/rom */
+    char *vfio_helper;     /* absolute path of synopassthru-vfio */
+    char *state_dir;       /* absolute; who holds which device */
+    int helper_timeout_ms; /* the helper is killed after this long */
+    int rom_check;         /* enum sp_rom_check */
 };
 
 int sp_settings_defaults(struct sp_settings *s, const char *config_dir);

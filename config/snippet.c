@@ -175,9 +175,23 @@ static int fill_pci_spec(struct parse_ctx *ctx, xmlNodePtr node, struct sp_dev_s
     return 0;
 }
 
+/* functions="all": the whole multi-function device (an iGPU and its HDMI
+ * audio), checked and passed as one unit. */
+static int set_functions(struct parse_ctx *ctx, xmlNodePtr node, struct sp_dev_spec *spec,
+                         const char *value)
+{
+    if (strcmp(value, "all") != 0)
+        return fail_at(ctx, node, "functions='%s': the only value is 'all'", value, NULL);
+    if (!spec->has_addr)
+        return fail_at(ctx, node, "functions='all' needs an address", NULL, NULL);
+    spec->all_functions = 1;
+    return 0;
+}
+
 static int parse_pci(struct parse_ctx *ctx, xmlNodePtr node)
 {
-    static const char *const allowed[] = {"address", "vendor", "product", "rom", NULL};
+    static const char *const allowed[] = {"address", "vendor", "product", "rom", "functions",
+                                          NULL};
     if (check_attributes(ctx, node, allowed) < 0)
         return -1;
     if (node->children)
@@ -192,8 +206,12 @@ static int parse_pci(struct parse_ctx *ctx, xmlNodePtr node)
     xmlChar *vendor = xmlGetNoNsProp(node, BAD_CAST "vendor");
     xmlChar *product = xmlGetNoNsProp(node, BAD_CAST "product");
     xmlChar *rom = xmlGetNoNsProp(node, BAD_CAST "rom");
+    xmlChar *functions = xmlGetNoNsProp(node, BAD_CAST "functions");
     int rc = fill_pci_spec(ctx, node, spec, (const char *)address, (const char *)vendor,
                            (const char *)product, (const char *)rom);
+    if (rc == 0 && functions)
+        rc = set_functions(ctx, node, spec, (const char *)functions);
+    xmlFree(functions);
     xmlFree(address);
     xmlFree(vendor);
     xmlFree(product);

@@ -21,6 +21,7 @@ struct sp_dev_spec {
     struct sp_pci_addr addr;
     int has_ids;
     struct sp_pci_ids ids;
+    int all_functions; /* functions="all": every function of the address's slot */
     char *rom;     /* as written (relative to rom_dir or absolute); NULL if none */
     char *raw_xml; /* SP_SPEC_RAW: the element as written */
     int bind;      /* 0 when the snippet says bind="no" */

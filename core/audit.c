@@ -78,6 +78,14 @@ static json_t *added_list(const struct sp_start *st)
     return added;
 }
 
+static json_t *warning_list(const struct sp_start *st)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < st->n_warnings; i++)
+        json_array_append_new(list, json_string(st->warnings[i]));
+    return list;
+}
+
 static json_t *libvirt_object(const struct sp_audit_outcome *o)
 {
     if (!o || !o->forwarded)
@@ -86,22 +94,41 @@ static json_t *libvirt_object(const struct sp_audit_outcome *o)
                      string_or_null(o->libvirt_ok ? NULL : o->libvirt_error));
 }
 
-char *sp_audit_format(const struct sp_start *st, const char *api,
-                      const struct sp_audit_outcome *outcome)
+static json_t *line_list(const char *text)
 {
-    int ok = st->verdict == SP_READY;
-    json_t *rec = json_pack("{s:o, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:I, s:o}",
-                            "time", timestamp_now(), "api", api, "vm", vm_object(st),
-                            "snippets", snippet_list(st), "devices", device_list(st),
-                            "result", ok ? "ok" : "refused", "reason",
-                            string_or_null(ok ? NULL : st->err.msg), "added", added_list(st),
-                            "already_present", (json_int_t)st->report.n_present,
-                            "libvirt", libvirt_object(outcome));
+    json_t *lines = json_array();
+    char *copy = text ? strdup(text) : NULL, *save = NULL;
+    for (char *l = copy ? strtok_r(copy, "\n", &save) : NULL; l && lines;
+         l = strtok_r(NULL, "\n", &save))
+        json_array_append_new(lines, json_string(l));
+    free(copy);
+    return lines;
+}
+
+static char *dump_record(json_t *rec)
+{
     if (!rec)
         return NULL;
     char *text = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(rec);
     return text;
+}
+
+char *sp_audit_format(const struct sp_start *st, const char *api,
+                      const struct sp_audit_outcome *outcome)
+{
+    int ok = st->verdict == SP_READY;
+    json_t *rec = json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:I, s:o, s:o}",
+                            "time", timestamp_now(), "event", "start", "api", api,
+                            "vm", vm_object(st),
+                            "snippets", snippet_list(st), "devices", device_list(st),
+                            "result", ok ? "ok" : "refused", "reason",
+                            string_or_null(ok ? NULL : st->err.msg), "warnings",
+                            warning_list(st), "added", added_list(st),
+                            "already_present", (json_int_t)st->report.n_present,
+                            "bound", line_list(outcome ? outcome->bound : NULL),
+                            "libvirt", libvirt_object(outcome));
+    return dump_record(rec);
 }
 
 static int append_line(const char *path, const char *text, struct sp_err *err)
@@ -130,6 +157,22 @@ static int append_line(const char *path, const char *text, struct sp_err *err)
     if ((size_t)n != len + 1)
         return sp_err_set(err, "audit log %s: short write (%zd of %zu bytes)", path, n, len + 1);
     return 0;
+}
+
+int sp_audit_write_bind(const struct sp_start *st, const char *api, const char *helper_out,
+                        struct sp_err *err)
+{
+    const char *path = st->snap->settings.audit_log;
+    if (!path || !path[0])
+        return 0;
+    char *text = dump_record(json_pack("{s:o, s:s, s:s, s:o, s:o}", "time", timestamp_now(),
+                                       "event", "bind", "api", api, "vm", vm_object(st),
+                                       "bound", line_list(helper_out)));
+    if (!text)
+        return sp_err_set(err, "audit log %s: cannot format the record", path);
+    int rc = append_line(path, text, err);
+    free(text);
+    return rc;
 }
 
 int sp_audit_write(const struct sp_start *st, const char *api,

@@ -10,6 +10,7 @@
 
 /* What libvirt did with a start that went through (NULL message: success). */
 struct sp_audit_outcome {
+    const char *bound;         /* the vfio helper's report (lines), or NULL */
     int forwarded;             /* the real libvirt call was made */
     int libvirt_ok;
     const char *libvirt_error; /* libvirt's message when it failed */
@@ -18,6 +19,11 @@ struct sp_audit_outcome {
 /* The record as a JSON text (no newline), malloc'd. */
 char *sp_audit_format(const struct sp_start *st, const char *api,
                       const struct sp_audit_outcome *outcome);
+
+/* A record written the moment the devices are on vfio-pci, before libvirt
+ * is called: {"event":"bind", ..., "bound":[helper lines]}. */
+int sp_audit_write_bind(const struct sp_start *st, const char *api, const char *helper_out,
+                        struct sp_err *err);
 
 /* Appends the record to the configured audit log ("" disables it). */
 int sp_audit_write(const struct sp_start *st, const char *api,

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../common/fsutil.h"
+#include "../rom/rom.h"
 
 /* Collects device problems: every one is listed, not just the first. */
 struct problems {
@@ -107,6 +108,36 @@ static void check_device(struct sp_start *st, struct sp_resolved_dev *d,
     }
 }
 
+/* The other functions of a functions="all" device (no ROM, no ID check:
+ * the snippet's IDs and ROM belong to the function it names). */
+static int add_sibling_functions(struct sp_start *st, const struct sp_dev_spec *spec,
+                                 struct problems *pr)
+{
+    struct sp_pci_addr *found = NULL;
+    size_t n = 0;
+    struct sp_err e;
+    if (sp_pci_slot_functions(sysfs_root(st), &spec->addr, &found, &n, &e) < 0) {
+        add_problem(pr, "%s (%s:%d)", e.msg, spec->file, spec->line);
+        return 0;
+    }
+    struct sp_dev_spec plain = *spec;
+    plain.has_ids = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (found[i].function == spec->addr.function)
+            continue;
+        struct sp_resolved_dev *d = new_dev(st, spec);
+        if (!d) {
+            free(found);
+            return -1;
+        }
+        d->has_addr = 1;
+        d->addr = found[i];
+        check_device(st, d, &plain, pr);
+    }
+    free(found);
+    return 0;
+}
+
 static int resolve_by_address(struct sp_start *st, const struct sp_dev_spec *spec,
                               struct problems *pr)
 {
@@ -118,7 +149,7 @@ static int resolve_by_address(struct sp_start *st, const struct sp_dev_spec *spe
     if (set_rom_path(st, d, spec->rom) < 0)
         return -1;
     check_device(st, d, spec, pr);
-    return 0;
+    return spec->all_functions ? add_sibling_functions(st, spec, pr) : 0;
 }
 
 static int resolve_by_ids(struct sp_start *st, const struct sp_dev_spec *spec, struct problems *pr)
@@ -168,7 +199,64 @@ static int resolve_spec(struct sp_start *st, const struct sp_dev_spec *spec, str
 
 /* --- ROMs --------------------------------------------------------------- */
 
-static void check_rom(const struct sp_resolved_dev *d, struct problems *pr)
+static void add_warning(struct sp_start *st, const char *text)
+{
+    char **grown = realloc(st->warnings, (st->n_warnings + 1) * sizeof(*grown));
+    if (!grown)
+        return;
+    st->warnings = grown;
+    if ((grown[st->n_warnings] = strdup(text)) != NULL)
+        st->n_warnings++;
+}
+
+/* "AAAA:BBBB, CCCC:DDDD": the IDs a ROM's images name, for messages. */
+static void rom_ids(const struct sp_rom *rom, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < rom->n_images && used + 12 < size; i++)
+        used += (size_t)snprintf(out + used, size - used, "%s%04x:%04x", i ? ", " : "",
+                                 rom->images[i].vendor, rom->images[i].device);
+}
+
+/* The ROM parses and one of its images names the device. */
+static int rom_fits(const struct sp_resolved_dev *d, const char *name, char *why, size_t size)
+{
+    struct sp_rom rom;
+    struct sp_err e;
+    if (sp_rom_load(d->rom, &rom, &e) < 0) {
+        /* The loader names the file; say it once. */
+        size_t n = strlen(d->rom);
+        const char *cause = strncmp(e.msg, d->rom, n) == 0 && e.msg[n] == ':' ? e.msg + n + 2
+                                                                                : e.msg;
+        snprintf(why, size, "ROM %s for %s: %s", d->rom, name, cause);
+        return 0;
+    }
+    int fits = !d->has_ids || sp_rom_matches(&rom, d->ids.vendor, d->ids.device);
+    if (!fits) {
+        char ids[256];
+        rom_ids(&rom, ids, sizeof(ids));
+        snprintf(why, size, "ROM %s for %s (%04x:%04x) belongs to another device: its images "
+                            "name %s", d->rom, name, d->ids.vendor, d->ids.device, ids);
+    }
+    sp_rom_free(&rom);
+    return fits;
+}
+
+static void check_rom_content(struct sp_start *st, const struct sp_resolved_dev *d,
+                              const char *name, struct problems *pr)
+{
+    int mode = st->snap->settings.rom_check;
+    char why[SP_ERR_MAX];
+    if (mode == SP_ROM_CHECK_OFF || rom_fits(d, name, why, sizeof(why)))
+        return;
+    if (mode == SP_ROM_CHECK_WARN)
+        add_warning(st, why);
+    else
+        add_problem(pr, "%s", why);
+}
+
+static void check_rom(struct sp_start *start, const struct sp_resolved_dev *d, struct problems *pr)
 {
     char name[SP_PCI_ADDR_STRLEN] = "hostdev";
     if (d->has_addr)
@@ -188,6 +276,8 @@ static void check_rom(const struct sp_resolved_dev *d, struct problems *pr)
         add_problem(pr, "ROM %s for %s: file is empty", d->rom, name);
     else if (sp_strict_mode_reason(&st, reason, sizeof(reason)))
         add_problem(pr, "ROM %s for %s: %s, refusing it", d->rom, name, reason);
+    else
+        check_rom_content(start, d, name, pr);
     close(fd);
 }
 
@@ -236,7 +326,7 @@ static int resolve_devices(struct sp_start *st, struct problems *pr)
     drop_duplicates(st, pr);
     for (size_t i = 0; i < st->n_devs; i++)
         if (st->devs[i].rom)
-            check_rom(&st->devs[i], pr);
+            check_rom(st, &st->devs[i], pr);
     return 0;
 }
 
@@ -329,6 +419,9 @@ void sp_start_free(struct sp_start *st)
     for (size_t i = 0; i < st->n_devs; i++)
         free(st->devs[i].rom);
     free(st->devs);
+    for (size_t i = 0; i < st->n_warnings; i++)
+        free(st->warnings[i]);
+    free(st->warnings);
     free(st->xml);
     free(st->label);
     sp_patch_report_free(&st->report);

@@ -46,6 +46,8 @@ struct sp_start {
     size_t xml_len;
     struct sp_patch_report report;
     struct sp_err err; /* SP_REFUSED / SP_BAD_INPUT: the reason */
+    char **warnings;   /* problems that rom_check = warn let through */
+    size_t n_warnings;
 };
 
 /* Decides what to do with one domain XML. Takes its own reference on snap.

@@ -164,8 +164,11 @@ static int append_addr(struct sp_pci_addr **list, size_t *count, size_t *cap,
     return 0;
 }
 
-int sp_pci_find_by_ids(const char *root, const struct sp_pci_ids *ids,
-                       struct sp_pci_addr **out, size_t *count, struct sp_err *err)
+/* Every device under root for which keep() says yes, sorted. */
+static int scan_devices(const char *root, int (*keep)(const char *root, const struct sp_pci_addr *a,
+                                                       const void *arg),
+                        const void *arg, struct sp_pci_addr **out, size_t *count,
+                        struct sp_err *err)
 {
     *out = NULL;
     *count = 0;
@@ -186,12 +189,7 @@ int sp_pci_find_by_ids(const char *root, const struct sp_pci_ids *ids,
         struct sp_pci_addr addr;
         if (de->d_name[0] == '.' || sp_pci_addr_parse(de->d_name, &addr, NULL) < 0)
             continue;
-        struct sp_pci_ids found;
-        struct sp_err ignored;
-        /* A device that vanishes or has unreadable IDs cannot match. */
-        if (sp_pci_read_ids(root, &addr, &found, &ignored) < 0)
-            continue;
-        if (found.vendor != ids->vendor || found.device != ids->device)
+        if (!keep(root, &addr, arg))
             continue;
         if (append_addr(out, count, &cap, &addr) < 0) {
             rc = sp_err_set(err, "out of memory");
@@ -209,6 +207,34 @@ int sp_pci_find_by_ids(const char *root, const struct sp_pci_ids *ids,
     if (*count > 1)
         qsort(*out, *count, sizeof(**out), addr_qsort_cmp);
     return 0;
+}
+
+static int has_ids(const char *root, const struct sp_pci_addr *addr, const void *arg)
+{
+    const struct sp_pci_ids *ids = arg;
+    struct sp_pci_ids found;
+    struct sp_err ignored;
+    /* A device that vanishes or has unreadable IDs cannot match. */
+    return sp_pci_read_ids(root, addr, &found, &ignored) == 0 && found.vendor == ids->vendor &&
+           found.device == ids->device;
+}
+
+int sp_pci_find_by_ids(const char *root, const struct sp_pci_ids *ids,
+                       struct sp_pci_addr **out, size_t *count, struct sp_err *err)
+{
+    return scan_devices(root, has_ids, ids, out, count, err);
+}
+
+static int in_slot(const char *root, const struct sp_pci_addr *addr, const void *arg)
+{
+    (void)root;
+    return sp_pci_same_slot(addr, arg);
+}
+
+int sp_pci_slot_functions(const char *root, const struct sp_pci_addr *addr,
+                          struct sp_pci_addr **out, size_t *count, struct sp_err *err)
+{
+    return scan_devices(root, in_slot, addr, out, count, err);
 }
 
 const char *sp_pci_sysfs_root(const char *configured)

@@ -46,6 +46,10 @@ int sp_pci_read_ids(const char *root, const struct sp_pci_addr *addr,
 int sp_pci_find_by_ids(const char *root, const struct sp_pci_ids *ids,
                        struct sp_pci_addr **out, size_t *count, struct sp_err *err);
 
+/* Every function present in addr's slot (same domain, bus, slot), sorted. */
+int sp_pci_slot_functions(const char *root, const struct sp_pci_addr *addr,
+                          struct sp_pci_addr **out, size_t *count, struct sp_err *err);
+
 /* Picks the sysfs root: the environment variable, else the configured
  * value, else /sys. */
 const char *sp_pci_sysfs_root(const char *configured);

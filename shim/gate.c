@@ -2,10 +2,12 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../config/config.h"
 #include "../core/audit.h"
+#include "../core/binder.h"
 #include "../core/start.h"
 #include "real.h"
 
@@ -49,15 +51,52 @@ static void audit(const struct sp_start *st, const char *api, const struct sp_au
         log_line(err.msg);
 }
 
+static virDomainPtr refuse(struct sp_start *st, const char *api);
+
+/* Puts the VM's devices on vfio-pci through the helper, before QEMU runs.
+ * Returns 0, or -1 with the start turned into a refusal. */
+static int bind_devices(struct sp_start *st, const char *api, struct sp_helper_result *bound)
+{
+    struct sp_err err;
+    if (sp_binder_run(SP_BIND, &st->snap->settings, st->id.name, st->devs, st->n_devs, bound,
+                      &err) < 0) {
+        st->verdict = SP_REFUSED;
+        sp_err_set(&st->err, "VM %s: %s", st->label, err.msg);
+        return -1;
+    }
+    if (sp_audit_write_bind(st, api, bound->out, &err) < 0)
+        log_line(err.msg);
+    return 0;
+}
+
 static virDomainPtr forward_patched(struct sp_start *st, const char *api, sp_forward_fn forward,
                                     void *ctx)
 {
+    struct sp_helper_result *bound = NULL;
+    if (sp_binder_needed(st->devs, st->n_devs)) {
+        bound = calloc(1, sizeof(*bound));
+        if (!bound || bind_devices(st, api, bound) < 0) {
+            if (!bound)
+                sp_err_set(&st->err, "VM %s: out of memory", st->label);
+            st->verdict = SP_REFUSED;
+            free(bound);
+            return refuse(st, api);
+        }
+    }
+    for (size_t i = 0; i < st->n_warnings; i++)
+        log_line(st->warnings[i]);
     virDomainPtr dom = forward(st->xml, ctx);
-    struct sp_audit_outcome o = {.forwarded = 1, .libvirt_ok = dom != NULL};
+    struct sp_audit_outcome o = {.bound = bound ? bound->out : NULL, .forwarded = 1,
+                                 .libvirt_ok = dom != NULL};
     const struct sp_real *r = sp_real();
     if (!dom && r->last_error_message)
         o.libvirt_error = r->last_error_message();
     audit(st, api, &o);
+    struct sp_err err;
+    /* libvirt did not start the VM: give the devices back. */
+    if (!dom && bound && sp_binder_undo(&st->snap->settings, st->id.name, bound, &err) < 0)
+        log_line(err.msg);
+    free(bound);
     return dom;
 }
 

@@ -11,6 +11,9 @@ CHECKS_PASSED=0
 CHECKS_FAILED=0
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sp-it-XXXXXX")
 chmod 755 "$WORK"
+# Never this machine's /sys: every test works on a fake tree, and the
+# default points at one even before a test builds it.
+export SYNOPASSTHRU_SYSFS_ROOT=$WORK/sysfs
 DAEMON_PID=
 
 pass() { CHECKS_PASSED=$((CHECKS_PASSED + 1)); echo "ok: $*"; }
@@ -36,6 +39,22 @@ contains() {
     fi
 }
 
+# expect_exit CODE "what" command...: the exit code, and exactly one line on
+# stderr when it is not 0 (output in $WORK/stdout and $WORK/stderr).
+expect_exit() {
+    local want=$1 what=$2
+    shift 2
+    "$@" > "$WORK/stdout" 2> "$WORK/stderr"
+    local rc=$?
+    if [ "$rc" -ne "$want" ]; then
+        fail "$what: exit $rc, want $want"; sed 's/^/    | /' "$WORK/stderr"; return
+    fi
+    if [ "$want" -ne 0 ] && [ "$(wc -l < "$WORK/stderr")" -ne 1 ]; then
+        fail "$what: want one line on stderr, got:"; sed 's/^/    | /' "$WORK/stderr"; return
+    fi
+    pass "$what (exit $rc)"
+}
+
 finish() {
     local rc=$?
     stop_daemon
@@ -46,23 +65,37 @@ finish() {
 }
 trap finish EXIT
 
-# make_sysfs DIR: the fake host of tests/data/sysfs.txt.
+# make_sysfs DIR [HOST]: a fake host from tests/data/hosts/HOST.txt
+# (default amd-apu), with the kernel model's files.
 make_sysfs() {
-    "$SP_BUILD/tests/mkfakesysfs" "$1" "$SP_SRC/tests/data/sysfs.txt"
+    "$SP_BUILD/tests/mkfakesysfs" "$1" "$SP_SRC/tests/data/hosts/${2:-amd-apu}.txt"
 }
 
-# make_config DIR: an empty config dir with an audit log inside $WORK.
+# make_config DIR [SYSFS]: an empty config dir; audit log and device state inside
+# DIR; the vfio helper is the test build with the kernel model in it.
 make_config() {
     local dir=$1
     mkdir -p "$dir/vm.d" "$dir/rom"
     chmod 755 "$dir" "$dir/vm.d" "$dir/rom"
-    printf 'audit_log = %s/audit.log\n' "$dir" > "$dir/synopassthru.conf"
+    cat > "$dir/synopassthru.conf" <<CONF
+audit_log = $dir/audit.log
+sysfs_root = ${2:-$WORK/sysfs}
+state_dir = $dir/state
+vfio_helper = $SP_BUILD/tests/synopassthru-vfio-model
+helper_timeout_ms = ${HELPER_TIMEOUT_MS:-10000}
+CONF
     chmod 644 "$dir/synopassthru.conf"
 }
 
-# add_rom DIR NAME: a small ROM file in DIR/rom, mode 0644.
+# driver_of SYSFS ADDR: the driver a fake device is bound to ("" when none).
+driver_of() {
+    basename "$(readlink "$1/bus/pci/devices/$2/driver" 2>/dev/null)" 2>/dev/null || true
+}
+
+# add_rom DIR NAME [KIND]: a generated option ROM in DIR/rom, mode 0644
+# (KIND as mkrom knows it; legacy is a valid x86 image for 1002:1638).
 add_rom() {
-    printf '\x55\xaaROM' > "$1/rom/$2"
+    "$SP_BUILD/tests/mkrom" "${3:-legacy}" "$1/rom/$2"
     chmod 644 "$1/rom/$2"
 }
 

@@ -7,6 +7,8 @@ make -s -C "$SP_SRC" BUILD="$SP_BUILD" install PREFIX=/usr/local DESTDIR="$ROOT"
 check "make install succeeds" test $? -eq 0
 check "the shim is installed" test -x "$ROOT/usr/local/lib/synopassthru/libsynopassthru.so"
 check "the CLI is installed" test -x "$ROOT/usr/local/bin/synopassthru"
+check "the vfio helper is installed where the default config looks" \
+    test -x "$ROOT/usr/local/libexec/synopassthru/synopassthru-vfio"
 check "vm.d exists, mode 755" test "$(stat -c %a "$ROOT/usr/local/etc/synopassthru/vm.d")" = 755
 check "rom exists, mode 755" test "$(stat -c %a "$ROOT/usr/local/etc/synopassthru/rom")" = 755
 CONF=$ROOT/usr/local/etc/synopassthru/synopassthru.conf

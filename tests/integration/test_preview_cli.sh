@@ -9,20 +9,6 @@ add_snippet "$CONFIG" a.xml '<passthrough vm="win11"><pci address="08:00.0"/></p
 export SYNOPASSTHRU_SYSFS_ROOT=$SYSFS SYNOPASSTHRU_TRUSTED_UID=$(id -u)
 
 preview() { "$CLI" preview --config "$CONFIG" "$@"; }
-# expect_exit CODE "what" command...: exit code and exactly one stderr line.
-expect_exit() {
-    local want=$1 what=$2
-    shift 2
-    "$@" > "$WORK/stdout" 2> "$WORK/stderr"
-    local rc=$?
-    if [ "$rc" -ne "$want" ]; then
-        fail "$what: exit $rc, want $want"; sed 's/^/    | /' "$WORK/stderr"; return
-    fi
-    if [ "$want" -ne 0 ] && [ "$(wc -l < "$WORK/stderr")" -ne 1 ]; then
-        fail "$what: want one line on stderr, got:"; sed 's/^/    | /' "$WORK/stderr"; return
-    fi
-    pass "$what (exit $rc)"
-}
 
 printf "<domain type='kvm'>\n  <name>win11</name>\n  <devices/>\n</domain>\n" > "$WORK/win11.xml"
 printf "<domain type='kvm'><name>other</name></domain>" > "$WORK/other.xml"

@@ -253,7 +253,7 @@ run_case() {
     cases=$((cases + 1))
     local cfg=$work/config out=$work/out.xml again=$work/again.xml err=$work/stderr
     install -d -m 755 "$work" "$cfg" "$cfg/vm.d" "$cfg/rom"
-    printf 'VBIOS-%s\n' "$label" >"$cfg/rom/vbios.bin"
+    "$SP_BUILD/tests/mkrom" legacy "$cfg/rom/vbios.bin"  # a valid x86 image for 1002:1638
 
     local name
     name=$(xmllint --xpath 'string(/domain/name)' "$input" 2>/dev/null || true)

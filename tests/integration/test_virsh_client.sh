@@ -40,7 +40,8 @@ check "a VM whose ROM is missing is refused" test $? -ne 0
 contains "the refusal names VM, ROM, device and cause" "$WORK/err2" \
     "error: synopassthru: VM 'no-rom': ROM $CONFIG/rom/missing.bin for 0000:05:00.0: No such file or directory"
 
-contains "one audit record for the matched start" "$CONFIG/audit.log" '"name":"vm-uuid-1"' 1
+contains "one bind record for the matched start" "$CONFIG/audit.log" '"event":"bind","api":"virDomainCreateXML","vm":{"name":"vm-uuid-1"' 1
+contains "one start record for it" "$CONFIG/audit.log" '"event":"start","api":"virDomainCreateXML","vm":{"name":"vm-uuid-1"' 1
 contains "the record says ok and libvirt succeeded" "$CONFIG/audit.log" '"result":"ok"' 1
 contains "one audit record for the refusal" "$CONFIG/audit.log" '"result":"refused"' 1
 contains "no record for the unmatched VM" "$CONFIG/audit.log" 'other-vm' 0

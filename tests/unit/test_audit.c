@@ -140,7 +140,7 @@ static int setup(void **state)
     char conf[512];
     snprintf(conf, sizeof(conf), "audit_log = %s\n", log_path);
     free(tu_write(dir, "synopassthru.conf", conf, 0644));
-    free(tu_write(dir, "rom/v.bin", "rom", 0644));
+    free(tu_write_rom(dir, "rom/v.bin", "legacy"));
     free(tu_write(dir, "vm.d/a.xml", "<passthrough vm='win\"11'><pci address='08:00.0' "
                                      "rom='v.bin'/><pci address='08:00.1'/></passthrough>", 0644));
     free(tu_write(dir, "vm.d/b.xml", "<passthrough vm='win11'><pci address='05:00.0'/>"

@@ -48,11 +48,9 @@ static void copy_dir(const char *src, const char *dst, const char *sub)
         if (de->d_name[0] == '.')
             continue;
         char *file = sp_path_join(from, de->d_name);
-        char *text = tu_read(file, NULL);
         char *rel = sp_path_join(sub, de->d_name);
-        free(tu_write(dst, rel, text, 0644));
+        tu_copy_file(file, dst, rel);
         free(rel);
-        free(text);
         free(file);
     }
     if (d)

@@ -39,6 +39,24 @@ static void reads_every_key_with_comments_and_spaces(void **state)
     sp_settings_free(&s);
 }
 
+static void vfio_and_rom_keys(void **state)
+{
+    (void)state;
+    struct sp_settings s;
+    struct sp_err err;
+    assert_int_equal(parse(&s, "vfio_helper = /opt/h\nstate_dir = /run/x\n"
+                               "helper_timeout_ms = 2500\nrom_check = warn\n", &err), 0);
+    assert_string_equal(s.vfio_helper, "/opt/h");
+    assert_string_equal(s.state_dir, "/run/x");
+    assert_int_equal(s.helper_timeout_ms, 2500);
+    assert_int_equal(s.rom_check, SP_ROM_CHECK_WARN);
+    sp_settings_free(&s);
+    assert_int_equal(sp_settings_defaults(&s, "/cfg"), 0);
+    assert_int_equal(s.rom_check, SP_ROM_CHECK_REFUSE);
+    assert_int_equal(s.helper_timeout_ms, 10000);
+    sp_settings_free(&s);
+}
+
 static void empty_audit_log_disables_it(void **state)
 {
     (void)state;
@@ -67,6 +85,9 @@ static void errors_name_file_and_line(void **state)
     expect_error("rom_dir = /a\nrom_dir = /b\n", ":2: key 'rom_dir' is set twice");
     expect_error("audit_log = relative.log\n", ":1: audit_log must be an absolute path");
     expect_error("sysfs_root =\n", ":1: sysfs_root needs a value");
+    expect_error("rom_check = maybe\n", ":1: rom_check must be refuse, warn or off, not 'maybe'");
+    expect_error("helper_timeout_ms = 5\n", ":1: helper_timeout_ms must be a number");
+    expect_error("helper_timeout_ms = 10s\n", ":1: helper_timeout_ms must be a number");
 }
 
 static void nul_byte_is_an_error(void **state)
@@ -86,6 +107,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults_without_a_file),
         cmocka_unit_test(reads_every_key_with_comments_and_spaces),
+        cmocka_unit_test(vfio_and_rom_keys),
         cmocka_unit_test(empty_audit_log_disables_it),
         cmocka_unit_test(errors_name_file_and_line),
         cmocka_unit_test(nul_byte_is_an_error),

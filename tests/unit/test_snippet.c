@@ -97,6 +97,10 @@ static void errors_name_file_line_and_cause(void **state)
     expect_error("<passthrough vm='a'><pci vendor='1002'/></passthrough>",
                  "needs both vendor and product", "a");
     expect_error("<passthrough vm='a'><pci/></passthrough>", "needs an address", "a");
+    expect_error("<passthrough vm='a'><pci address='08:00.0' functions='some'/></passthrough>",
+                 "functions='some': the only value is 'all'", "a");
+    expect_error("<passthrough vm='a'><pci vendor='1002' product='1638' functions='all'/>"
+                 "</passthrough>", "functions='all' needs an address", "a");
     expect_error("<passthrough vm='a'><pci address='08:00.0' colour='red'/></passthrough>",
                  "unknown attribute 'colour' on <pci>", "a");
     expect_error("<passthrough vm='a'><pci address='08:00.0' vendor='12345' product='1'/></passthrough>",

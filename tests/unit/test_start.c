@@ -37,7 +37,7 @@ static int setup(void **state)
     char *vmd = sp_path_join(f->dir, "vm.d");
     mkdir(vmd, 0755);
     free(vmd);
-    free(tu_write(f->dir, "rom/good.bin", "\x55\xaa rom", 0644));
+    free(tu_write_rom(f->dir, "rom/good.bin", "legacy"));
     *state = f;
     return 0;
 }
@@ -137,6 +137,36 @@ static void unsafe_rom_is_refused(void **state)
     free(rom);
 }
 
+static void rom_of_another_device_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    free(tu_write_rom(f->dir, "rom/nvidia.bin", "wrong-ids"));
+    snippet(f, "a.xml", "<passthrough vm='win11'><pci address='08:00.0' rom='nvidia.bin'/>"
+                        "</passthrough>");
+    expect_refusal(f, DOMAIN("win11", ""), "/rom/nvidia.bin for 0000:08:00.0 (1002:1638) "
+                                           "belongs to another device: its images name 10de:1b80");
+    free(tu_write_rom(f->dir, "rom/trunc.bin", "truncated-image"));
+    snippet(f, "a.xml", "<passthrough vm='win11'><pci address='08:00.0' rom='trunc.bin'/>"
+                        "</passthrough>");
+    expect_refusal(f, DOMAIN("win11", ""), "/rom/trunc.bin for 0000:08:00.0: ");
+    assert_non_null(strstr(f->st.err.msg, "offset 0x"));
+}
+
+static void rom_check_warn_lets_the_start_go_on(void **state)
+{
+    struct fixture *f = *state;
+    free(tu_write_rom(f->dir, "rom/nvidia.bin", "wrong-ids"));
+    free(tu_write(f->dir, "synopassthru.conf", "audit_log =\nrom_check = warn\n", 0644));
+    snippet(f, "a.xml", "<passthrough vm='win11'><pci address='08:00.0' rom='nvidia.bin'/>"
+                        "</passthrough>");
+    assert_int_equal(decide(f, DOMAIN("win11", "")), SP_READY);
+    assert_int_equal(f->st.n_warnings, 1);
+    assert_non_null(strstr(f->st.warnings[0], "belongs to another device"));
+    free(tu_write(f->dir, "synopassthru.conf", "audit_log =\nrom_check = off\n", 0644));
+    assert_int_equal(decide(f, DOMAIN("win11", "")), SP_READY);
+    assert_int_equal(f->st.n_warnings, 0);
+}
+
 static void absent_device_and_wrong_ids_are_both_listed(void **state)
 {
     struct fixture *f = *state;
@@ -159,6 +189,22 @@ static void ids_expand_to_every_matching_device(void **state)
     expect_refusal(f, DOMAIN("win11", ""), "no device dead:beef under");
 }
 
+static void functions_all_passes_the_whole_slot(void **state)
+{
+    struct fixture *f = *state;
+    snippet(f, "a.xml", "<passthrough vm='win11'><pci address='08:00.0' vendor='1002' "
+                        "product='1638' rom='good.bin' functions='all'/></passthrough>");
+    assert_int_equal(decide(f, DOMAIN("win11", "")), SP_READY);
+    assert_int_equal(f->st.n_devs, 3); /* 08:00.0, .1 and .6 on the default host */
+    assert_int_equal(f->st.devs[1].addr.function, 1);
+    assert_int_equal(f->st.devs[2].addr.function, 6);
+    assert_non_null(f->st.devs[0].rom);
+    assert_null(f->st.devs[1].rom);
+    /* One guest slot, functions 0..2, multifunction on 0. */
+    assert_non_null(strstr(f->st.xml, "function=\"0x2\"/>"));
+    assert_non_null(strstr(f->st.xml, "multifunction=\"on\""));
+}
+
 static void same_device_twice_is_given_once(void **state)
 {
     struct fixture *f = *state;
@@ -174,7 +220,7 @@ static void same_device_twice_is_given_once(void **state)
 static void two_roms_for_one_device_conflict(void **state)
 {
     struct fixture *f = *state;
-    free(tu_write(f->dir, "rom/other.bin", "\x55\xaa other", 0644));
+    free(tu_write_rom(f->dir, "rom/other.bin", "legacy"));
     snippet(f, "a.xml", "<passthrough vm='win11'><pci address='08:00.0' rom='good.bin'/>"
                         "</passthrough>");
     snippet(f, "b.xml", "<passthrough vm='win11'><pci address='08:00.0' rom='other.bin'/>"
@@ -275,8 +321,11 @@ int main(void)
         T(relative_rom_resolves_in_rom_dir),
         T(missing_rom_is_refused_with_the_documented_message),
         T(unsafe_rom_is_refused),
+        T(rom_of_another_device_is_refused),
+        T(rom_check_warn_lets_the_start_go_on),
         T(absent_device_and_wrong_ids_are_both_listed),
         T(ids_expand_to_every_matching_device),
+        T(functions_all_passes_the_whole_slot),
         T(same_device_twice_is_given_once),
         T(two_roms_for_one_device_conflict),
         T(broken_snippet_refuses_its_vm),

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../common/fsutil.h"
@@ -52,6 +53,18 @@ char *tu_write(const char *dir, const char *name, const char *text, mode_t mode)
     if (chmod(path, mode) < 0)
         die("chmod", path);
     return path;
+}
+
+void tu_copy_file(const char *from, const char *dir, const char *name)
+{
+    size_t len;
+    char *bytes = tu_read(from, &len);
+    char *path = tu_write(dir, name, "", 0644);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(bytes, 1, len, f) != len || fclose(f) != 0)
+        die("copy", path);
+    free(path);
+    free(bytes);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -101,6 +114,27 @@ char *tu_default_sysfs(void)
         die("fake sysfs", root);
     free(spec);
     return root;
+}
+
+char *tu_write_rom(const char *dir, const char *name, const char *kind)
+{
+    char *path = tu_write(dir, name, "", 0644);
+    const char *build = getenv("SP_BUILD");
+    char *tool = NULL;
+    if (asprintf(&tool, "%s/tests/mkrom", build && *build ? build : "build") < 0)
+        abort();
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(tool, tool, kind, path, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0)
+        die("mkrom", tool);
+    free(tool);
+    chmod(path, 0644);
+    return path;
 }
 
 char *tu_replace_all(const char *text, const char *needle, const char *replacement)

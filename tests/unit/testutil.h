@@ -12,6 +12,8 @@ char *tu_mkdtemp(const char *tag);
 /* Writes dir/name (creating parent dirs 0755) with the given mode. */
 char *tu_write(const char *dir, const char *name, const char *text, mode_t mode);
 void tu_rm_rf(const char *path);
+/* Copies a file byte for byte to dir/name (mode 0644). */
+void tu_copy_file(const char *from, const char *dir, const char *name);
 /* Whole file, NUL-terminated; aborts when unreadable. */
 char *tu_read(const char *path, size_t *len);
 /* Accepts files owned by the current user (for runs as non-root). */
@@ -20,6 +22,10 @@ void tu_trust_current_user(void);
 const char *tu_src_dir(void);
 /* A fake sysfs with the default device set of tests/data/sysfs.txt. */
 char *tu_default_sysfs(void);
+/* A valid legacy option ROM for 1002:1638 (the fake iGPU) at dir/name,
+ * mode 0644, made by the test tool mkrom ($SP_BUILD, default build). */
+char *tu_write_rom(const char *dir, const char *name, const char *kind);
+
 /* Replaces every occurrence of needle in a malloc'd string. */
 char *tu_replace_all(const char *text, const char *needle, const char *replacement);
 

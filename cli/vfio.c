@@ -1,0 +1,249 @@
+/* synopassthru groups | check | bind | release: the vfio side of the tool.
+ * `groups` reads sysfs under the sysfs root; check, bind and release go
+ * through the vfio helper exactly as the shim does. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <libxml/tree.h>
+
+#include "../config/config.h"
+#include "../core/binder.h"
+#include "../core/start.h"
+#include "../vfio/check.h"
+#include "../vfio/names.h"
+#include "cli.h"
+
+static const char *verdict_name(enum sp_group_verdict v)
+{
+    return v == SP_GROUP_ALONE ? "alone" : v == SP_GROUP_WHOLE ? "with-group" : "no";
+}
+
+static int has_flag(const struct sp_cli_opts *opts, const char *flag)
+{
+    for (int i = 0; i < opts->argc; i++)
+        if (strcmp(opts->argv[i], flag) == 0)
+            return 1;
+    return 0;
+}
+
+/* The settings of the config dir (for the sysfs root, helper and state dir). */
+static struct sp_snapshot *load_snapshot(const struct sp_cli_opts *opts, struct sp_config **cfg)
+{
+    struct sp_snapshot *snap = NULL;
+    struct sp_err err;
+    *cfg = sp_config_new(sp_config_dir_choose(opts->config_dir));
+    if (!*cfg || sp_config_snapshot(*cfg, &snap, &err) < 0) {
+        sp_cli_error("out of memory");
+        return NULL;
+    }
+    return snap;
+}
+
+static json_t *device_json(const struct sp_pci_info *info, enum sp_group_verdict v, const char *why)
+{
+    char addr[SP_PCI_ADDR_STRLEN], ids[16], cls[128], name[256], class_hex[16];
+    sp_pci_addr_format(&info->addr, addr);
+    snprintf(ids, sizeof(ids), "%04x:%04x", info->vendor, info->device);
+    snprintf(class_hex, sizeof(class_hex), "0x%06x", info->class_code);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "address", addr, "ids", ids,
+                     "class", class_hex, "class_name",
+                     sp_pci_name_class(info->class_code, cls, sizeof(cls)), "name",
+                     sp_pci_name_device(info->vendor, info->device, name, sizeof(name)),
+                     "driver", info->driver, "verdict", verdict_name(v), "reason", why);
+}
+
+static int list_group(const char *root, int group, int json, json_t *groups)
+{
+    struct sp_pci_addr *members = NULL;
+    size_t n = 0;
+    struct sp_err err;
+    if (sp_sysfs_group_members(root, group, &members, &n, &err) < 0) {
+        sp_cli_error("%s", err.msg);
+        return -1;
+    }
+    json_t *devs = json ? json_array() : NULL;
+    if (!json)
+        printf("IOMMU group %d\n", group);
+    for (size_t i = 0; i < n; i++) {
+        struct sp_pci_info info;
+        char why[1024], text[512];
+        if (sp_sysfs_device_info(root, &members[i], &info, &err) < 0) {
+            sp_cli_error("%s", err.msg);
+            continue;
+        }
+        enum sp_group_verdict v = sp_vfio_verdict(root, &info, why, sizeof(why));
+        if (json) {
+            json_array_append_new(devs, device_json(&info, v, why));
+        } else {
+            sp_vfio_describe(&info, text, sizeof(text));
+            printf("  %s\n    verdict: %s (%s)\n", text, verdict_name(v), why);
+        }
+    }
+    if (json)
+        json_array_append_new(groups, json_pack("{s:i, s:o}", "group", group, "devices", devs));
+    free(members);
+    return 0;
+}
+
+int sp_cmd_groups(const struct sp_cli_opts *opts)
+{
+    struct sp_config *cfg;
+    struct sp_snapshot *snap = load_snapshot(opts, &cfg);
+    if (!snap)
+        return SP_EXIT_INTERNAL;
+    const char *root = sp_pci_sysfs_root(snap->settings.sysfs_root);
+    int json = has_flag(opts, "--json"), code = SP_EXIT_OK;
+    int *groups = NULL;
+    size_t n = 0;
+    struct sp_err err;
+    if (sp_sysfs_groups(root, &groups, &n, &err) < 0) {
+        sp_cli_error("%s", err.msg);
+        code = SP_EXIT_INPUT;
+    } else if (n == 0) {
+        sp_cli_error("no IOMMU groups under %s/kernel/iommu_groups: the IOMMU is off", root);
+        code = SP_EXIT_REFUSED;
+    }
+    json_t *all = json ? json_array() : NULL;
+    for (size_t i = 0; code == SP_EXIT_OK && i < n; i++)
+        if (list_group(root, groups[i], json, all) < 0)
+            code = SP_EXIT_INPUT;
+    if (json && code == SP_EXIT_OK) {
+        char *text = json_dumps(all, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        puts(text);
+        free(text);
+    }
+    json_decref(all);
+    free(groups);
+    sp_snapshot_release(snap);
+    sp_config_free(cfg);
+    return code;
+}
+
+/* Problems a start of the VM would meet, from the config and the helper. */
+static int check_vm(struct sp_snapshot *snap, const char *vm, struct sp_problems *problems)
+{
+    char *xml = NULL;
+    /* The same path as a start: a minimal domain that carries the key. */
+    xmlChar *escaped = xmlEncodeSpecialChars(NULL, BAD_CAST vm);
+    int rc = asprintf(&xml, "<domain><name>%s</name></domain>", (const char *)escaped);
+    xmlFree(escaped);
+    if (rc < 0)
+        return -1;
+    struct sp_start st;
+    if (sp_start_prepare(snap, xml, strlen(xml), &st) < 0) {
+        free(xml);
+        return -1;
+    }
+    free(xml);
+    if (st.verdict == SP_UNMATCHED)
+        sp_problems_add(problems, "no snippet in %s/vm.d names VM '%s'", snap->config_dir, vm);
+    else if (st.verdict != SP_READY)
+        sp_problems_add(problems, "%s", st.err.msg);
+    /* The vfio checks too, so that every problem shows at once. */
+    if ((st.verdict == SP_READY || st.verdict == SP_REFUSED) &&
+        sp_binder_needed(st.devs, st.n_devs)) {
+        struct sp_helper_result *res = calloc(1, sizeof(*res));
+        struct sp_err err;
+        if (res && sp_binder_run(SP_CHECK, &snap->settings, vm, st.devs, st.n_devs, res, &err) < 0)
+            sp_problems_add(problems, "%s", err.msg);
+        free(res);
+    }
+    sp_start_free(&st);
+    return 0;
+}
+
+int sp_cmd_check(const struct sp_cli_opts *opts)
+{
+    const char *vm = NULL;
+    for (int i = 0; i < opts->argc; i++)
+        if (opts->argv[i][0] != '-')
+            vm = opts->argv[i];
+    if (!vm) {
+        sp_cli_error("check: which VM? (synopassthru check VM [--json])");
+        return SP_EXIT_USAGE;
+    }
+    struct sp_config *cfg;
+    struct sp_snapshot *snap = load_snapshot(opts, &cfg);
+    if (!snap)
+        return SP_EXIT_INTERNAL;
+    struct sp_problems problems = {0};
+    int code = check_vm(snap, vm, &problems) < 0 ? SP_EXIT_INTERNAL
+               : problems.n                      ? SP_EXIT_REFUSED
+                                                 : SP_EXIT_OK;
+    if (has_flag(opts, "--json")) {
+        json_t *list = json_array();
+        for (size_t i = 0; i < problems.n; i++)
+            json_array_append_new(list, json_string(problems.items[i]));
+        char *text = json_dumps(json_pack("{s:s, s:b, s:o}", "vm", vm, "ok", problems.n == 0,
+                                          "problems", list), JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        puts(text ? text : "{}");
+        free(text);
+    } else {
+        for (size_t i = 0; i < problems.n; i++)
+            sp_cli_error("%s", problems.items[i]);
+        if (code == SP_EXIT_OK)
+            printf("VM '%s': every device passes every check\n", vm);
+    }
+    sp_problems_free(&problems);
+    sp_snapshot_release(snap);
+    sp_config_free(cfg);
+    return code;
+}
+
+/* bind/release ADDR...: the helper on bare addresses, held by --vm NAME. */
+static int run_on_addresses(const struct sp_cli_opts *opts, enum sp_binder_op op)
+{
+    const char *vm = op == SP_BIND ? "(manual)" : NULL;
+    struct sp_resolved_dev *devs = calloc((size_t)opts->argc + 1, sizeof(*devs));
+    size_t n = 0;
+    for (int i = 0; devs && i < opts->argc; i++) {
+        if (strcmp(opts->argv[i], "--vm") == 0 && i + 1 < opts->argc) {
+            vm = opts->argv[++i];
+            continue;
+        }
+        struct sp_err err;
+        if (sp_pci_addr_parse(opts->argv[i], &devs[n].addr, &err) < 0) {
+            sp_cli_error("%s", err.msg);
+            free(devs);
+            return SP_EXIT_USAGE;
+        }
+        devs[n].has_addr = devs[n].bind = 1;
+        n++;
+    }
+    if (!devs || n == 0) {
+        sp_cli_error("%s: give one or more PCI addresses", op == SP_BIND ? "bind" : "release");
+        free(devs);
+        return SP_EXIT_USAGE;
+    }
+    struct sp_config *cfg;
+    struct sp_snapshot *snap = load_snapshot(opts, &cfg);
+    int code = SP_EXIT_INTERNAL;
+    struct sp_helper_result *res = calloc(1, sizeof(*res));
+    if (snap && res) {
+        struct sp_err err;
+        if (sp_binder_run(op, &snap->settings, vm, devs, n, res, &err) < 0) {
+            sp_cli_error("%s", err.msg);
+            code = SP_EXIT_REFUSED;
+        } else {
+            fputs(res->out, stdout);
+            code = SP_EXIT_OK;
+        }
+    }
+    free(res);
+    free(devs);
+    sp_snapshot_release(snap);
+    sp_config_free(cfg);
+    return code;
+}
+
+int sp_cmd_bind(const struct sp_cli_opts *opts)
+{
+    return run_on_addresses(opts, SP_BIND);
+}
+
+int sp_cmd_release(const struct sp_cli_opts *opts)
+{
+    return run_on_addresses(opts, SP_RELEASE);
+}

@@ -1,0 +1,112 @@
+#include "binder.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../pci/pci.h"
+
+int sp_binder_needed(const struct sp_resolved_dev *devs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (devs[i].bind && devs[i].has_addr)
+            return 1;
+    return 0;
+}
+
+static const char *op_name(enum sp_binder_op op)
+{
+    return op == SP_BIND ? "bind" : op == SP_RELEASE ? "release" : "check";
+}
+
+/* "ADDR[=VVVV:DDDD][,nobind]" for one device; malloc'd. */
+static char *device_arg(const struct sp_resolved_dev *d)
+{
+    char name[SP_PCI_ADDR_STRLEN], *arg = NULL;
+    sp_pci_addr_format(&d->addr, name);
+    int rc = d->has_ids ? asprintf(&arg, "%s=%04x:%04x%s", name, d->ids.vendor, d->ids.device,
+                                   d->bind ? "" : ",nobind")
+                        : asprintf(&arg, "%s%s", name, d->bind ? "" : ",nobind");
+    return rc < 0 ? NULL : arg;
+}
+
+static void free_argv(char **argv)
+{
+    for (char **a = argv; a && *a; a++)
+        free(*a);
+    free(argv);
+}
+
+static char **build_argv(enum sp_binder_op op, const struct sp_settings *s, const char *vm,
+                         const struct sp_resolved_dev *devs, size_t n)
+{
+    char **argv = calloc(n + 10, sizeof(*argv));
+    size_t k = 0;
+    if (!argv)
+        return NULL;
+    const char *fixed[] = {s->vfio_helper, op_name(op), "--root", sp_pci_sysfs_root(s->sysfs_root),
+                           "--state-dir", s->state_dir};
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        argv[k++] = strdup(fixed[i]);
+    if (vm) {
+        argv[k++] = strdup("--vm");
+        argv[k++] = strdup(vm);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (devs[i].has_addr)
+            argv[k++] = device_arg(&devs[i]);
+    for (size_t i = 0; i < k; i++)
+        if (!argv[i]) {
+            free_argv(argv);
+            return NULL;
+        }
+    return argv;
+}
+
+int sp_binder_run(enum sp_binder_op op, const struct sp_settings *s, const char *vm,
+                  const struct sp_resolved_dev *devs, size_t n, struct sp_helper_result *res,
+                  struct sp_err *err)
+{
+    char **argv = build_argv(op, s, vm, devs, n);
+    if (!argv)
+        return sp_err_set(err, "out of memory");
+    int rc = sp_helper_run(argv, s->helper_timeout_ms, res, err);
+    free_argv(argv);
+    if (rc < 0)
+        return -1;
+    if (res->exit_code != 0)
+        return sp_err_set(err, "%s", res->errout[0] ? res->errout : "the vfio helper failed");
+    return 0;
+}
+
+int sp_binder_undo(const struct sp_settings *s, const char *vm,
+                   const struct sp_helper_result *bound, struct sp_err *err)
+{
+    struct sp_resolved_dev *devs = NULL;
+    size_t n = 0;
+    char *copy = strdup(bound->out), *save = NULL;
+    for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char addr[32];
+        if (sscanf(line, "bound %31s", addr) != 1)
+            continue;
+        struct sp_resolved_dev *grown = realloc(devs, (n + 1) * sizeof(*grown));
+        if (!grown)
+            break;
+        devs = grown;
+        memset(&devs[n], 0, sizeof(devs[n]));
+        devs[n].bind = 1;
+        if (sp_pci_addr_parse(addr, &devs[n].addr, NULL) == 0) {
+            devs[n].has_addr = 1;
+            n++;
+        }
+    }
+    free(copy);
+    int rc = 0;
+    if (n > 0) {
+        struct sp_helper_result res;
+        rc = sp_binder_run(SP_RELEASE, s, vm, devs, n, &res, err);
+    }
+    free(devs);
+    return rc;
+}

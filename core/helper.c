@@ -1,0 +1,141 @@
+#include "helper.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* In the child: wire the pipes and exec; only async-signal-safe calls. */
+static void exec_child(char *const argv[], int out_fd, int err_fd)
+{
+    static char *const clean_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0)
+        dup2(devnull, 0);
+    dup2(out_fd, 1);
+    dup2(err_fd, 2);
+    /* The host process's other descriptors are O_CLOEXEC or not ours to
+     * pass on: close everything above stderr. */
+    for (int fd = 3; fd < 1024; fd++)
+        close(fd);
+    execve(argv[0], argv, clean_env);
+    static const char msg[] = "cannot execute the vfio helper\n";
+    (void)!write(2, msg, sizeof(msg) - 1);
+    _exit(127);
+}
+
+struct sink {
+    int fd;
+    char *buf;
+    size_t used;
+};
+
+static void drain(struct sink *s)
+{
+    char scratch[4096];
+    ssize_t n = read(s->fd, scratch, sizeof(scratch));
+    if (n <= 0) {
+        close(s->fd);
+        s->fd = -1;
+        return;
+    }
+    size_t room = SP_HELPER_OUTPUT_MAX - 1 - s->used;
+    size_t take = (size_t)n < room ? (size_t)n : room;
+    memcpy(s->buf + s->used, scratch, take);
+    s->used += take;
+    s->buf[s->used] = '\0';
+}
+
+/* Reads both pipes until they close or the deadline passes. */
+static int collect(struct sink *sinks, long long deadline)
+{
+    while (sinks[0].fd >= 0 || sinks[1].fd >= 0) {
+        long long left = deadline - now_ms();
+        if (left <= 0)
+            return -1;
+        struct pollfd p[2] = {{sinks[0].fd, POLLIN, 0}, {sinks[1].fd, POLLIN, 0}};
+        int rc = poll(p, 2, (int)left);
+        if (rc < 0 && errno != EINTR)
+            return -1;
+        for (int i = 0; i < 2; i++)
+            if (sinks[i].fd >= 0 && (p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                drain(&sinks[i]);
+    }
+    return 0;
+}
+
+/* Waits for pid until the deadline; 1 when reaped. */
+static int reap(pid_t pid, long long deadline, int *status)
+{
+    for (;;) {
+        pid_t r = waitpid(pid, status, WNOHANG);
+        if (r == pid || (r < 0 && errno != EINTR))
+            return r == pid;
+        if (now_ms() >= deadline)
+            return 0;
+        usleep(2000);
+    }
+}
+
+int sp_helper_run(char *const argv[], int timeout_ms, struct sp_helper_result *res,
+                  struct sp_err *err)
+{
+    memset(res, 0, sizeof(*res));
+    res->exit_code = -1;
+    int out[2], errp[2];
+    if (pipe2(out, O_CLOEXEC) < 0)
+        return sp_err_set(err, "vfio helper: pipe: %s", strerror(errno));
+    if (pipe2(errp, O_CLOEXEC) < 0) {
+        close(out[0]);
+        close(out[1]);
+        return sp_err_set(err, "vfio helper: pipe: %s", strerror(errno));
+    }
+    pid_t pid = fork();
+    if (pid == 0)
+        exec_child(argv, out[1], errp[1]);
+    close(out[1]);
+    close(errp[1]);
+    if (pid < 0) {
+        close(out[0]);
+        close(errp[0]);
+        return sp_err_set(err, "vfio helper: fork: %s", strerror(errno));
+    }
+    long long deadline = now_ms() + timeout_ms;
+    struct sink sinks[2] = {{out[0], res->out, 0}, {errp[0], res->errout, 0}};
+    int status = 0;
+    int finished = collect(sinks, deadline) == 0 && reap(pid, deadline, &status);
+    for (int i = 0; i < 2; i++)
+        if (sinks[i].fd >= 0)
+            close(sinks[i].fd);
+    size_t n = strlen(res->errout);
+    while (n > 0 && res->errout[n - 1] == '\n')
+        res->errout[--n] = '\0';
+    if (!finished) {
+        kill(pid, SIGKILL);
+        /* A process stuck in the kernel may not die at once: do not wait
+         * for it beyond a moment. */
+        reap(pid, now_ms() + 200, &status);
+        res->timed_out = 1;
+        return sp_err_set(err, "the vfio helper did not finish within %d ms and was killed "
+                               "(a driver may be stuck in unbind; see the kernel log)",
+                          timeout_ms);
+    }
+    if (WIFEXITED(status)) {
+        res->exit_code = WEXITSTATUS(status);
+        return 0;
+    }
+    return sp_err_set(err, "the vfio helper was killed by signal %d",
+                      WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}

@@ -1,0 +1,229 @@
+# The `rom` command: `rom info` against the golden outputs in tests/data/rom
+# for every ROM that tests/tools/mkrom makes, --for verdicts on a fake sysfs,
+# and `rom extract` from an ACPI VFCT table and from a device's ROM.
+# SYNOPASSTHRU_REGENERATE=1 rewrites the golden files instead (review the diff).
+. "$(dirname "$0")/lib.sh"
+
+ROMS=$WORK/roms GOLDEN=$SP_SRC/tests/data/rom SYSFS=$WORK/sysfs CONFIG=$WORK/config
+mkdir -p "$ROMS"
+"$SP_BUILD/tests/mkrom" all "$ROMS" || fail "mkrom all"
+make_sysfs "$SYSFS"
+make_config "$CONFIG"
+VFCT=$SYSFS/firmware/acpi/tables/VFCT
+mkdir -p "$(dirname "$VFCT")"
+export SYNOPASSTHRU_SYSFS_ROOT=$SYSFS
+
+
+# expect_verdict CODE "what" command...: exit code, nothing on stderr (a
+# verdict, fitting or not, is output, not an error).
+expect_verdict() {
+    local want=$1 what=$2
+    shift 2
+    "$@" > "$WORK/stdout" 2> "$WORK/stderr"
+    local rc=$?
+    if [ "$rc" -ne "$want" ] || [ -s "$WORK/stderr" ]; then
+        fail "$what: exit $rc (want $want), stderr:"; sed 's/^/    | /' "$WORK/stderr"; return
+    fi
+    pass "$what (exit $rc)"
+}
+
+# ids_of ADDR: "vvvv:dddd" of a device of the fake host.
+ids_of() {
+    local dev=$SYSFS/bus/pci/devices/$1 v d
+    v=$(< "$dev/vendor") && d=$(< "$dev/device") && echo "${v#0x}:${d#0x}"
+}
+
+# same_as_golden FILE NAME: FILE, with $WORK written as @WORK@, equals
+# tests/data/rom/NAME.
+same_as_golden() {
+    local text
+    text=$(< "$1")
+    printf '%s\n' "${text//"$WORK"/@WORK@}" > "$WORK/normalized"
+    if [ -n "${SYNOPASSTHRU_REGENERATE:-}" ]; then
+        cp "$WORK/normalized" "$GOLDEN/$2" && pass "regenerated $2"
+    elif diff -u "$GOLDEN/$2" "$WORK/normalized"; then
+        pass "output matches tests/data/rom/$2"
+    else
+        fail "output differs from tests/data/rom/$2"
+    fi
+}
+
+check "fake host: 08:00.0 is the 1002:1638 iGPU" test "$(ids_of 0000:08:00.0)" = 1002:1638
+check "fake host: 05:00.0 is the 8086:10fb NIC" test "$(ids_of 0000:05:00.0)" = 8086:10fb
+
+# ---- rom info: golden outputs ----
+for kind in legacy efi legacy-efi devlist bad-checksum wrong-ids; do
+    expect_exit 0 "rom info $kind" "$CLI" rom info "$ROMS/$kind.bin"
+    same_as_golden "$WORK/stdout" "$kind.txt"
+done
+for kind in legacy-efi devlist; do
+    expect_exit 0 "rom info $kind --json" "$CLI" rom info "$ROMS/$kind.bin" --json
+    same_as_golden "$WORK/stdout" "$kind.json"
+done
+for kind in truncated-header truncated-image loop; do
+    expect_exit 3 "rom info $kind is refused" "$CLI" rom info "$ROMS/$kind.bin"
+    same_as_golden "$WORK/stderr" "$kind.err"
+    check "rom info $kind: nothing on stdout" test ! -s "$WORK/stdout"
+done
+expect_exit 3 "a VFCT table is not a ROM" "$CLI" rom info "$ROMS/vfct-one.bin"
+contains "says why, at which offset" "$WORK/stderr" \
+    "synopassthru: rom info: $ROMS/vfct-one.bin: offset 0x0: no ROM signature 0x55AA"
+expect_exit 3 "missing file" "$CLI" rom info "$ROMS/nope.bin"
+contains "names it" "$WORK/stderr" "synopassthru: rom info: $ROMS/nope.bin: No such file or directory"
+truncate -s 17M "$ROMS/huge.bin"
+expect_exit 3 "a file over 16 MiB" "$CLI" rom info "$ROMS/huge.bin"
+contains "is refused unread" "$WORK/stderr" "$ROMS/huge.bin: 17825792 bytes, larger than any option ROM (limit 16 MiB): not reading it"
+
+# ---- rom info --for: the verdict against the fake host ----
+expect_verdict 0 "legacy --for 08:00.0" "$CLI" rom info "$ROMS/legacy.bin" --for 08:00.0
+contains "fits" "$WORK/stdout" "verdict: fits 0000:08:00.0 (1002:1638)" 1
+expect_verdict 0 "device list --for 08:00.0" "$CLI" rom info "$ROMS/devlist.bin" --for=0000:08:00.0
+contains "fits through the device list" "$WORK/stdout" "verdict: fits 0000:08:00.0 (1002:1638)"
+expect_verdict 0 "second image of a chain --for 05:00.0" "$CLI" rom info "$ROMS/legacy-efi.bin" --for 05:00.0
+contains "fits the NIC" "$WORK/stdout" "verdict: fits 0000:05:00.0 (8086:10fb)"
+expect_verdict 1 "wrong IDs --for 08:00.0" "$CLI" rom info "$ROMS/wrong-ids.bin" --for 08:00.0
+contains "does not fit, and says what the images name" "$WORK/stdout" \
+    "verdict: does NOT fit 0000:08:00.0 (1002:1638): images name 10de:1b80"
+expect_verdict 1 "device list --for 03:00.0" "$CLI" rom info "$ROMS/devlist.bin" --for 03:00.0
+contains "lists every name" "$WORK/stdout" \
+    "verdict: does NOT fit 0000:03:00.0 ($(ids_of 0000:03:00.0)): images name 1002:1636, 1002:1638, 1002:15e7"
+expect_verdict 1 "--json --for, not fitting" "$CLI" rom info "$ROMS/wrong-ids.bin" --json --for 08:00.0
+contains "JSON verdict" "$WORK/stdout" '"fits": false'
+contains "JSON names" "$WORK/stdout" '"10de:1b80"'
+expect_exit 3 "--for a device that is not there" "$CLI" rom info "$ROMS/legacy.bin" --for 42:00.0
+contains "names it" "$WORK/stderr" "synopassthru: rom info: device 0000:42:00.0 not found under $SYSFS/bus/pci/devices"
+expect_exit 2 "--for a malformed address" "$CLI" rom info "$ROMS/legacy.bin" --for 42:00
+expect_exit 2 "--for without a value" "$CLI" rom info "$ROMS/legacy.bin" --for
+
+# ---- command line ----
+expect_exit 2 "rom alone" "$CLI" rom
+expect_exit 2 "unknown subcommand" "$CLI" rom frobnicate
+contains "names it" "$WORK/stderr" "unknown subcommand 'frobnicate'"
+expect_exit 2 "rom info without FILE" "$CLI" rom info
+expect_exit 2 "rom info with two files" "$CLI" rom info a b
+expect_exit 2 "unknown option" "$CLI" rom info "$ROMS/legacy.bin" --frob
+expect_exit 2 "extract without a source" "$CLI" rom extract
+expect_exit 2 "extract with two sources" "$CLI" rom extract --vfct --pci 08:00.0
+expect_exit 2 "--for with --pci" "$CLI" rom extract --pci 08:00.0 --for 08:00.0
+expect_exit 0 "rom --help" "$CLI" rom --help
+contains "documents extract" "$WORK/stdout" "rom extract --vfct [--for ADDR] [-o FILE]"
+"$CLI" --help > "$WORK/help"
+contains "--help lists rom info" "$WORK/help" "rom info FILE [--json] [--for ADDR]"
+
+# ---- rom extract --vfct ----
+extract() { timeout 20 "$CLI" --config "$CONFIG" rom extract "$@"; }
+with_umask_077() { (umask 077 && "$@"); }
+DEFAULT_OUT=$CONFIG/rom/vbios_1002_1638.bin
+
+expect_exit 3 "no VFCT table" extract --vfct
+contains "says so" "$WORK/stderr" "synopassthru: rom extract: no VFCT table at $VFCT"
+
+cp "$ROMS/vfct-one.bin" "$VFCT"
+printf 'old' > "$DEFAULT_OUT"
+chmod 600 "$DEFAULT_OUT"
+expect_exit 0 "the only entry" with_umask_077 extract --vfct
+contains "prints the path" "$WORK/stdout" "$DEFAULT_OUT" 1
+check "replaces the old file with the very image" cmp -s "$DEFAULT_OUT" "$ROMS/legacy.bin"
+check "mode 0644 whatever the umask" test "$(stat -c %a "$DEFAULT_OUT")" = 644
+check "no temporary file is left" test "$(ls -A "$CONFIG/rom")" = vbios_1002_1638.bin
+expect_exit 0 "--for 08:00.0 -o FILE" extract --vfct --for 08:00.0 -o "$WORK/igpu.rom"
+check "-o: the very image" cmp -s "$WORK/igpu.rom" "$ROMS/legacy.bin"
+check "-o: mode 0644" test "$(stat -c %a "$WORK/igpu.rom")" = 644
+expect_exit 4 "-o into a missing directory" extract --vfct -o "$WORK/missing/x.rom"
+contains "names the file" "$WORK/stderr" "$WORK/missing/x.rom"
+expect_exit 4 "config dir without rom/" "$CLI" --config "$WORK" rom extract --vfct
+contains "names the dir" "$WORK/stderr" "ROM dir $WORK/rom: No such file or directory"
+
+cp "$ROMS/vfct-two.bin" "$VFCT"
+expect_exit 2 "two entries and no --for" extract --vfct
+contains "lists them" "$WORK/stderr" "has 2 entries: 08:00.0 (1002:1638), 03:00.0 (1002:73bf); choose one with --for ADDR"
+rm -f "$DEFAULT_OUT"
+expect_exit 0 "two entries, --for 08:00.0" extract --vfct --for 08:00.0
+check "picks the iGPU's image" cmp -s "$DEFAULT_OUT" "$ROMS/legacy.bin"
+expect_exit 1 "--for a device whose IDs differ from the entry's" extract --vfct --for 03:00.0
+contains "says both" "$WORK/stderr" "the VFCT entry for 0000:03:00.0 names 1002:73bf, but that device is $(ids_of 0000:03:00.0)"
+expect_exit 3 "--for a device without an entry" extract --vfct --for 05:00.0
+contains "lists the entries" "$WORK/stderr" "has no entry for 0000:05:00.0 (entries: 08:00.0 (1002:1638), 03:00.0 (1002:73bf))"
+
+cp "$ROMS/vfct-truncated.bin" "$VFCT"
+expect_exit 3 "an entry running past the table" extract --vfct --for 08:00.0
+contains "names the offset" "$WORK/stderr" "$VFCT: offset 0x468: entry image of 0x400 bytes runs past the end of the table at 0x584"
+
+# The image of vfct-one starts at 76 + 28 = 0x68; its ATOM marker at 0x68 + 0x104.
+cp "$ROMS/vfct-one.bin" "$VFCT"
+printf 'XXXX' | dd of="$VFCT" bs=1 seek=$((0x68 + 0x104)) conv=notrunc status=none
+expect_exit 3 "an image without the ATOM marker" extract --vfct
+contains "says so" "$WORK/stderr" "no ATOM BIOS marker, not an AMD vBIOS"
+printf '\x00' | dd of="$VFCT" bs=1 seek=$((0x68)) conv=notrunc status=none
+expect_exit 3 "an image without 0x55AA" extract --vfct
+contains "says so" "$WORK/stderr" "entry 08:00.0 (1002:1638) at 0x4c: the image does not begin with 0x55AA"
+
+# ---- rom extract --pci ----
+# The kernel's ROM attribute: writing "1\n" enables reads, "0\n" disables
+# them, and neither changes the ROM. A plain file cannot stand in (the
+# writes would overwrite the ROM), so a FIFO does, with this model on the
+# other end: it takes the three opens of `echo 1 > rom; cat rom;
+# echo 0 > rom` in that order, logs both writes and serves IMAGE between.
+SWITCH_LOG=$WORK/rom-switch.log
+serve_rom() { # ADDR IMAGE
+    local attr=$SYSFS/bus/pci/devices/$1/rom
+    rm -f "$attr" && mkfifo -m 600 "$attr"
+    : > "$SWITCH_LOG"
+    timeout 30 bash -c 'cat "$1" >> "$3"; cat "$2" > "$1"; cat "$1" >> "$3"' \
+        kernel-model "$attr" "$2" "$SWITCH_LOG" 2>/dev/null &
+    MODEL_PID=$!
+}
+# model_done: the model saw all three opens; it is stopped (by pid) if not.
+model_done() {
+    local i
+    for i in $(seq 1 50); do
+        kill -0 "$MODEL_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$MODEL_PID" 2>/dev/null; then
+        kill "$MODEL_PID"; wait "$MODEL_PID" 2>/dev/null
+        fail "the ROM switch was not used as echo 1; cat; echo 0"
+        return 1
+    fi
+    wait "$MODEL_PID" 2>/dev/null
+}
+switched_on_then_off() {
+    printf '1\n0\n' | cmp -s - "$SWITCH_LOG"
+}
+
+expect_exit 3 "a device without a ROM" extract --pci 08:00.0
+contains "says so" "$WORK/stderr" "$SYSFS/bus/pci/devices/0000:08:00.0/rom: No such file or directory (the device has no ROM BAR)"
+expect_exit 3 "a device that is not there" extract --pci 42:00.0
+contains "names it" "$WORK/stderr" "device 0000:42:00.0 not found under"
+
+rm -f "$DEFAULT_OUT"
+serve_rom 0000:08:00.0 "$ROMS/legacy.bin"
+expect_exit 0 "the iGPU's ROM" extract --pci 08:00.0
+model_done && check "wrote 1, read, wrote 0" switched_on_then_off
+check "saved under its IDs, byte for byte" cmp -s "$DEFAULT_OUT" "$ROMS/legacy.bin"
+check "mode 0644" test "$(stat -c %a "$DEFAULT_OUT")" = 644
+
+serve_rom 0000:05:00.0 "$ROMS/efi.bin"
+expect_exit 0 "a NIC's EFI ROM with -o" extract --pci 0000:05:00.0 -o "$WORK/nic.rom"
+model_done && check "wrote 1, read, wrote 0" switched_on_then_off
+check "-o: byte for byte" cmp -s "$WORK/nic.rom" "$ROMS/efi.bin"
+
+serve_rom 0000:08:00.0 "$ROMS/wrong-ids.bin"
+expect_exit 1 "a ROM naming other IDs" extract --pci 08:00.0 -o "$WORK/wrong.rom"
+model_done && check "still switched off" switched_on_then_off
+contains "says whose it is" "$WORK/stderr" "the ROM names 10de:1b80, not the device's 1002:1638"
+check "nothing written" test ! -e "$WORK/wrong.rom"
+
+serve_rom 0000:08:00.0 "$ROMS/truncated-image.bin"
+expect_exit 3 "a truncated ROM" extract --pci 08:00.0 -o "$WORK/cut.rom"
+model_done && check "still switched off" switched_on_then_off
+contains "names the offset" "$WORK/stderr" "rom: offset 0x0: image length 0x400 runs past the end of the file at 0x300"
+
+# A read error: more than 16 MiB. The model's writer may leave unread bytes
+# in the FIFO, which its last read then logs before "0\n".
+serve_rom 0000:08:00.0 "$ROMS/huge.bin"
+expect_exit 3 "a ROM read that fails" extract --pci 08:00.0 -o "$WORK/huge.rom"
+model_done && check "switched on first" test "$(head -c 2 "$SWITCH_LOG")" = "1"
+check "and off again after the failed read" test "$(tail -c 2 "$SWITCH_LOG" | od -An -c | tr -d ' ')" = '0\n'
+contains "says why" "$WORK/stderr" "more than 16 MiB, larger than any option ROM"
+check "nothing written" test ! -e "$WORK/huge.rom"

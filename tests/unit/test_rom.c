@@ -1,0 +1,644 @@
+/* rom, vfct: option-ROM image chains and ACPI VFCT tables, on the fixtures
+ * that tests/tools/mkrom writes ($SP_BUILD/tests/mkrom all DIR), and on
+ * single-field corruptions of them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "../../common/fsutil.h"
+#include "../../rom/rom.h"
+#include "../../rom/vfct.h"
+#include "testutil.h"
+
+static char *dir;
+
+static void run_mkrom(const char *out_dir)
+{
+    const char *build = getenv("SP_BUILD");
+    char *tool = sp_path_join(build && *build ? build : "build", "tests/mkrom");
+    pid_t pid = fork();
+    if (pid == 0) {
+        char *const argv[] = {tool, "all", (char *)out_dir, NULL};
+        execv(tool, argv);
+        perror(tool);
+        _exit(127);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "test_rom: %s all %s failed (set SP_BUILD)\n", tool, out_dir);
+        abort();
+    }
+    free(tool);
+}
+
+/* The bytes of DIR/KIND.bin (malloc'd). */
+static uint8_t *fixture(const char *kind, size_t *len)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "%s.bin", kind);
+    char *path = sp_path_join(dir, name);
+    uint8_t *buf = (uint8_t *)tu_read(path, len);
+    free(path);
+    return buf;
+}
+
+static void put16(uint8_t *p, unsigned v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, v & 0xffff);
+    put16(p + 2, v >> 16);
+}
+
+/* Parses buf and expects an error containing both fragments. */
+static void expect_rom_error(const uint8_t *buf, size_t len, const char *a, const char *b)
+{
+    struct sp_rom rom;
+    struct sp_err err;
+    assert_int_equal(sp_rom_parse(buf, len, &rom, &err), -1);
+    assert_int_equal(rom.n_images, 0);
+    assert_null(rom.images);
+    if (!strstr(err.msg, a) || (b && !strstr(err.msg, b)))
+        fail_msg("error '%s' lacks '%s' / '%s'", err.msg, a, b ? b : "");
+}
+
+static void parse_ok(const uint8_t *buf, size_t len, struct sp_rom *rom)
+{
+    struct sp_err err;
+    if (sp_rom_parse(buf, len, rom, &err) < 0)
+        fail_msg("unexpected error: %s", err.msg);
+}
+
+static void parse_kind(const char *kind, struct sp_rom *rom)
+{
+    size_t len;
+    uint8_t *buf = fixture(kind, &len);
+    parse_ok(buf, len, rom);
+    free(buf);
+}
+
+/* ---- good images ---- */
+
+static void legacy_image_fields(void **state)
+{
+    (void)state;
+    struct sp_rom rom;
+    parse_kind("legacy", &rom);
+    assert_int_equal(rom.n_images, 1);
+    const struct sp_rom_image *img = &rom.images[0];
+    assert_int_equal(img->offset, 0);
+    assert_int_equal(img->length, 0x400);
+    assert_int_equal(img->pcir_offset, 0x80);
+    assert_int_equal(img->vendor, 0x1002);
+    assert_int_equal(img->device, 0x1638);
+    assert_int_equal(img->pcir_revision, 3);
+    assert_int_equal(img->class_code, 0x030000);
+    assert_int_equal(img->code_type, SP_ROM_CODE_X86);
+    assert_true(img->last);
+    assert_true(img->has_checksum);
+    assert_true(img->checksum_ok);
+    assert_false(img->efi);
+    assert_true(img->atom);
+    assert_null(img->device_list);
+    assert_int_equal(img->n_device_list, 0);
+    sp_rom_free(&rom);
+    assert_null(rom.images);
+}
+
+static void efi_image_fields(void **state)
+{
+    (void)state;
+    struct sp_rom rom;
+    parse_kind("efi", &rom);
+    assert_int_equal(rom.n_images, 1);
+    const struct sp_rom_image *img = &rom.images[0];
+    assert_int_equal(img->vendor, 0x8086);
+    assert_int_equal(img->device, 0x10fb);
+    assert_int_equal(img->class_code, 0x020000);
+    assert_int_equal(img->code_type, SP_ROM_CODE_EFI);
+    assert_int_equal(img->pcir_offset, 0x1c);
+    assert_true(img->efi);
+    assert_int_equal(img->efi_subsystem, 0x000b);
+    assert_int_equal(img->efi_machine, 0x8664);
+    assert_int_equal(img->efi_compression, 0);
+    assert_false(img->has_checksum);
+    assert_false(img->atom);
+    assert_true(img->last);
+    sp_rom_free(&rom);
+}
+
+static void legacy_then_efi_chain(void **state)
+{
+    (void)state;
+    struct sp_rom rom;
+    parse_kind("legacy-efi", &rom);
+    assert_int_equal(rom.n_images, 2);
+    assert_false(rom.images[0].last);
+    assert_int_equal(rom.images[0].code_type, SP_ROM_CODE_X86);
+    assert_true(rom.images[0].checksum_ok);
+    assert_true(rom.images[0].atom);
+    assert_int_equal(rom.images[1].offset, 0x400);
+    assert_int_equal(rom.images[1].pcir_offset, 0x41c);
+    assert_int_equal(rom.images[1].code_type, SP_ROM_CODE_EFI);
+    assert_true(rom.images[1].efi);
+    assert_true(rom.images[1].last);
+    assert_true(sp_rom_matches(&rom, 0x1002, 0x1638));
+    assert_true(sp_rom_matches(&rom, 0x8086, 0x10fb));
+    assert_false(sp_rom_matches(&rom, 0x8086, 0x1638));
+    sp_rom_free(&rom);
+}
+
+static void device_list_is_read_and_matched(void **state)
+{
+    (void)state;
+    struct sp_rom rom;
+    parse_kind("devlist", &rom);
+    const struct sp_rom_image *img = &rom.images[0];
+    assert_int_equal(img->device, 0x1636);
+    assert_int_equal(img->n_device_list, 2);
+    assert_int_equal(img->device_list[0], 0x1638);
+    assert_int_equal(img->device_list[1], 0x15e7);
+    assert_true(sp_rom_matches(&rom, 0x1002, 0x1636));
+    assert_true(sp_rom_matches(&rom, 0x1002, 0x1638));
+    assert_true(sp_rom_matches(&rom, 0x1002, 0x15e7));
+    assert_false(sp_rom_matches(&rom, 0x1002, 0x1637));
+    assert_false(sp_rom_matches(&rom, 0x10de, 0x1638)); /* the list is for PCIR's vendor */
+    sp_rom_free(&rom);
+}
+
+static void device_list_ignored_before_revision_3(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("legacy", &len);
+    buf[0x80 + 0xc] = 0;              /* PCIR revision 0 */
+    put16(buf + 0x80 + 0x8, 0xfff0);  /* reserved there: a pointer far outside */
+    struct sp_rom rom;
+    parse_ok(buf, len, &rom);
+    assert_int_equal(rom.images[0].pcir_revision, 0);
+    assert_int_equal(rom.images[0].n_device_list, 0);
+    sp_rom_free(&rom);
+    free(buf);
+}
+
+static void checksum_states(void **state)
+{
+    (void)state;
+    struct sp_rom rom;
+    parse_kind("bad-checksum", &rom);
+    assert_true(rom.images[0].has_checksum);
+    assert_false(rom.images[0].checksum_ok);
+    sp_rom_free(&rom);
+}
+
+static void ids_match_or_not(void **state)
+{
+    (void)state;
+    struct sp_rom rom;
+    parse_kind("legacy", &rom);
+    assert_true(sp_rom_matches(&rom, 0x1002, 0x1638));
+    assert_false(sp_rom_matches(&rom, 0x10de, 0x1b80));
+    sp_rom_free(&rom);
+    parse_kind("wrong-ids", &rom);
+    assert_true(sp_rom_matches(&rom, 0x10de, 0x1b80));
+    assert_false(sp_rom_matches(&rom, 0x1002, 0x1638));
+    assert_false(rom.images[0].atom);
+    sp_rom_free(&rom);
+}
+
+static void atom_marker_rule(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("legacy", &len);
+    struct sp_rom rom;
+    memcpy(buf + 0x104, "MOTA", 4); /* amdgpu accepts it reversed */
+    parse_ok(buf, len, &rom);
+    assert_true(rom.images[0].atom);
+    sp_rom_free(&rom);
+    memcpy(buf + 0x104, "ATOX", 4);
+    parse_ok(buf, len, &rom);
+    assert_false(rom.images[0].atom);
+    sp_rom_free(&rom);
+    memcpy(buf + 0x104, "ATOM", 4);
+    put16(buf + 0x48, 0x3fa); /* marker would end past the image */
+    parse_ok(buf, len, &rom);
+    assert_false(rom.images[0].atom);
+    sp_rom_free(&rom);
+    put16(buf + 0x48, 0);
+    parse_ok(buf, len, &rom);
+    assert_false(rom.images[0].atom);
+    sp_rom_free(&rom);
+    free(buf);
+}
+
+static void padding_after_last_image_is_ignored(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("legacy", &len);
+    uint8_t *padded = malloc(len + 0x200);
+    memcpy(padded, buf, len);
+    memset(padded + len, 0xff, 0x200);
+    struct sp_rom rom;
+    parse_ok(padded, len + 0x200, &rom);
+    assert_int_equal(rom.n_images, 1);
+    sp_rom_free(&rom);
+    free(padded);
+    free(buf);
+}
+
+static void chain_ending_at_eof_without_last_flag(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("legacy", &len);
+    buf[0x80 + 0x15] = 0;
+    struct sp_rom rom;
+    parse_ok(buf, len, &rom);
+    assert_int_equal(rom.n_images, 1);
+    assert_false(rom.images[0].last);
+    sp_rom_free(&rom);
+    free(buf);
+}
+
+static void efi_header_rules(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("efi", &len);
+    struct sp_rom rom;
+    put32(buf + 4, 0x0EF2); /* no EFI header: not an error, just not EFI */
+    parse_ok(buf, len, &rom);
+    assert_false(rom.images[0].efi);
+    assert_int_equal(rom.images[0].efi_machine, 0);
+    sp_rom_free(&rom);
+    put32(buf + 4, 0x0EF1);
+    put16(buf + 2, 3); /* 0x600 bytes to initialize in a 0x400 image */
+    expect_rom_error(buf, len, "offset 0x0: EFI initialization size 0x600", "0x400");
+    put16(buf + 2, 2);
+    put16(buf + 0x16, 0x400);
+    expect_rom_error(buf, len, "offset 0x0: EFI image offset 0x0400 is outside the image", NULL);
+    put16(buf + 0x16, 0x10);
+    expect_rom_error(buf, len, "offset 0x0: EFI image offset 0x0010", NULL);
+    free(buf);
+}
+
+/* ---- bad images: every error names the offset ---- */
+
+static void too_short_for_a_header(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("truncated-header", &len);
+    expect_rom_error(buf, len, "offset 0x0: 16 bytes, shorter than a ROM header", NULL);
+    expect_rom_error(buf, 0, "offset 0x0: 0 bytes", NULL);
+    free(buf);
+}
+
+static void truncated_image(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("truncated-image", &len);
+    expect_rom_error(buf, len, "offset 0x0: image length 0x400 runs past the end of the file "
+                     "at 0x300", "PCIR at 0x80");
+    free(buf);
+}
+
+static void chain_longer_than_the_cap(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("loop", &len);
+    expect_rom_error(buf, len, "offset 0x4000: more than 32 images", "no last-image flag");
+    free(buf);
+}
+
+static void missing_signatures(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("legacy-efi", &len);
+    buf[0] = 0x56;
+    expect_rom_error(buf, len, "offset 0x0: no ROM signature 0x55AA (found 0x56AA)", NULL);
+    buf[0] = 0x55;
+    buf[0x401] = 0x00; /* the second image, no last flag before it */
+    expect_rom_error(buf, len, "offset 0x400: no ROM signature 0x55AA", NULL);
+    buf[0x401] = 0xaa;
+    memcpy(buf + 0x41c, "PCIX", 4);
+    expect_rom_error(buf, len, "offset 0x400: no \"PCIR\" signature at 0x41c", NULL);
+    free(buf);
+}
+
+static void pcir_pointer_out_of_bounds(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("legacy", &len);
+    put16(buf + 0x18, 0x3f0); /* 0x18 bytes from 0x3f0 end past 0x400 */
+    expect_rom_error(buf, len, "offset 0x0: PCIR pointer 0x03f0", "does not fit");
+    put16(buf + 0x18, 0xffff);
+    expect_rom_error(buf, len, "offset 0x0: PCIR pointer 0xffff", NULL);
+    free(buf);
+}
+
+static void zero_image_length(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("legacy", &len);
+    put16(buf + 0x80 + 0x10, 0);
+    expect_rom_error(buf, len, "offset 0x0: image length 0 (PCIR at 0x80)", NULL);
+    free(buf);
+    buf = fixture("legacy-efi", &len);
+    put16(buf + 0x41c + 0x10, 0);
+    expect_rom_error(buf, len, "offset 0x400: image length 0 (PCIR at 0x41c)", NULL);
+    free(buf);
+}
+
+static void pcir_outside_its_image(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("legacy-efi", &len);
+    /* The first image points at the second one's PCIR, which says 1 block. */
+    put16(buf + 0x18, 0x41c);
+    put16(buf + 0x41c + 0x10, 1);
+    expect_rom_error(buf, len, "offset 0x0: PCIR at 0x41c lies outside the image", NULL);
+    free(buf);
+}
+
+static void device_list_errors(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("devlist", &len);
+    put16(buf + 0x80 + 0x8, 0x380); /* 0x80 + 0x380 = the image's end */
+    expect_rom_error(buf, len, "offset 0x0: device list at 0x400 runs past the image", NULL);
+    put16(buf + 0x80 + 0x8, 0x37e); /* the last u16 of the image, non-zero */
+    buf[0x3fe] = 0x11;
+    buf[0x3ff] = 0x22;
+    expect_rom_error(buf, len, "offset 0x0: device list at 0x3fe is not 0-terminated", NULL);
+    put16(buf + 0x80 + 0x8, 0x37f); /* one odd byte before the end */
+    expect_rom_error(buf, len, "offset 0x0: device list at 0x3ff is not 0-terminated", NULL);
+    free(buf);
+}
+
+static void every_prefix_is_safe(void **state)
+{
+    (void)state;
+    static const char *const kinds[] = {"legacy-efi", "devlist", "vfct-two"};
+    for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+        size_t len;
+        uint8_t *buf = fixture(kinds[k], &len);
+        for (size_t n = 0; n <= len; n++) {
+            uint8_t *copy = malloc(n ? n : 1); /* exact size: ASan sees any overread */
+            memcpy(copy, buf, n);
+            struct sp_rom rom;
+            struct sp_vfct v;
+            if (sp_rom_parse(copy, n, &rom, NULL) == 0)
+                sp_rom_free(&rom);
+            if (sp_vfct_parse(copy, n, &v, NULL) == 0)
+                sp_vfct_free(&v);
+            free(copy);
+        }
+        free(buf);
+    }
+}
+
+static void code_type_names(void **state)
+{
+    (void)state;
+    char buf[32];
+    assert_string_equal(sp_rom_code_type_name(0, buf, sizeof(buf)), "x86");
+    assert_string_equal(sp_rom_code_type_name(1, buf, sizeof(buf)), "Open Firmware");
+    assert_string_equal(sp_rom_code_type_name(2, buf, sizeof(buf)), "PA-RISC");
+    assert_string_equal(sp_rom_code_type_name(3, buf, sizeof(buf)), "EFI");
+    assert_string_equal(sp_rom_code_type_name(0x42, buf, sizeof(buf)), "unknown (0x42)");
+}
+
+/* ---- sp_rom_load ---- */
+
+static void load_reads_and_names_the_path(void **state)
+{
+    (void)state;
+    char *path = sp_path_join(dir, "legacy.bin");
+    struct sp_rom rom;
+    struct sp_err err;
+    assert_int_equal(sp_rom_load(path, &rom, &err), 0);
+    assert_int_equal(rom.n_images, 1);
+    sp_rom_free(&rom);
+    free(path);
+
+    path = sp_path_join(dir, "truncated-image.bin");
+    assert_int_equal(sp_rom_load(path, &rom, &err), -1);
+    char *want = NULL;
+    assert_true(asprintf(&want, "%s: offset 0x0: image length 0x400", path) > 0);
+    assert_non_null(strstr(err.msg, want));
+    free(want);
+    free(path);
+
+    path = sp_path_join(dir, "missing.bin");
+    assert_int_equal(sp_rom_load(path, &rom, &err), -1);
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, "No such file or directory"));
+    free(path);
+}
+
+static void load_refuses_huge_files_before_reading(void **state)
+{
+    (void)state;
+    char *path = sp_path_join(dir, "huge.bin");
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), (off_t)SP_ROM_MAX_BYTES + 1), 0); /* sparse */
+    fclose(f);
+    struct sp_rom rom;
+    struct sp_err err;
+    assert_int_equal(sp_rom_load(path, &rom, &err), -1);
+    char *want = NULL;
+    assert_true(asprintf(&want, "%s: %u bytes, larger than any option ROM (limit 16 MiB): "
+                         "not reading it", path, SP_ROM_MAX_BYTES + 1) > 0);
+    assert_string_equal(err.msg, want);
+    free(want);
+    unlink(path);
+    free(path);
+}
+
+/* ---- VFCT ---- */
+
+static void vfct_one_entry(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("vfct-one", &len);
+    struct sp_vfct v;
+    struct sp_err err;
+    assert_int_equal(sp_vfct_parse(buf, len, &v, &err), 0);
+    assert_int_equal(v.n_entries, 1);
+    const struct sp_vfct_entry *e = &v.entries[0];
+    assert_int_equal(e->offset, 76);
+    assert_int_equal(e->bus, 8);
+    assert_int_equal(e->device, 0);
+    assert_int_equal(e->function, 0);
+    assert_int_equal(e->vendor_id, 0x1002);
+    assert_int_equal(e->device_id, 0x1638);
+    assert_int_equal(e->subsystem_vendor, 0x1002);
+    assert_int_equal(e->subsystem_device, 0x0123);
+    assert_int_equal(e->revision, 0);
+    assert_ptr_equal(e->image, buf + 76 + 28);
+    assert_int_equal(e->image_length, 0x400);
+    struct sp_rom rom;
+    parse_ok(e->image, e->image_length, &rom);
+    assert_true(rom.images[0].atom);
+    assert_true(sp_rom_matches(&rom, e->vendor_id, e->device_id));
+    sp_rom_free(&rom);
+    sp_vfct_free(&v);
+    free(buf);
+}
+
+static void vfct_two_entries(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("vfct-two", &len);
+    struct sp_vfct v;
+    struct sp_err err;
+    assert_int_equal(sp_vfct_parse(buf, len, &v, &err), 0);
+    assert_int_equal(v.n_entries, 2);
+    assert_int_equal(v.entries[0].bus, 8);
+    assert_int_equal(v.entries[1].offset, 76 + 28 + 0x400);
+    assert_int_equal(v.entries[1].bus, 3);
+    assert_int_equal(v.entries[1].vendor_id, 0x1002);
+    assert_int_equal(v.entries[1].device_id, 0x73bf);
+    assert_int_equal(v.entries[1].image_length, 0x400);
+    sp_vfct_free(&v);
+    free(buf);
+}
+
+static void vfct_truncated_entry(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("vfct-truncated", &len);
+    struct sp_vfct v;
+    struct sp_err err;
+    assert_int_equal(sp_vfct_parse(buf, len, &v, &err), -1);
+    assert_int_equal(v.n_entries, 0);
+    assert_null(v.entries);
+    assert_string_equal(err.msg, "offset 0x468: entry image of 0x400 bytes runs past the end "
+                                 "of the table at 0x584");
+    free(buf);
+}
+
+static void expect_vfct_error(const uint8_t *buf, size_t len, const char *want)
+{
+    struct sp_vfct v;
+    struct sp_err err;
+    assert_int_equal(sp_vfct_parse(buf, len, &v, &err), -1);
+    if (!strstr(err.msg, want))
+        fail_msg("error '%s' lacks '%s'", err.msg, want);
+}
+
+static void vfct_header_errors(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("vfct-one", &len);
+    expect_vfct_error(buf, 35, "offset 0x0: 35 bytes, shorter than an ACPI table header");
+    expect_vfct_error(buf, len - 1, "offset 0x4: table length 1128 exceeds the 1127 bytes");
+    buf[0] = 'X';
+    expect_vfct_error(buf, len, "offset 0x0: signature is not \"VFCT\"");
+    buf[0] = 'V';
+    put32(buf + 4, 75);
+    expect_vfct_error(buf, len, "offset 0x4: table length 75 is shorter than the VFCT header");
+    put32(buf + 4, (uint32_t)len);
+    put32(buf + 0x34, 0x20);
+    expect_vfct_error(buf, len, "offset 0x34: first image offset 0x20 is outside the table");
+    put32(buf + 0x34, (uint32_t)len + 1);
+    expect_vfct_error(buf, len, "offset 0x34: first image offset 0x469");
+    free(buf);
+}
+
+/* The table's own length bounds the entries, not the buffer's. */
+static void vfct_table_length_is_the_bound(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("vfct-one", &len);
+    put32(buf + 4, (uint32_t)len - 0x10); /* the image now runs past the table */
+    expect_vfct_error(buf, len, "offset 0x4c: entry image of 0x400 bytes runs past the end "
+                                "of the table at 0x458");
+    put32(buf + 4, 76 + 27); /* fewer than 28 bytes for an entry: no entries */
+    struct sp_vfct v;
+    struct sp_err err;
+    assert_int_equal(sp_vfct_parse(buf, len, &v, &err), 0);
+    assert_int_equal(v.n_entries, 0);
+    sp_vfct_free(&v);
+    free(buf);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    dir = tu_mkdtemp("rom");
+    run_mkrom(dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tu_rm_rf(dir);
+    free(dir);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(legacy_image_fields),
+        cmocka_unit_test(efi_image_fields),
+        cmocka_unit_test(legacy_then_efi_chain),
+        cmocka_unit_test(device_list_is_read_and_matched),
+        cmocka_unit_test(device_list_ignored_before_revision_3),
+        cmocka_unit_test(checksum_states),
+        cmocka_unit_test(ids_match_or_not),
+        cmocka_unit_test(atom_marker_rule),
+        cmocka_unit_test(padding_after_last_image_is_ignored),
+        cmocka_unit_test(chain_ending_at_eof_without_last_flag),
+        cmocka_unit_test(efi_header_rules),
+        cmocka_unit_test(too_short_for_a_header),
+        cmocka_unit_test(truncated_image),
+        cmocka_unit_test(chain_longer_than_the_cap),
+        cmocka_unit_test(missing_signatures),
+        cmocka_unit_test(pcir_pointer_out_of_bounds),
+        cmocka_unit_test(zero_image_length),
+        cmocka_unit_test(pcir_outside_its_image),
+        cmocka_unit_test(device_list_errors),
+        cmocka_unit_test(every_prefix_is_safe),
+        cmocka_unit_test(code_type_names),
+        cmocka_unit_test(load_reads_and_names_the_path),
+        cmocka_unit_test(load_refuses_huge_files_before_reading),
+        cmocka_unit_test(vfct_one_entry),
+        cmocka_unit_test(vfct_two_entries),
+        cmocka_unit_test(vfct_truncated_entry),
+        cmocka_unit_test(vfct_header_errors),
+        cmocka_unit_test(vfct_table_length_is_the_bound),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

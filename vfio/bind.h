@@ -1,0 +1,39 @@
+/* bind: the kernel's per-device sequence to move a device to vfio-pci and
+ * back: driver_override, unbind, drivers_probe, then a look at the driver
+ * link to verify. Whole requests (several devices for one VM) are checked
+ * first and rolled back on failure: nothing is left half done. Never uses
+ * new_id, which would catch every device with the same IDs. */
+#ifndef SP_VFIO_BIND_H
+#define SP_VFIO_BIND_H
+
+#include <stdio.h>
+
+#include "check.h"
+
+struct sp_vfio_request {
+    const char *root;      /* sysfs root */
+    const char *state_dir;
+    const char *vm;        /* domain name holding the devices */
+    const struct sp_vfio_device *devs; /* the VM's whole device set (for groups) */
+    size_t n_devs;
+    const struct sp_pci_addr *bind; /* the ones to bind (bind="no" ones left out) */
+    size_t n_bind;
+};
+
+/* Checks, then binds every device of req->bind; reports each on out as
+ * "bound ADDR was=DRIVER" or "kept ADDR". On failure nothing stays bound
+ * that was not before, and err lists every problem. */
+int sp_vfio_bind_request(const struct sp_vfio_request *req, FILE *out, struct sp_err *err);
+
+/* Gives each device back to the driver it had before (from its hold, else
+ * whatever the kernel probes), and drops the hold. vm may be NULL (any). */
+int sp_vfio_release(const char *root, const char *state_dir, const char *vm,
+                    const struct sp_pci_addr *addrs, size_t n, FILE *out, struct sp_err *err);
+
+/* One device each way, for tests and the request code. */
+int sp_vfio_bind_one(const char *root, const struct sp_pci_addr *addr, char *was, size_t size,
+                     struct sp_err *err);
+int sp_vfio_release_one(const char *root, const struct sp_pci_addr *addr, const char *expect,
+                        struct sp_err *err);
+
+#endif

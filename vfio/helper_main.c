@@ -1,0 +1,127 @@
+/* synopassthru-vfio: the vfio helper, run as its own process (by the shim
+ * and the CLI, with a timeout) so that a driver stuck in unbind can never
+ * hang its caller.
+ *   synopassthru-vfio bind    --root SYSFS --state-dir DIR --vm NAME DEV...
+ *   synopassthru-vfio release --root SYSFS --state-dir DIR [--vm NAME] ADDR...
+ *   synopassthru-vfio check   --root SYSFS DEV...
+ * DEV is ADDR[=VVVV:DDDD][,nobind]: the VM's whole device set; nobind ones
+ * count for IOMMU groups but are not bound. Exit 0 done, 1 refused or
+ * failed (the reason on stderr, one line), 2 usage. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bind.h"
+
+struct args {
+    const char *cmd, *root, *state_dir, *vm;
+    struct sp_vfio_device *devs;
+    struct sp_pci_addr *bind;
+    size_t n_devs, n_bind;
+};
+
+static int usage(const char *why)
+{
+    fprintf(stderr, "synopassthru-vfio: %s (usage: synopassthru-vfio bind|release|check "
+                    "--root SYSFS [--state-dir DIR] [--vm NAME] DEV...)\n", why);
+    return 2;
+}
+
+/* ADDR[=VVVV:DDDD][,nobind] */
+static int parse_dev(char *text, struct args *a)
+{
+    struct sp_vfio_device d = {0};
+    char *flags = strchr(text, ',');
+    int nobind = flags && strcmp(flags, ",nobind") == 0;
+    if (flags && !nobind)
+        return -1;
+    if (flags)
+        *flags = '\0';
+    char *ids = strchr(text, '=');
+    if (ids) {
+        *ids++ = '\0';
+        char *colon = strchr(ids, ':');
+        if (!colon)
+            return -1;
+        *colon++ = '\0';
+        if (sp_pci_id_parse(ids, &d.ids.vendor) < 0 || sp_pci_id_parse(colon, &d.ids.device) < 0)
+            return -1;
+        d.has_ids = 1;
+    }
+    if (sp_pci_addr_parse(text, &d.addr, NULL) < 0)
+        return -1;
+    a->devs[a->n_devs++] = d;
+    if (!nobind)
+        a->bind[a->n_bind++] = d.addr;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+    a->devs = calloc((size_t)argc, sizeof(*a->devs));
+    a->bind = calloc((size_t)argc, sizeof(*a->bind));
+    if (!a->devs || !a->bind)
+        return usage("out of memory");
+    a->cmd = argv[1];
+    for (int i = 2; i < argc; i++) {
+        const char **opt = strcmp(argv[i], "--root") == 0        ? &a->root
+                           : strcmp(argv[i], "--state-dir") == 0 ? &a->state_dir
+                           : strcmp(argv[i], "--vm") == 0        ? &a->vm
+                                                                 : NULL;
+        if (opt && i + 1 < argc)
+            *opt = argv[++i];
+        else if (opt || argv[i][0] == '-')
+            return usage("bad option");
+        else if (parse_dev(argv[i], a) < 0) {
+            fprintf(stderr, "synopassthru-vfio: bad device '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!a->root || a->n_devs == 0)
+        return usage("--root and at least one device are needed");
+    return 0;
+}
+
+static int run(const struct args *a)
+{
+    struct sp_err err;
+    if (strcmp(a->cmd, "check") == 0) {
+        struct sp_problems problems = {0};
+        sp_vfio_check(a->root, a->devs, a->n_devs, &problems);
+        for (size_t i = 0; i < problems.n; i++)
+            fprintf(stderr, "synopassthru-vfio: %s\n", problems.items[i]);
+        int rc = problems.n ? 1 : 0;
+        sp_problems_free(&problems);
+        return rc;
+    }
+    if (!a->state_dir)
+        return usage("--state-dir is needed");
+    int rc;
+    if (strcmp(a->cmd, "bind") == 0) {
+        if (!a->vm)
+            return usage("bind needs --vm");
+        struct sp_vfio_request req = {a->root, a->state_dir, a->vm, a->devs, a->n_devs,
+                                      a->bind, a->n_bind};
+        rc = sp_vfio_bind_request(&req, stdout, &err);
+    } else if (strcmp(a->cmd, "release") == 0) {
+        rc = sp_vfio_release(a->root, a->state_dir, a->vm, a->bind, a->n_bind, stdout, &err);
+    } else {
+        return usage("unknown command");
+    }
+    if (rc < 0)
+        fprintf(stderr, "%s\n", err.msg);
+    return rc < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage("no command");
+    struct args a = {0};
+    int rc = parse_args(argc, argv, &a);
+    if (rc == 0)
+        rc = run(&a);
+    free(a.devs);
+    free(a.bind);
+    return rc;
+}

@@ -1,0 +1,142 @@
+#include "state.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void hold_path(const char *dir, const struct sp_pci_addr *addr, char *out, size_t size)
+{
+    char name[SP_PCI_ADDR_STRLEN];
+    sp_pci_addr_format(addr, name);
+    snprintf(out, size, "%s/%s.hold", dir, name);
+}
+
+int sp_state_lock(const char *dir, struct sp_err *err)
+{
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+        return sp_err_set(err, "state dir %s: %s", dir, strerror(errno));
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return sp_err_set(err, "state lock %s: %s", path, strerror(errno));
+    while (flock(fd, LOCK_EX) < 0) {
+        if (errno != EINTR) {
+            int saved = errno;
+            close(fd);
+            return sp_err_set(err, "state lock %s: %s", path, strerror(saved));
+        }
+    }
+    return fd;
+}
+
+void sp_state_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* closing drops the flock */
+}
+
+static void parse_line(struct sp_hold *h, const char *line)
+{
+    if (strncmp(line, "vm=", 3) == 0)
+        snprintf(h->vm, sizeof(h->vm), "%s", line + 3);
+    else if (strncmp(line, "driver=", 7) == 0)
+        snprintf(h->driver, sizeof(h->driver), "%s", line + 7);
+    else if (strncmp(line, "since=", 6) == 0)
+        h->since = atoll(line + 6);
+}
+
+int sp_state_read(const char *dir, const struct sp_pci_addr *addr, struct sp_hold *h,
+                  struct sp_err *err)
+{
+    char path[4096], line[512];
+    hold_path(dir, addr, path, sizeof(path));
+    memset(h, 0, sizeof(*h));
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return errno == ENOENT ? 0 : sp_err_set(err, "hold %s: %s", path, strerror(errno));
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = '\0';
+        parse_line(h, line);
+    }
+    fclose(f);
+    return 1;
+}
+
+int sp_state_write(const char *dir, const struct sp_pci_addr *addr, const struct sp_hold *h,
+                   struct sp_err *err)
+{
+    char path[4096], tmp[4200];
+    hold_path(dir, addr, path, sizeof(path));
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "we");
+    if (!f)
+        return sp_err_set(err, "hold %s: %s", tmp, strerror(errno));
+    fprintf(f, "vm=%s\ndriver=%s\nsince=%lld\n", h->vm, h->driver, h->since);
+    if (fclose(f) != 0 || rename(tmp, path) < 0) {
+        int saved = errno;
+        unlink(tmp);
+        return sp_err_set(err, "hold %s: %s", path, strerror(saved));
+    }
+    return 0;
+}
+
+void sp_state_remove(const char *dir, const struct sp_pci_addr *addr)
+{
+    char path[4096];
+    hold_path(dir, addr, path, sizeof(path));
+    unlink(path);
+}
+
+/* libvirt starts QEMU with "-name guest=NAME,..." */
+static int cmdline_names_guest(const char *cmdline, size_t len, const char *vm)
+{
+    char needle[300];
+    int n = snprintf(needle, sizeof(needle), "guest=%s", vm);
+    for (size_t i = 0; n > 0 && i + (size_t)n <= len; i++) {
+        if (memcmp(cmdline + i, needle, (size_t)n) != 0)
+            continue;
+        char after = i + (size_t)n < len ? cmdline[i + (size_t)n] : '\0';
+        if (after == ',' || after == '\0')
+            return 1;
+    }
+    return 0;
+}
+
+static int qemu_running_for(const char *vm)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    struct dirent *de;
+    int found = 0;
+    static char buf[65536];
+    while (!found && (de = readdir(d)) != NULL) {
+        if (!isdigit((unsigned char)de->d_name[0]))
+            continue;
+        char path[300];
+        snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof(buf));
+        close(fd);
+        found = n > 0 && cmdline_names_guest(buf, (size_t)n, vm);
+    }
+    closedir(d);
+    return found;
+}
+
+int sp_hold_alive(const struct sp_hold *h, time_t now)
+{
+    if (now - h->since < SP_HOLD_GRACE_SECONDS)
+        return 1;
+    return qemu_running_for(h->vm);
+}

@@ -1,0 +1,38 @@
+/* state: who holds which device, kept as one small file per device under
+ * the state dir, with one lock (flock) around every bind or release so that
+ * two starts never take the same device. A hold records the VM and the
+ * driver the device had before, so that release can give it back. A hold
+ * whose VM has no QEMU process and that is older than the grace period is
+ * free. Never touches sysfs. */
+#ifndef SP_VFIO_STATE_H
+#define SP_VFIO_STATE_H
+
+#include <time.h>
+
+#include "../common/err.h"
+#include "../pci/pci.h"
+
+/* A start that bound its devices has this long to get QEMU running. */
+#define SP_HOLD_GRACE_SECONDS 120
+
+struct sp_hold {
+    char vm[256];
+    char driver[64]; /* before binding; "" when it had none */
+    long long since;  /* epoch seconds */
+};
+
+/* Creates the dir (0700) and takes the lock; returns the lock fd. */
+int sp_state_lock(const char *dir, struct sp_err *err);
+void sp_state_unlock(int fd);
+
+/* 1 and *h when held, 0 when not, -1 on error. */
+int sp_state_read(const char *dir, const struct sp_pci_addr *addr, struct sp_hold *h,
+                  struct sp_err *err);
+int sp_state_write(const char *dir, const struct sp_pci_addr *addr, const struct sp_hold *h,
+                   struct sp_err *err);
+void sp_state_remove(const char *dir, const struct sp_pci_addr *addr);
+
+/* The holding VM still counts: its QEMU runs, or the hold is recent. */
+int sp_hold_alive(const struct sp_hold *h, time_t now);
+
+#endif

@@ -1,0 +1,240 @@
+#include "sysfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/fsutil.h"
+
+static void device_path(const char *root, const struct sp_pci_addr *addr, const char *file,
+                        char *out, size_t size)
+{
+    char name[SP_PCI_ADDR_STRLEN];
+    sp_pci_addr_format(addr, name);
+    snprintf(out, size, "%s/bus/pci/devices/%s%s%s", root, name, file ? "/" : "", file ? file : "");
+}
+
+static int read_line(const char *path, char *out, size_t size, struct sp_err *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (sp_read_file(path, 4096, &text, &len, err) < 0)
+        return -1;
+    text[strcspn(text, "\n")] = '\0';
+    snprintf(out, size, "%s", text);
+    free(text);
+    return 0;
+}
+
+static int read_hex(const char *path, unsigned long max, unsigned long *out, struct sp_err *err)
+{
+    char text[64];
+    if (read_line(path, text, sizeof(text), err) < 0)
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 16);
+    if (errno || end == text || *end != '\0' || v > max)
+        return sp_err_set(err, "%s: unexpected content '%s'", path, text);
+    *out = v;
+    return 0;
+}
+
+/* The last component of a symlink's target ("" when there is no link). */
+static int link_base(const char *link, char *out, size_t size, struct sp_err *err)
+{
+    char target[4096];
+    ssize_t n = readlink(link, target, sizeof(target) - 1);
+    out[0] = '\0';
+    if (n < 0 && errno == ENOENT)
+        return 0;
+    if (n < 0)
+        return sp_err_set(err, "%s: %s", link, strerror(errno));
+    target[n] = '\0';
+    const char *base = strrchr(target, '/');
+    snprintf(out, size, "%s", base ? base + 1 : target);
+    return 0;
+}
+
+int sp_sysfs_driver(const char *root, const struct sp_pci_addr *addr, char *out, size_t size,
+                    struct sp_err *err)
+{
+    char link[4096];
+    device_path(root, addr, "driver", link, sizeof(link));
+    return link_base(link, out, size, err);
+}
+
+int sp_sysfs_device_info(const char *root, const struct sp_pci_addr *addr,
+                         struct sp_pci_info *info, struct sp_err *err)
+{
+    memset(info, 0, sizeof(*info));
+    info->addr = *addr;
+    info->group = -1;
+    struct sp_pci_ids ids;
+    if (sp_pci_read_ids(root, addr, &ids, err) < 0)
+        return -1;
+    info->vendor = ids.vendor;
+    info->device = ids.device;
+    char path[4096], group[32];
+    unsigned long class_code = 0;
+    device_path(root, addr, "class", path, sizeof(path));
+    if (read_hex(path, 0xffffff, &class_code, err) < 0)
+        return -1;
+    info->class_code = (uint32_t)class_code;
+    if (sp_sysfs_driver(root, addr, info->driver, sizeof(info->driver), err) < 0)
+        return -1;
+    device_path(root, addr, "iommu_group", path, sizeof(path));
+    if (link_base(path, group, sizeof(group), err) < 0)
+        return -1;
+    if (group[0])
+        info->group = atoi(group);
+    return 0;
+}
+
+int sp_sysfs_driver_override(const char *root, const struct sp_pci_addr *addr, char *out,
+                             size_t size, struct sp_err *err)
+{
+    char path[4096];
+    device_path(root, addr, "driver_override", path, sizeof(path));
+    if (read_line(path, out, size, err) < 0)
+        return -1;
+    if (strcmp(out, "(null)") == 0)
+        out[0] = '\0';
+    return 0;
+}
+
+/* One write(2) of the whole value, as the kernel's sysfs store expects. */
+static int write_attr(const char *path, const char *value, const struct sp_pci_addr *addr,
+                      struct sp_err *err)
+{
+    char name[SP_PCI_ADDR_STRLEN];
+    sp_pci_addr_format(addr, name);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sp_err_set(err, "device %s: open %s: %s", name, path, strerror(errno));
+    size_t len = strlen(value);
+    ssize_t n = write(fd, value, len);
+    int saved = errno;
+    close(fd);
+    if (n < 0)
+        return sp_err_set(err, "device %s: write '%s' to %s: %s", name, value, path,
+                          strerror(saved));
+    if ((size_t)n != len)
+        return sp_err_set(err, "device %s: short write to %s", name, path);
+    return 0;
+}
+
+int sp_sysfs_set_driver_override(const char *root, const struct sp_pci_addr *addr,
+                                 const char *driver, struct sp_err *err)
+{
+    char path[4096];
+    device_path(root, addr, "driver_override", path, sizeof(path));
+    /* A lone newline clears the override. */
+    return write_attr(path, driver && driver[0] ? driver : "\n", addr, err);
+}
+
+int sp_sysfs_unbind(const char *root, const struct sp_pci_addr *addr, const char *driver,
+                    struct sp_err *err)
+{
+    char path[4096], name[SP_PCI_ADDR_STRLEN];
+    sp_pci_addr_format(addr, name);
+    snprintf(path, sizeof(path), "%s/bus/pci/drivers/%s/unbind", root, driver);
+    return write_attr(path, name, addr, err);
+}
+
+int sp_sysfs_drivers_probe(const char *root, const struct sp_pci_addr *addr, struct sp_err *err)
+{
+    char path[4096], name[SP_PCI_ADDR_STRLEN];
+    sp_pci_addr_format(addr, name);
+    snprintf(path, sizeof(path), "%s/bus/pci/drivers_probe", root);
+    return write_attr(path, name, addr, err);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+int sp_sysfs_groups(const char *root, int **out, size_t *n, struct sp_err *err)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/kernel/iommu_groups", root);
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(path);
+    if (!d)
+        return errno == ENOENT ? 0 : sp_err_set(err, "%s: %s", path, strerror(errno));
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        int *grown = realloc(*out, (*n + 1) * sizeof(int));
+        if (!grown) {
+            closedir(d);
+            return sp_err_set(err, "out of memory");
+        }
+        *out = grown;
+        (*out)[(*n)++] = atoi(de->d_name);
+    }
+    closedir(d);
+    qsort(*out, *n, sizeof(int), cmp_int);
+    return 0;
+}
+
+int sp_sysfs_iommu_enabled(const char *root)
+{
+    int *groups = NULL;
+    size_t n = 0;
+    int rc = sp_sysfs_groups(root, &groups, &n, NULL);
+    free(groups);
+    return rc == 0 && n > 0;
+}
+
+int sp_sysfs_driver_available(const char *root, const char *driver)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/bus/pci/drivers/%s", root, driver);
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int addr_cmp(const void *a, const void *b)
+{
+    return sp_pci_addr_cmp(a, b);
+}
+
+int sp_sysfs_group_members(const char *root, int group, struct sp_pci_addr **out, size_t *n,
+                           struct sp_err *err)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices", root, group);
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(path);
+    if (!d)
+        return sp_err_set(err, "IOMMU group %d: %s: %s", group, path, strerror(errno));
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d)) != NULL && rc == 0) {
+        struct sp_pci_addr a;
+        if (de->d_name[0] == '.' || sp_pci_addr_parse(de->d_name, &a, NULL) < 0)
+            continue;
+        struct sp_pci_addr *grown = realloc(*out, (*n + 1) * sizeof(*grown));
+        if (!grown)
+            rc = sp_err_set(err, "out of memory");
+        else {
+            *out = grown;
+            (*out)[(*n)++] = a;
+        }
+    }
+    closedir(d);
+    if (*n > 1)
+        qsort(*out, *n, sizeof(**out), addr_cmp);
+    return rc;
+}
