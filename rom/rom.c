@@ -131,7 +131,7 @@ static int read_device_list(const struct span *s, struct sp_rom_image *img,
         return sp_err_set(err, "offset 0x%zx: device list at 0x%zx runs past the image "
                           "(ends at 0x%zx; PCIR at 0x%zx)", s->offset, at, end,
                           img->pcir_offset);
-    size_t n;
+    size_t n = 0;
     if (measure_device_list(s->buf, at, end, s->offset, &n, err) < 0)
         return -1;
     if (n == 0)

@@ -98,7 +98,7 @@ static int read_entries(const uint8_t *buf, size_t table_len, size_t first,
 int sp_vfct_parse(const uint8_t *buf, size_t len, struct sp_vfct *out, struct sp_err *err)
 {
     memset(out, 0, sizeof(*out));
-    size_t table_len;
+    size_t table_len = 0;
     if (check_table(buf, len, &table_len, err) < 0)
         return -1;
     uint32_t first = rd32(buf + VFCT_FIRST_ENTRY_AT);
