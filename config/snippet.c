@@ -188,10 +188,30 @@ static int set_functions(struct parse_ctx *ctx, xmlNodePtr node, struct sp_dev_s
     return 0;
 }
 
+/* subsystem="VVVV:DDDD": which board this is (two cards with the same chip
+ * differ here). */
+static int set_subsystem(struct parse_ctx *ctx, xmlNodePtr node, struct sp_dev_spec *spec,
+                         const char *value)
+{
+    char vendor[8], device[8];
+    const char *colon = strchr(value, ':');
+    if (!colon || colon - value >= (long)sizeof(vendor) || strlen(colon + 1) >= sizeof(device))
+        return fail_at(ctx, node, "subsystem='%s' is not VVVV:DDDD", value, NULL);
+    snprintf(vendor, sizeof(vendor), "%.*s", (int)(colon - value), value);
+    snprintf(device, sizeof(device), "%s", colon + 1);
+    if (sp_pci_id_parse(vendor, &spec->subsys.vendor) < 0 ||
+        sp_pci_id_parse(device, &spec->subsys.device) < 0)
+        return fail_at(ctx, node, "subsystem='%s' is not VVVV:DDDD", value, NULL);
+    if (!spec->has_addr)
+        return fail_at(ctx, node, "subsystem= needs an address", NULL, NULL);
+    spec->has_subsys = 1;
+    return 0;
+}
+
 static int parse_pci(struct parse_ctx *ctx, xmlNodePtr node)
 {
     static const char *const allowed[] = {"address", "vendor", "product", "rom", "functions",
-                                          NULL};
+                                          "subsystem", NULL};
     if (check_attributes(ctx, node, allowed) < 0)
         return -1;
     if (node->children)
@@ -207,11 +227,15 @@ static int parse_pci(struct parse_ctx *ctx, xmlNodePtr node)
     xmlChar *product = xmlGetNoNsProp(node, BAD_CAST "product");
     xmlChar *rom = xmlGetNoNsProp(node, BAD_CAST "rom");
     xmlChar *functions = xmlGetNoNsProp(node, BAD_CAST "functions");
+    xmlChar *subsystem = xmlGetNoNsProp(node, BAD_CAST "subsystem");
     int rc = fill_pci_spec(ctx, node, spec, (const char *)address, (const char *)vendor,
                            (const char *)product, (const char *)rom);
     if (rc == 0 && functions)
         rc = set_functions(ctx, node, spec, (const char *)functions);
+    if (rc == 0 && subsystem)
+        rc = set_subsystem(ctx, node, spec, (const char *)subsystem);
     xmlFree(functions);
+    xmlFree(subsystem);
     xmlFree(address);
     xmlFree(vendor);
     xmlFree(product);

@@ -21,6 +21,8 @@ struct sp_dev_spec {
     struct sp_pci_addr addr;
     int has_ids;
     struct sp_pci_ids ids;
+    int has_subsys;
+    struct sp_pci_ids subsys; /* subsystem="VVVV:DDDD": subsystem vendor and device */
     int all_functions; /* functions="all": every function of the address's slot */
     char *rom;     /* as written (relative to rom_dir or absolute); NULL if none */
     char *raw_xml; /* SP_SPEC_RAW: the element as written */

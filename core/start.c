@@ -86,6 +86,21 @@ static int set_rom_path(struct sp_start *st, struct sp_resolved_dev *d, const ch
     return d->rom ? 0 : -1;
 }
 
+static void check_subsystem(struct sp_start *st, const struct sp_resolved_dev *d,
+                            const struct sp_dev_spec *spec, struct problems *pr)
+{
+    struct sp_pci_ids sub;
+    struct sp_err e;
+    char name[SP_PCI_ADDR_STRLEN];
+    sp_pci_addr_format(&d->addr, name);
+    if (sp_pci_read_subsystem_ids(sysfs_root(st), &d->addr, &sub, &e) < 0)
+        add_problem(pr, "device %s: cannot read its subsystem IDs: %s", name, e.msg);
+    else if (sub.vendor != spec->subsys.vendor || sub.device != spec->subsys.device)
+        add_problem(pr, "device %s has subsystem %04x:%04x, but %s:%d expects %04x:%04x", name,
+                    sub.vendor, sub.device, spec->file, spec->line, spec->subsys.vendor,
+                    spec->subsys.device);
+}
+
 /* Checks that the device is there and, when the snippet gives IDs, that
  * they match: after a hardware change an address may hold another device. */
 static void check_device(struct sp_start *st, struct sp_resolved_dev *d,
@@ -99,6 +114,8 @@ static void check_device(struct sp_start *st, struct sp_resolved_dev *d,
     }
     d->has_ids = 1;
     d->ids = found;
+    if (spec->has_subsys)
+        check_subsystem(st, d, spec, pr);
     if (spec->has_ids && (found.vendor != spec->ids.vendor || found.device != spec->ids.device)) {
         char name[SP_PCI_ADDR_STRLEN];
         sp_pci_addr_format(&d->addr, name);

@@ -144,6 +144,19 @@ int sp_pci_read_ids(const char *root, const struct sp_pci_addr *addr,
     return rc;
 }
 
+int sp_pci_read_subsystem_ids(const char *root, const struct sp_pci_addr *addr,
+                              struct sp_pci_ids *ids, struct sp_err *err)
+{
+    char *dir = device_dir(root, addr);
+    if (!dir)
+        return sp_err_set(err, "out of memory");
+    int rc = read_id_file(dir, "subsystem_vendor", &ids->vendor, err);
+    if (rc == 0)
+        rc = read_id_file(dir, "subsystem_device", &ids->device, err);
+    free(dir);
+    return rc;
+}
+
 static int addr_qsort_cmp(const void *a, const void *b)
 {
     return sp_pci_addr_cmp(a, b);

@@ -41,6 +41,10 @@ struct sp_pci_ids {
 int sp_pci_read_ids(const char *root, const struct sp_pci_addr *addr,
                     struct sp_pci_ids *ids, struct sp_err *err);
 
+/* Reads subsystem_vendor and subsystem_device of the device at addr. */
+int sp_pci_read_subsystem_ids(const char *root, const struct sp_pci_addr *addr,
+                              struct sp_pci_ids *ids, struct sp_err *err);
+
 /* Every device under root with the given IDs, sorted by address.
  * *out is malloc'd (NULL when none). */
 int sp_pci_find_by_ids(const char *root, const struct sp_pci_ids *ids,

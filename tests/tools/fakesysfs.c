@@ -87,6 +87,22 @@ static int join_group(const char *root, const char *dev, const char *addr, const
     return link_to(target, link);
 }
 
+/* "VVVV:DDDD" into subsystem_vendor and subsystem_device. */
+static int add_subsystem(const char *dev, const char *ids)
+{
+    char vendor[16], device[16];
+    if (sscanf(ids, "%4[0-9a-fA-F]:%4[0-9a-fA-F]", vendor, device) != 2) {
+        errno = EINVAL;
+        return -1;
+    }
+    char text[32];
+    snprintf(text, sizeof(text), "0x%s\n", vendor);
+    if (write_text(dev, "subsystem_vendor", text) < 0)
+        return -1;
+    snprintf(text, sizeof(text), "0x%s\n", device);
+    return write_text(dev, "subsystem_device", text);
+}
+
 static int add_device(const struct host *h, char **f, int n)
 {
     const char *addr = f[0];
@@ -112,6 +128,8 @@ static int add_device(const struct host *h, char **f, int n)
     if (write_text(dev, FAKESYSFS_NATIVE, driver ? driver : "") < 0)
         return -1;
     if (driver && attach_driver(h->root, dev, addr, driver) < 0)
+        return -1;
+    if (n > 6 && add_subsystem(dev, f[6]) < 0)
         return -1;
     if (n > 5 && strcmp(f[5], "-") != 0 && h->iommu)
         return join_group(h->root, dev, addr, f[5]);
@@ -151,9 +169,9 @@ static int build_line(struct host *h, char *line, int lineno)
     if (hash)
         *hash = '\0';
     char *save = NULL;
-    char *f[6] = {0};
+    char *f[7] = {0};
     int n = 0;
-    for (char *tok = strtok_r(line, " \t\r\n", &save); tok && n < 6;
+    for (char *tok = strtok_r(line, " \t\r\n", &save); tok && n < 7;
          tok = strtok_r(NULL, " \t\r\n", &save))
         f[n++] = tok;
     if (n == 0)

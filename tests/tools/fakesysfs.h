@@ -1,5 +1,5 @@
 /* fakesysfs: builds a fake sysfs tree for tests from a small text spec, one
- * device a line: "ADDRESS VENDOR DEVICE [CLASS [DRIVER|- [GROUP|-]]]" ('#'
+ * device a line: "ADDRESS VENDOR DEVICE [CLASS [DRIVER|- [GROUP|- [SUBVENDOR:SUBDEVICE]]]]" ('#'
  * comments), plus directives: "!no-iommu" (no kernel/iommu_groups),
  * "!no-vfio" (no vfio-pci driver), "!refuse-unbind DRIVER",
  * "!hang-unbind DRIVER". The layout is the kernel's:

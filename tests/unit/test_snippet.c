@@ -97,6 +97,8 @@ static void errors_name_file_line_and_cause(void **state)
     expect_error("<passthrough vm='a'><pci vendor='1002'/></passthrough>",
                  "needs both vendor and product", "a");
     expect_error("<passthrough vm='a'><pci/></passthrough>", "needs an address", "a");
+    expect_error("<passthrough vm='a'><pci address='08:00.0' subsystem='1043'/></passthrough>",
+                 "subsystem='1043' is not VVVV:DDDD", "a");
     expect_error("<passthrough vm='a'><pci address='08:00.0' functions='some'/></passthrough>",
                  "functions='some': the only value is 'all'", "a");
     expect_error("<passthrough vm='a'><pci vendor='1002' product='1638' functions='all'/>"

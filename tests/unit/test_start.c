@@ -178,6 +178,21 @@ static void absent_device_and_wrong_ids_are_both_listed(void **state)
     assert_non_null(strstr(f->st.err.msg, "a.xml:3 expects 1002:1638"));
 }
 
+static void subsystem_ids_are_checked_when_given(void **state)
+{
+    struct fixture *f = *state;
+    snippet(f, "a.xml", "<passthrough vm='win11'><pci address='08:00.0' subsystem='1462:7c95'/>"
+                        "</passthrough>");
+    assert_int_equal(decide(f, DOMAIN("win11", "")), SP_READY);
+    snippet(f, "a.xml", "<passthrough vm='win11'><pci address='08:00.0' subsystem='1043:8877'/>"
+                        "</passthrough>");
+    expect_refusal(f, DOMAIN("win11", ""), "device 0000:08:00.0 has subsystem 1462:7c95, but ");
+    assert_non_null(strstr(f->st.err.msg, "a.xml:1 expects 1043:8877"));
+    snippet(f, "a.xml", "<passthrough vm='win11'><pci address='05:00.0' subsystem='1043:8877'/>"
+                        "</passthrough>");
+    expect_refusal(f, DOMAIN("win11", ""), "device 0000:05:00.0: cannot read its subsystem IDs");
+}
+
 static void ids_expand_to_every_matching_device(void **state)
 {
     struct fixture *f = *state;
@@ -324,6 +339,7 @@ int main(void)
         T(rom_of_another_device_is_refused),
         T(rom_check_warn_lets_the_start_go_on),
         T(absent_device_and_wrong_ids_are_both_listed),
+        T(subsystem_ids_are_checked_when_given),
         T(ids_expand_to_every_matching_device),
         T(functions_all_passes_the_whole_slot),
         T(same_device_twice_is_given_once),
