@@ -34,9 +34,9 @@ CORE_SRC := common/err.c common/fsutil.c common/xmlutil.c pci/pci.c \
             config/settings.c config/snippet.c config/config.c \
             xmlpatch/slots.c xmlpatch/layout.c xmlpatch/domain.c xmlpatch/xmlpatch.c \
             core/start.c core/audit.c \
-            rom/rom.c rom/vfct.c core/helper.c core/binder.c
+            rom/rom.c rom/vfct.c core/helper.c core/binder.c core/persist.c
 VFIO_SRC := vfio/sysfs.c vfio/names.c vfio/check.c vfio/state.c vfio/bind.c
-SHIM_SRC := shim/real.c shim/gate.c shim/domain_create.c
+SHIM_SRC := shim/real.c shim/gate.c shim/domain_create.c shim/domain_define.c
 CLI_SRC := cli/main.c cli/preview.c cli/rom.c cli/vfio.c
 TEST_HELPER_SRC := tests/tools/fakesysfs.c tests/unit/testutil.c
 UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_layout \

@@ -8,6 +8,7 @@
 #include "../config/config.h"
 #include "../core/audit.h"
 #include "../core/binder.h"
+#include "../core/persist.h"
 #include "../core/start.h"
 #include "real.h"
 
@@ -145,4 +146,173 @@ virDomainPtr sp_gate_create(const char *api, const char *xml, sp_forward_fn forw
         dom = forward_patched(&st, api, forward, ctx);
     sp_start_free(&st);
     return dom;
+}
+
+/* --- persistent domains ------------------------------------------------- */
+
+/* One lock per stripe of domain UUIDs: a definition is patched and put
+ * back by one start at a time. Held across the real start, by design. */
+#define DOMAIN_LOCK_STRIPES 64
+static pthread_mutex_t domain_locks[DOMAIN_LOCK_STRIPES];
+static pthread_once_t domain_locks_once = PTHREAD_ONCE_INIT;
+
+static void init_domain_locks(void)
+{
+    for (int i = 0; i < DOMAIN_LOCK_STRIPES; i++)
+        pthread_mutex_init(&domain_locks[i], NULL);
+}
+
+static pthread_mutex_t *domain_lock(virDomainPtr dom)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+    const struct sp_real *r = sp_real();
+    if (r->get_uuid_string)
+        r->get_uuid_string(dom, uuid);
+    unsigned h = 5381;
+    for (const char *p = uuid; *p; p++)
+        h = h * 33 + (unsigned char)*p;
+    pthread_once(&domain_locks_once, init_domain_locks);
+    return &domain_locks[h % DOMAIN_LOCK_STRIPES];
+}
+
+/* Stores xml as the domain's definition, through the real libvirt call. */
+static int store_definition(virDomainPtr dom, const char *xml)
+{
+    const struct sp_real *r = sp_real();
+    virDomainPtr stored = r->define_xml ? r->define_xml(r->get_connect(dom), xml) : NULL;
+    if (!stored)
+        return -1;
+    r->domain_free(stored);
+    return 0;
+}
+
+/* Test-only: a file that makes the shim stop right after storing the
+ * patched definition, as a daemon that dies there would. */
+static int test_fault_after_store(void)
+{
+    const char *path = secure_getenv("SYNOPASSTHRU_TEST_FAULT_FILE");
+    FILE *f = path && *path ? fopen(path, "re") : NULL;
+    char word[64] = "";
+    if (f) {
+        if (!fgets(word, sizeof(word), f))
+            word[0] = '\0';
+        fclose(f);
+    }
+    return strncmp(word, "stop-after-redefine", 19) == 0;
+}
+
+/* A marked definition means an earlier start died half way: put the
+ * original back before anything else. Returns the definition to start from. */
+static char *healed_definition(virDomainPtr dom, char *inactive)
+{
+    char *original = sp_persist_original(inactive);
+    if (!original)
+        return inactive;
+    if (store_definition(dom, original) < 0) {
+        log_line("could not put back a definition left patched by an interrupted start");
+        free(original);
+        return inactive;
+    }
+    log_line("put back a definition left patched by an interrupted start");
+    free(inactive);
+    return original;
+}
+
+/* The start itself, with the patched definition stored around it. */
+static int start_with_patch(struct sp_start *st, const char *api, virDomainPtr dom,
+                            const char *original, sp_start_fn start, void *ctx)
+{
+    struct sp_helper_result *bound = NULL;
+    if (sp_binder_needed(st->devs, st->n_devs)) {
+        bound = calloc(1, sizeof(*bound));
+        if (!bound || bind_devices(st, api, bound) < 0) {
+            free(bound);
+            refuse(st, api);
+            return -1;
+        }
+    }
+    struct sp_err err;
+    char *marked = NULL;
+    int patched = st->report.n_added > 0;
+    if (patched && (sp_persist_mark(st->xml, st->xml_len, original, &marked, &err) < 0 ||
+                    store_definition(dom, marked) < 0)) {
+        free(marked);
+        marked = NULL;
+        patched = -1;
+    }
+    int rc = -1;
+    if (patched >= 0 && patched && test_fault_after_store()) {
+        sp_gate_report("test fault: stopped after storing the patched definition");
+        free(marked);
+        free(bound);
+        return -1;
+    }
+    if (patched >= 0)
+        rc = start(dom, ctx);
+    const struct sp_real *r = sp_real();
+    struct sp_audit_outcome o = {.bound = bound ? bound->out : NULL, .forwarded = patched >= 0,
+                                 .libvirt_ok = rc == 0};
+    if (rc < 0 && r->last_error_message)
+        o.libvirt_error = r->last_error_message();
+    audit(st, api, &o);
+    if (patched > 0 && store_definition(dom, original) < 0)
+        log_line("could not put back the original definition after the start; the next start "
+                 "will");
+    if (rc < 0 && bound && sp_binder_undo(&st->snap->settings, st->id.name, bound, &err) < 0)
+        log_line(err.msg);
+    free(marked);
+    free(bound);
+    return rc;
+}
+
+static int decide_defined(const char *api, virDomainPtr dom, sp_start_fn start, void *ctx)
+{
+    const struct sp_real *r = sp_real();
+    if (!r->get_xml_desc || !r->get_connect || !r->define_xml || !r->domain_free ||
+        (r->is_active && r->is_active(dom) == 1))
+        return start(dom, ctx);
+    char *inactive = r->get_xml_desc(dom, VIR_DOMAIN_XML_INACTIVE | VIR_DOMAIN_XML_SECURE);
+    if (!inactive)
+        return start(dom, ctx);
+    char *original = healed_definition(dom, inactive);
+    struct sp_snapshot *snap = current_snapshot();
+    int rc;
+    if (!snap || !snap->index) {
+        rc = start(dom, ctx);
+    } else {
+        struct sp_start st;
+        int prepared = sp_start_prepare(snap, original, strlen(original), &st);
+        if (prepared < 0 || st.verdict == SP_UNMATCHED || st.verdict == SP_BAD_INPUT)
+            rc = start(dom, ctx);
+        else if (st.verdict == SP_REFUSED) {
+            refuse(&st, api);
+            rc = -1;
+        }
+        else
+            rc = start_with_patch(&st, api, dom, original, start, ctx);
+        sp_start_free(&st);
+    }
+    sp_snapshot_release(snap);
+    free(original);
+    return rc;
+}
+
+int sp_gate_start_defined(const char *api, virDomainPtr dom, sp_start_fn start, void *ctx)
+{
+    pthread_mutex_t *lock = domain_lock(dom);
+    pthread_mutex_lock(lock);
+    int rc = decide_defined(api, dom, start, ctx);
+    pthread_mutex_unlock(lock);
+    return rc;
+}
+
+char *sp_gate_clean_define(const char *xml)
+{
+    char *clean = NULL;
+    struct sp_err err;
+    if (sp_persist_clean(xml, &clean, &err) < 0) {
+        log_line(err.msg);
+        return NULL;
+    }
+    return clean;
 }

@@ -13,6 +13,17 @@ typedef virDomainPtr (*sp_forward_fn)(const char *xml, void *ctx);
 
 virDomainPtr sp_gate_create(const char *api, const char *xml, sp_forward_fn forward, void *ctx);
 
+/* Starts a defined domain: int-returning forward (0 ok, -1 failed). */
+typedef int (*sp_start_fn)(virDomainPtr dom, void *ctx);
+
+/* The persistent path: the stored definition is patched for the moment of
+ * the start (marked, under a per-domain lock) and then put back. */
+int sp_gate_start_defined(const char *api, virDomainPtr dom, sp_start_fn start, void *ctx);
+
+/* The XML a define should store: without anything the shim added. NULL
+ * when xml is fine as it is; else malloc'd. */
+char *sp_gate_clean_define(const char *xml);
+
 /* Reports a message as the libvirt error of the calling thread. */
 void sp_gate_report(const char *message);
 

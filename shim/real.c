@@ -18,6 +18,16 @@ static void resolve_all(void)
 {
     RESOLVE(RTLD_NEXT, create_xml, "virDomainCreateXML");
     RESOLVE(RTLD_NEXT, create_xml_with_files, "virDomainCreateXMLWithFiles");
+    RESOLVE(RTLD_NEXT, create, "virDomainCreate");
+    RESOLVE(RTLD_NEXT, create_with_flags, "virDomainCreateWithFlags");
+    RESOLVE(RTLD_NEXT, create_with_files, "virDomainCreateWithFiles");
+    RESOLVE(RTLD_NEXT, define_xml, "virDomainDefineXML");
+    RESOLVE(RTLD_NEXT, define_xml_flags, "virDomainDefineXMLFlags");
+    RESOLVE(RTLD_DEFAULT, get_xml_desc, "virDomainGetXMLDesc");
+    RESOLVE(RTLD_DEFAULT, get_connect, "virDomainGetConnect");
+    RESOLVE(RTLD_DEFAULT, get_uuid_string, "virDomainGetUUIDString");
+    RESOLVE(RTLD_DEFAULT, is_active, "virDomainIsActive");
+    RESOLVE(RTLD_DEFAULT, domain_free, "virDomainFree");
     RESOLVE(RTLD_DEFAULT, last_error_message, "virGetLastErrorMessage");
     RESOLVE(RTLD_DEFAULT, set_error, "virSetError");
     RESOLVE(RTLD_DEFAULT, report_error_helper, "virReportErrorHelper");

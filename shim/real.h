@@ -11,6 +11,16 @@ struct sp_real {
     virDomainPtr (*create_xml)(virConnectPtr, const char *, unsigned int);
     virDomainPtr (*create_xml_with_files)(virConnectPtr, const char *, unsigned int, int *,
                                           unsigned int);
+    int (*create)(virDomainPtr);
+    int (*create_with_flags)(virDomainPtr, unsigned int);
+    int (*create_with_files)(virDomainPtr, unsigned int, int *, unsigned int);
+    virDomainPtr (*define_xml)(virConnectPtr, const char *);
+    virDomainPtr (*define_xml_flags)(virConnectPtr, const char *, unsigned int);
+    char *(*get_xml_desc)(virDomainPtr, unsigned int);
+    virConnectPtr (*get_connect)(virDomainPtr);
+    int (*get_uuid_string)(virDomainPtr, char *);
+    int (*is_active)(virDomainPtr);
+    int (*domain_free)(virDomainPtr);
     const char *(*last_error_message)(void);
     int (*set_error)(virErrorPtr);
     void (*report_error_helper)(int, int, const char *, const char *, size_t, const char *, ...);

@@ -150,3 +150,14 @@ int sp_layout_append(xmlNodePtr parent, xmlNodePtr child)
     free(indent);
     return rc;
 }
+
+void sp_layout_remove(xmlNodePtr node)
+{
+    xmlNodePtr lead = node->prev;
+    if (is_blank_text(lead)) {
+        xmlUnlinkNode(lead);
+        xmlFreeNode(lead);
+    }
+    xmlUnlinkNode(node);
+    xmlFreeNode(node);
+}

@@ -11,4 +11,8 @@
  * The child's own subtree is indented too when it was built compact. */
 int sp_layout_append(xmlNodePtr parent, xmlNodePtr child);
 
+/* Takes node out together with the whitespace that led up to it, the
+ * inverse of sp_layout_append. */
+void sp_layout_remove(xmlNodePtr node);
+
 #endif

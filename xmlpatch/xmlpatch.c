@@ -131,6 +131,23 @@ static xmlNodePtr new_pci_address(xmlDocPtr doc, const struct sp_pci_addr *a, in
     return addr;
 }
 
+/* <alias name='ua-sp-KIND-DDDD-BB-SS[-F]'/>: our mark on what we add. */
+static int add_alias(xmlNodePtr node, const char *kind, const struct sp_pci_addr *host,
+                     int with_function)
+{
+    char name[64];
+    int n = snprintf(name, sizeof(name), SP_ALIAS_PREFIX "%s%04x-%02x-%02x", kind,
+                     host->domain, host->bus, host->slot);
+    if (with_function)
+        snprintf(name + n, sizeof(name) - (size_t)n, "-%x", host->function);
+    xmlNodePtr alias = xmlNewDocNode(node->doc, NULL, BAD_CAST "alias", NULL);
+    if (!alias || !xmlNewProp(alias, BAD_CAST "name", BAD_CAST name) || !xmlAddChild(node, alias)) {
+        xmlFreeNode(alias);
+        return -1;
+    }
+    return 0;
+}
+
 static xmlNodePtr build_hostdev(xmlDocPtr doc, const struct sp_patch_dev *dev)
 {
     xmlNodePtr hd = new_element(doc, "hostdev");
@@ -152,6 +169,10 @@ static xmlNodePtr build_hostdev(xmlDocPtr doc, const struct sp_patch_dev *dev)
             xmlFreeNode(hd);
             return NULL;
         }
+    }
+    if (add_alias(hd, "", &dev->host, 1) < 0) {
+        xmlFreeNode(hd);
+        return NULL;
     }
     return hd;
 }
@@ -182,10 +203,11 @@ static xmlNodePtr copy_raw_hostdev(struct patch *p, const char *raw)
         return NULL;
     xmlNodePtr copy = xmlDocCopyNode(xmlDocGetRootElement(src), p->doc, 1);
     xmlFreeDoc(src);
-    if (!copy)
+    if (!copy) {
         sp_err_set(p->err, "out of memory");
-    else
-        strip_blank_text(copy);
+        return NULL;
+    }
+    strip_blank_text(copy);
     return copy;
 }
 
@@ -228,7 +250,7 @@ static int place_device(struct patch *p, xmlNodePtr node)
 }
 
 /* q35: one pcie-root-port per host slot; returns its bus number. */
-static int add_root_port(struct patch *p, unsigned *bus)
+static int add_root_port(struct patch *p, const struct sp_pci_addr *host, unsigned *bus)
 {
     unsigned slot;
     if (sp_slot_map_take_bus0_slot(&p->slots, &slot, p->err) < 0)
@@ -239,7 +261,8 @@ static int add_root_port(struct patch *p, unsigned *bus)
     xmlNodePtr addr = new_pci_address(p->doc, &at, 1, 0);
     if (!ctl || !addr || !xmlNewProp(ctl, BAD_CAST "type", BAD_CAST "pci") ||
         set_attr(ctl, "index", "%u", index) < 0 ||
-        !xmlNewProp(ctl, BAD_CAST "model", BAD_CAST "pcie-root-port")) {
+        !xmlNewProp(ctl, BAD_CAST "model", BAD_CAST "pcie-root-port") ||
+        add_alias(ctl, "port-", host, 0) < 0) {
         xmlFreeNode(ctl);
         xmlFreeNode(addr);
         return sp_err_set(p->err, "out of memory");
@@ -269,7 +292,7 @@ static int choose_placement(struct patch *p, const struct sp_pci_addr *host, str
     pl->fresh = 1;
     pl->slot = 0;
     if (p->slots.pcie)
-        return add_root_port(p, &pl->bus);
+        return add_root_port(p, host, &pl->bus);
     pl->bus = 0;
     return sp_slot_map_take_bus0_slot(&p->slots, &pl->slot, p->err);
 }
@@ -335,8 +358,17 @@ static int give_guest_address(struct patch *p, xmlNodePtr hd, const struct place
 
 static xmlNodePtr device_element(struct patch *p, const struct sp_patch_dev *dev)
 {
-    if (dev->raw_xml)
-        return copy_raw_hostdev(p, dev->raw_xml);
+    if (dev->raw_xml) {
+        xmlNodePtr raw = copy_raw_hostdev(p, dev->raw_xml);
+        /* Marked like ours, unless it brings an alias of its own. */
+        if (raw && dev->has_host && !sp_xml_child(raw, "alias") &&
+            add_alias(raw, "", &dev->host, 1) < 0) {
+            xmlFreeNode(raw);
+            sp_err_set(p->err, "out of memory");
+            return NULL;
+        }
+        return raw;
+    }
     xmlNodePtr hd = build_hostdev(p->doc, dev);
     if (!hd)
         sp_err_set(p->err, "out of memory");
@@ -468,6 +500,35 @@ int sp_xmlpatch_apply(xmlDocPtr doc, const struct sp_patch_dev *devs, size_t n,
     sp_slot_map_free(&p.slots);
     free(p.present);
     return rc;
+}
+
+/* The element carries our alias. */
+static int is_ours(xmlNodePtr node)
+{
+    xmlNodePtr alias = sp_xml_child(node, "alias");
+    xmlChar *name = alias ? xmlGetNoNsProp(alias, BAD_CAST "name") : NULL;
+    int ours = name && xmlStrncmp(name, BAD_CAST SP_ALIAS_PREFIX, strlen(SP_ALIAS_PREFIX)) == 0;
+    xmlFree(name);
+    return ours;
+}
+
+int sp_xmlpatch_strip(xmlDocPtr doc, struct sp_err *err)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (!sp_xml_is(root, "domain"))
+        return sp_err_set(err, "document root is not <domain>");
+    xmlNodePtr devices = sp_xml_child(root, "devices");
+    int removed = 0;
+    xmlNodePtr c = devices ? devices->children : NULL;
+    while (c) {
+        xmlNodePtr next = c->next;
+        if (c->type == XML_ELEMENT_NODE && is_ours(c)) {
+            sp_layout_remove(c);
+            removed++;
+        }
+        c = next;
+    }
+    return removed;
 }
 
 void sp_patch_report_free(struct sp_patch_report *report)

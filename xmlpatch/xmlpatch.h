@@ -13,6 +13,11 @@
 #include "../common/err.h"
 #include "../pci/pci.h"
 
+/* Every element xmlpatch adds carries a libvirt user alias with this
+ * prefix (libvirt keeps "ua-" aliases in both the live and the stored
+ * definition), so that it can be found again and taken out. */
+#define SP_ALIAS_PREFIX "ua-sp-"
+
 struct sp_patch_dev {
     int has_host;            /* 0 only for a raw non-PCI hostdev */
     struct sp_pci_addr host; /* host address */
@@ -30,5 +35,9 @@ int sp_xmlpatch_apply(xmlDocPtr doc, const struct sp_patch_dev *devs, size_t n,
                       struct sp_patch_report *report, struct sp_err *err);
 
 void sp_patch_report_free(struct sp_patch_report *report);
+
+/* Takes out every element xmlpatch added (found by alias), with the
+ * whitespace before it. Returns how many went, or -1 on error. */
+int sp_xmlpatch_strip(xmlDocPtr doc, struct sp_err *err);
 
 #endif

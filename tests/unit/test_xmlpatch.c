@@ -56,6 +56,7 @@ static void adds_hostdev_with_rom_and_top_slot(void **state)
     assert_non_null(strstr(out, "<hostdev mode=\"subsystem\" type=\"pci\" managed=\"no\">"
                                 "<source><address domain=\"0x0000\" bus=\"0x08\" slot=\"0x00\" "
                                 "function=\"0x0\"/></source><rom file=\"/roms/v.bin\"/>"
+                                "<alias name=\"ua-sp-0000-08-00-0\"/>"
                                 "<address type=\"pci\" domain=\"0x0000\" bus=\"0x00\" "
                                 "slot=\"0x1f\" function=\"0x0\"/></hostdev>"));
     free(out);
@@ -71,13 +72,13 @@ static void functions_of_one_slot_share_a_guest_slot(void **state)
     struct sp_patch_report rep;
     char *out = patch(I440FX "<devices/></domain>", d, 4, &rep);
     assert_int_equal(rep.n_added, 4);
-    assert_non_null(strstr(rep.added[0], "function=\"0x0\"/></source><address type=\"pci\" "
+    assert_non_null(strstr(rep.added[0], "<alias name=\"ua-sp-0000-08-00-0\"/><address type=\"pci\" "
                                          "domain=\"0x0000\" bus=\"0x00\" slot=\"0x1f\" "
                                          "function=\"0x0\" multifunction=\"on\"/>"));
-    assert_non_null(strstr(rep.added[1], "function=\"0x1\"/></source><address type=\"pci\" "
+    assert_non_null(strstr(rep.added[1], "<alias name=\"ua-sp-0000-08-00-1\"/><address type=\"pci\" "
                                          "domain=\"0x0000\" bus=\"0x00\" slot=\"0x1f\" "
                                          "function=\"0x1\"/>"));
-    assert_non_null(strstr(rep.added[2], "function=\"0x6\"/></source><address type=\"pci\" "
+    assert_non_null(strstr(rep.added[2], "<alias name=\"ua-sp-0000-08-00-6\"/><address type=\"pci\" "
                                          "domain=\"0x0000\" bus=\"0x00\" slot=\"0x1f\" "
                                          "function=\"0x2\"/>"));
     /* A different host slot never shares: the USB controller gets 0x1e. */
@@ -99,6 +100,7 @@ static void q35_gets_one_root_port_per_host_slot(void **state)
                           "</controller></devices></domain>", d, 3, &rep);
     assert_int_equal(rep.n_added, 5);
     assert_string_equal(rep.added[0], "<controller type=\"pci\" index=\"2\" model=\"pcie-root-port\">"
+                                      "<alias name=\"ua-sp-port-0000-08-00\"/>"
                                       "<address type=\"pci\" domain=\"0x0000\" bus=\"0x00\" "
                                       "slot=\"0x1c\" function=\"0x0\"/></controller>");
     assert_non_null(strstr(rep.added[1], "<address type=\"pci\" domain=\"0x0000\" bus=\"0x02\" "
@@ -159,6 +161,29 @@ static void joining_a_slot_marks_function0_multifunction(void **state)
                                 "function=\"0\" multifunction=\"on\"/>"));
     assert_non_null(strstr(rep.added[0], "bus=\"0x00\" slot=\"0x05\" function=\"0x1\"/>"));
     free(out);
+    sp_patch_report_free(&rep);
+}
+
+/* What xmlpatch adds, it can take out again: back to the same bytes. */
+static void strip_takes_out_exactly_what_was_added(void **state)
+{
+    (void)state;
+    const char *text = Q35 "\n  <devices>\n    <disk type='file'/>\n  </devices>\n</domain>\n";
+    struct sp_patch_dev d[] = {dev(8, 0, 0, "/r.bin"), dev(8, 0, 1, NULL), dev(5, 0, 0, NULL)};
+    struct sp_patch_report rep;
+    struct sp_err err;
+    char *patched = patch(text, d, 3, &rep);
+    xmlDocPtr doc = sp_domain_parse(patched, strlen(patched), &err);
+    assert_int_equal(sp_xmlpatch_strip(doc, &err), 5); /* 3 hostdevs, 2 root ports */
+    char *out;
+    size_t len;
+    assert_int_equal(sp_domain_serialize(doc, patched, strlen(patched), &out, &len, &err), 0);
+    assert_string_equal(out, "<domain type=\"kvm\"><name>v</name><os><type machine=\"pc-q35-7.2\">"
+                             "hvm</type></os>\n  <devices>\n    <disk type=\"file\"/>\n"
+                             "  </devices>\n</domain>\n");
+    free(out);
+    free(patched);
+    xmlFreeDoc(doc);
     sp_patch_report_free(&rep);
 }
 
@@ -240,6 +265,7 @@ int main(void)
         cmocka_unit_test(second_pass_adds_nothing),
         cmocka_unit_test(missing_function_joins_its_present_sibling),
         cmocka_unit_test(joining_a_slot_marks_function0_multifunction),
+        cmocka_unit_test(strip_takes_out_exactly_what_was_added),
         cmocka_unit_test(creates_devices_when_absent),
         cmocka_unit_test(raw_hostdev_is_copied_and_keeps_its_address),
         cmocka_unit_test(interface_hostdev_counts_as_present),

@@ -1,0 +1,86 @@
+# Persistent domains through the real libvirtd (shim preloaded): define +
+# start gets the devices in the live domain while the stored definition
+# stays as the manager wrote it; a start interrupted after storing the
+# patched definition is healed by the next one; live XML written back by
+# define loses what the shim added; two clients starting one VM at once.
+. "$(dirname "$0")/lib.sh"
+
+CONFIG=$WORK/config SYSFS=$WORK/sysfs
+make_config "$CONFIG"
+make_sysfs "$SYSFS" amd-apu
+add_rom "$CONFIG" vbios_1002_1638.bin
+add_snippet "$CONFIG" desk.xml '<passthrough vm="desk">
+  <pci address="08:00.0" vendor="1002" product="1638" rom="vbios_1002_1638.bin" functions="all"/>
+</passthrough>'
+add_snippet "$CONFIG" tpu.xml '<passthrough vm="frigate"><pci address="06:00.0"/></passthrough>'
+add_snippet "$CONFIG" race.xml '<passthrough vm="race"><pci address="05:00.0"/></passthrough>'
+export SYNOPASSTHRU_TEST_FAULT_FILE=$WORK/fault
+start_daemon "$CONFIG" "$SYSFS" || exit 1
+remote() { virsh -c "$DAEMON_URI" "$@"; }
+
+# The test driver forgets everything when its last client leaves: keep one
+# connection open for the whole test.
+mkfifo "$WORK/hold"
+virsh -c "$DAEMON_URI" < "$WORK/hold" > /dev/null 2>&1 &
+HOLDER=$!
+exec 9> "$WORK/hold"
+trap 'rc=$?; exec 9>&-; kill $HOLDER 2>/dev/null; wait $HOLDER 2>/dev/null; (exit $rc); finish' EXIT
+
+# 1. define, then start.
+test_domain desk > "$WORK/desk.xml"
+remote "define $WORK/desk.xml" > /dev/null 2>&1
+remote "dumpxml --inactive desk" > "$WORK/desk.defined"
+remote "start desk" > "$WORK/s1" 2>&1
+check "a defined VM starts" test $? -eq 0
+remote "dumpxml desk" > "$WORK/desk.live"
+remote "dumpxml --inactive desk" > "$WORK/desk.inactive"
+contains "the live domain has the APU's six functions" "$WORK/desk.live" "<hostdev mode='subsystem' type='pci' managed='no'>" 6
+contains "and the ROM" "$WORK/desk.live" "<rom file='$CONFIG/rom/vbios_1002_1638.bin'/>" 1
+check "the stored definition is byte for byte what was defined" cmp -s "$WORK/desk.defined" "$WORK/desk.inactive"
+check "the devices were bound" test "$(driver_of "$SYSFS" 0000:08:00.1)" = vfio-pci
+
+# 2. The manager writes the live XML back: nothing of ours is kept.
+remote "define $WORK/desk.live" > /dev/null 2>&1
+remote "dumpxml --inactive desk" > "$WORK/desk.back"
+contains "a define of live XML keeps none of our hostdevs" "$WORK/desk.back" "<hostdev" 0
+contains "and no marker" "$WORK/desk.back" "urn:synopassthru" 0
+remote "destroy desk" > /dev/null 2>&1
+remote "start desk; dumpxml desk" > "$WORK/desk.again" 2>&1
+contains "a restart has each device once" "$WORK/desk.again" "bus='0x08' slot='0x00' function='0x1'/>" 1
+
+# 3. A start that dies after storing the patched definition, then a heal.
+test_domain frigate > "$WORK/frigate.xml"
+remote "define $WORK/frigate.xml" > /dev/null 2>&1
+remote "dumpxml --inactive frigate" > "$WORK/frigate.defined"
+echo stop-after-redefine > "$WORK/fault"
+remote "start frigate" > "$WORK/s3" 2>&1
+check "the faulted start fails" test $? -ne 0
+remote "dumpxml --inactive frigate" > "$WORK/frigate.left"
+contains "it left the definition patched" "$WORK/frigate.left" "ua-sp-0000-06-00-0" 1
+contains "and marked" "$WORK/frigate.left" "urn:synopassthru:original:1" 1
+rm -f "$WORK/fault"
+remote "start frigate" > "$WORK/s3b" 2>&1
+check "the next start succeeds" test $? -eq 0
+remote "dumpxml --inactive frigate" > "$WORK/frigate.healed"
+check "and the definition is healed, byte for byte" cmp -s "$WORK/frigate.defined" "$WORK/frigate.healed"
+remote "dumpxml frigate" > "$WORK/frigate.live"
+contains "with the TPU once in the live domain" "$WORK/frigate.live" "bus='0x06' slot='0x00' function='0x0'/>" 1
+contains "the daemon log says it healed" "$DAEMON_DIR/libvirtd.log" "put back a definition left patched"
+
+# 4. Two clients define and start the same VM at once.
+test_domain race > "$WORK/race.xml"
+remote "define $WORK/race.xml" > /dev/null 2>&1
+remote "dumpxml --inactive race" > "$WORK/race.defined"
+remote "define $WORK/race.xml; start race" > "$WORK/race.1" 2>&1 &
+a=$!
+remote "define $WORK/race.xml; start race" > "$WORK/race.2" 2>&1 &
+b=$!
+ok=0
+wait $a && ok=$((ok + 1))
+wait $b && ok=$((ok + 1))
+check "exactly one of the two starts succeeds" test "$ok" -eq 1
+remote "dumpxml race" > "$WORK/race.live"
+contains "the NIC is in the live domain once" "$WORK/race.live" "bus='0x05' slot='0x00' function='0x0'/>" 1
+remote "dumpxml --inactive race" > "$WORK/race.inactive"
+check "the stored definition is untouched" cmp -s "$WORK/race.defined" "$WORK/race.inactive"
+check "libvirtd is alive" daemon_alive
