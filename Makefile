@@ -41,7 +41,7 @@ CLI_SRC := cli/main.c cli/preview.c cli/rom.c cli/vfio.c
 TEST_HELPER_SRC := tests/tools/fakesysfs.c tests/unit/testutil.c
 UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_layout \
               test_xmlpatch test_start test_audit test_golden test_rom test_vfio
-FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom
+FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 CORE_OBJ := $(call obj,$(CORE_SRC))
