@@ -17,6 +17,7 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) libvirt)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
 PCI_LIBS := $(shell $(PKG_CONFIG) --libs libpci)
 LIBEXECDIR ?= $(PREFIX)/libexec/synopassthru
+LIBDIR ?= $(PREFIX)/lib/synopassthru
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
 
 CFLAGS ?= -O2 -g
@@ -27,7 +28,7 @@ ifeq ($(SANITIZE),1)
 endif
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SAN_FLAGS) -fPIC \
               -fvisibility=hidden -DSP_VERSION=\"$(VERSION)\" \
-              -DSP_LIBEXECDIR=\"$(LIBEXECDIR)\" $(PKG_CFLAGS)
+              -DSP_LIBEXECDIR=\"$(LIBEXECDIR)\" -DSP_LIBDIR=\"$(LIBDIR)\" $(PKG_CFLAGS)
 LDLIBS := $(PKG_LIBS) -ldl -lpthread
 
 CORE_SRC := common/err.c common/fsutil.c common/xmlutil.c pci/pci.c \
@@ -37,7 +38,7 @@ CORE_SRC := common/err.c common/fsutil.c common/xmlutil.c pci/pci.c \
             rom/rom.c rom/vfct.c core/helper.c core/binder.c core/persist.c
 VFIO_SRC := vfio/sysfs.c vfio/names.c vfio/check.c vfio/state.c vfio/bind.c
 SHIM_SRC := shim/real.c shim/gate.c shim/domain_create.c shim/domain_define.c
-CLI_SRC := cli/main.c cli/preview.c cli/rom.c cli/vfio.c
+CLI_SRC := cli/main.c cli/preview.c cli/rom.c cli/vfio.c cli/status.c cli/inject.c
 TEST_HELPER_SRC := tests/tools/fakesysfs.c tests/unit/testutil.c
 UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_layout \
               test_xmlpatch test_start test_audit test_golden test_rom test_vfio
@@ -53,12 +54,16 @@ TEST_HELPER_OBJ := $(call obj,$(TEST_HELPER_SRC))
 SHIM := $(BUILD)/libsynopassthru.so
 CLI := $(BUILD)/synopassthru
 HELPER := $(BUILD)/synopassthru-vfio
+VIRSH_WRAPPER := $(BUILD)/synopassthru-virsh
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 TOOL_BINS := $(BUILD)/tests/mkfakesysfs $(BUILD)/tests/domdiff $(BUILD)/tests/mkrom \
              $(BUILD)/tests/synopassthru-vfio-model
 
 .PHONY: all check unit unit-run asan fuzz-smoke integration demo bench install uninstall clean
-all: $(SHIM) $(CLI) $(HELPER)
+all: $(SHIM) $(CLI) $(HELPER) $(VIRSH_WRAPPER)
+
+$(VIRSH_WRAPPER): $(BUILD)/obj/injector/virsh_wrapper.o
+	$(CC) $(ALL_CFLAGS) -o $@ $^
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -137,9 +142,11 @@ check: all unit
 	@tests/run.sh all $(BUILD) $(UNIT_BINS) tests/integration/test_*.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/lib/synopassthru $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(SHIM) $(DESTDIR)$(PREFIX)/lib/synopassthru/libsynopassthru.so
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(LIBDIR)
+	install -m 0755 $(SHIM) $(DESTDIR)$(LIBDIR)/libsynopassthru.so
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/synopassthru
+	install -m 0755 $(VIRSH_WRAPPER) $(DESTDIR)$(PREFIX)/bin/synopassthru-virsh
 	install -d $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(HELPER) $(DESTDIR)$(LIBEXECDIR)/synopassthru-vfio
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/etc/synopassthru/vm.d $(DESTDIR)$(PREFIX)/etc/synopassthru/rom
@@ -147,8 +154,9 @@ install: all
 	  install -m 0644 config/synopassthru.conf.example $(DESTDIR)$(PREFIX)/etc/synopassthru/synopassthru.conf
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/synopassthru/libsynopassthru.so $(DESTDIR)$(PREFIX)/bin/synopassthru
-	-rmdir $(DESTDIR)$(PREFIX)/lib/synopassthru
+	rm -f $(DESTDIR)$(LIBDIR)/libsynopassthru.so $(DESTDIR)$(PREFIX)/bin/synopassthru \
+	      $(DESTDIR)$(PREFIX)/bin/synopassthru-virsh $(DESTDIR)$(LIBEXECDIR)/synopassthru-vfio
+	-rmdir $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBEXECDIR)
 
 clean:
 	rm -rf build

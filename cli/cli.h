@@ -37,5 +37,7 @@ int sp_cmd_groups(const struct sp_cli_opts *opts);
 int sp_cmd_check(const struct sp_cli_opts *opts);
 int sp_cmd_bind(const struct sp_cli_opts *opts);
 int sp_cmd_release(const struct sp_cli_opts *opts);
+int sp_cmd_status(const struct sp_cli_opts *opts);
+int sp_cmd_inject(const struct sp_cli_opts *opts);
 
 #endif

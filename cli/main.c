@@ -22,6 +22,9 @@ static const char usage_text[] =
     "                     IOMMU groups); exit 0 when all pass\n"
     "  bind [--vm NAME] ADDR...   put devices on vfio-pci (through the vfio helper)\n"
     "  release ADDR...    give devices back to the driver they had\n"
+    "  status [--json]    processes with libvirt mapped, and whether the shim is there\n"
+    "  inject systemd [--unit NAME] [--root DIR] [--remove]\n"
+    "                     a systemd drop-in that preloads the shim into the unit\n"
     "  rom info FILE [--json] [--for ADDR]\n"
     "                     the images of an option ROM and whether it fits a device\n"
     "  rom extract --vfct [--for ADDR] [-o FILE] | --pci ADDR [-o FILE]\n"
@@ -109,6 +112,8 @@ static const struct command commands[] = {
     {"check", sp_cmd_check},
     {"bind", sp_cmd_bind},
     {"release", sp_cmd_release},
+    {"status", sp_cmd_status},
+    {"inject", sp_cmd_inject},
 };
 
 int main(int argc, char **argv)

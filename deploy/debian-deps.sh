@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="build-essential pkg-config clang binutils libvirt-dev libvirt-daemon libvirt-clients
-libxml2-dev libxml2-utils uthash-dev libcmocka-dev libjansson-dev libpci-dev pci.ids dpkg-dev python3"
+libxml2-dev libxml2-utils uthash-dev libcmocka-dev libjansson-dev libpci-dev pci.ids dpkg-dev python3 systemd"
 
 enable_deb_src() {
     list=/etc/apt/sources.list.d/synopassthru-deb-src.sources

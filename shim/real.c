@@ -38,3 +38,6 @@ const struct sp_real *sp_real(void)
     pthread_once(&real_once, resolve_all);
     return &real;
 }
+
+/* Read by `synopassthru status` from the mapped file. */
+__attribute__((used)) static const char shim_version_tag[] = "synopassthru-version=" SP_VERSION;

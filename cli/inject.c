@@ -1,0 +1,138 @@
+/* synopassthru inject systemd [--unit NAME] [--root DIR] [--remove]:
+ * a systemd drop-in that preloads the shim into the libvirt daemon's unit
+ * (on DSM the VM manager's daemon runs as pkg-libvirtd). Added idempotently
+ * (the same content is left alone), removed exactly (only our file, and
+ * its directory when that leaves it empty). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/fsutil.h"
+#include "../config/config.h"
+#include "cli.h"
+
+#ifndef SP_LIBDIR
+#define SP_LIBDIR "/usr/local/lib/synopassthru"
+#endif
+#define DROPIN_NAME "50-synopassthru.conf"
+
+struct inject_args {
+    const char *unit, *root;
+    int remove;
+};
+
+static int parse(const struct sp_cli_opts *opts, struct inject_args *a)
+{
+    a->unit = "libvirtd";
+    a->root = "";
+    if (opts->argc < 1 || strcmp(opts->argv[0], "systemd") != 0) {
+        sp_cli_error("inject: usage: synopassthru inject systemd [--unit NAME] [--root DIR] "
+                     "[--remove]");
+        return -1;
+    }
+    for (int i = 1; i < opts->argc; i++) {
+        if (strcmp(opts->argv[i], "--unit") == 0 && i + 1 < opts->argc)
+            a->unit = opts->argv[++i];
+        else if (strcmp(opts->argv[i], "--root") == 0 && i + 1 < opts->argc)
+            a->root = opts->argv[++i];
+        else if (strcmp(opts->argv[i], "--remove") == 0)
+            a->remove = 1;
+        else {
+            sp_cli_error("inject: unknown argument '%s'", opts->argv[i]);
+            return -1;
+        }
+    }
+    if (!a->unit[0] || strchr(a->unit, '/')) {
+        sp_cli_error("inject: '%s' is not a unit name", a->unit);
+        return -1;
+    }
+    return 0;
+}
+
+static char *dropin_text(const struct sp_cli_opts *opts)
+{
+    char *text = NULL;
+    if (asprintf(&text, "# Preloads SynoPassthru into this unit. Written by `synopassthru inject "
+                        "systemd`;\n# `synopassthru inject systemd --remove` takes it out.\n"
+                        "[Service]\nEnvironment=LD_PRELOAD=%s/libsynopassthru.so\n"
+                        "Environment=%s=%s\n", SP_LIBDIR, SP_ENV_CONFIG_DIR,
+                 sp_config_dir_choose(opts->config_dir)) < 0)
+        return NULL;
+    return text;
+}
+
+static int write_atomically(const char *path, const char *text, struct sp_err *err)
+{
+    char *tmp = NULL;
+    if (asprintf(&tmp, "%s.tmp", path) < 0)
+        return sp_err_set(err, "out of memory");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    size_t len = strlen(text);
+    int rc = fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0 ? -1 : 0;
+    if (fd >= 0 && close(fd) < 0)
+        rc = -1;
+    if (rc == 0 && rename(tmp, path) < 0)
+        rc = -1;
+    if (rc < 0) {
+        sp_err_set(err, "%s: %s", path, strerror(errno));
+        unlink(tmp);
+    }
+    free(tmp);
+    return rc;
+}
+
+static int add(const char *dir, const char *path, const char *text, const char *unit)
+{
+    char *old = NULL;
+    struct sp_err err;
+    if (sp_read_file(path, 65536, &old, NULL, NULL) == 0 && strcmp(old, text) == 0) {
+        printf("%s is already in place\n", path);
+        free(old);
+        return SP_EXIT_OK;
+    }
+    free(old);
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+        sp_cli_error("inject: %s: %s", dir, strerror(errno));
+        return SP_EXIT_INTERNAL;
+    }
+    if (write_atomically(path, text, &err) < 0) {
+        sp_cli_error("inject: %s", err.msg);
+        return SP_EXIT_INTERNAL;
+    }
+    printf("wrote %s\nthen: systemctl daemon-reload && systemctl restart %s.service\n", path, unit);
+    return SP_EXIT_OK;
+}
+
+static int drop(const char *dir, const char *path, const char *unit)
+{
+    if (unlink(path) < 0 && errno != ENOENT) {
+        sp_cli_error("inject: %s: %s", path, strerror(errno));
+        return SP_EXIT_INTERNAL;
+    }
+    rmdir(dir); /* only when empty: other drop-ins stay */
+    printf("removed %s\nthen: systemctl daemon-reload && systemctl restart %s.service\n", path,
+           unit);
+    return SP_EXIT_OK;
+}
+
+int sp_cmd_inject(const struct sp_cli_opts *opts)
+{
+    struct inject_args a = {0};
+    if (parse(opts, &a) < 0)
+        return SP_EXIT_USAGE;
+    char *dir = NULL, *path = NULL, *text = dropin_text(opts);
+    if (!text || asprintf(&dir, "%s/etc/systemd/system/%s.service.d", a.root, a.unit) < 0 ||
+        asprintf(&path, "%s/%s", dir, DROPIN_NAME) < 0) {
+        sp_cli_error("inject: out of memory");
+        return SP_EXIT_INTERNAL;
+    }
+    int code = a.remove ? drop(dir, path, a.unit) : add(dir, path, text, a.unit);
+    free(text);
+    free(dir);
+    free(path);
+    return code;
+}

@@ -1,0 +1,49 @@
+# The injector: a systemd drop-in (checked by systemd-analyze verify),
+# added idempotently and removed exactly; synopassthru-virsh preloading the
+# shim into a real virsh.
+. "$(dirname "$0")/lib.sh"
+
+ROOT=$WORK/root
+UNITDIR=$ROOT/etc/systemd/system
+mkdir -p "$UNITDIR/pkg-libvirtd.service.d"
+echo "[Service]" > "$UNITDIR/pkg-libvirtd.service.d/10-other.conf"
+printf '[Unit]\nDescription=test unit\n[Service]\nExecStart=/bin/true\n' > "$UNITDIR/pkg-libvirtd.service"
+inject() { "$CLI" --config /usr/local/etc/synopassthru inject systemd --unit pkg-libvirtd --root "$ROOT" "$@"; }
+
+inject > "$WORK/add1" 2>&1
+check "inject writes the drop-in" test $? -eq 0
+DROPIN=$UNITDIR/pkg-libvirtd.service.d/50-synopassthru.conf
+contains "it preloads the installed shim" "$DROPIN" "Environment=LD_PRELOAD=/usr/local/lib/synopassthru/libsynopassthru.so"
+contains "and names the config dir" "$DROPIN" "Environment=SYNOPASSTHRU_CONFIG_DIR=/usr/local/etc/synopassthru"
+cp "$DROPIN" "$WORK/first"
+inject > "$WORK/add2" 2>&1
+contains "a second inject changes nothing" "$WORK/add2" "is already in place"
+check "the file is the same" cmp -s "$WORK/first" "$DROPIN"
+if command -v systemd-analyze > /dev/null; then
+    (cd "$UNITDIR" && SYSTEMD_LOG_LEVEL=err systemd-analyze verify --man=no "$UNITDIR/pkg-libvirtd.service") \
+        > "$WORK/verify" 2>&1
+    check "systemd-analyze verify accepts the unit with the drop-in" test $? -eq 0
+    contains "and has nothing to say about our file" "$WORK/verify" "50-synopassthru" 0
+else
+    fail "systemd-analyze is not installed"
+fi
+inject --remove > "$WORK/rm" 2>&1
+check "remove succeeds" test $? -eq 0
+check "our drop-in is gone" test ! -e "$DROPIN"
+check "the other drop-in stays" test -e "$UNITDIR/pkg-libvirtd.service.d/10-other.conf"
+inject --root "$WORK/empty-root" > /dev/null 2>&1 && inject --root "$WORK/empty-root" --remove > /dev/null 2>&1
+check "a drop-in dir we made is removed with our file" test ! -e "$WORK/empty-root/etc/systemd/system/pkg-libvirtd.service.d"
+"$CLI" inject systemd --unit ../x > /dev/null 2>&1
+check "a unit name with a slash is refused" test $? -eq 2
+
+# synopassthru-virsh: a real virsh with the shim in it.
+CONFIG=$WORK/config
+make_config "$CONFIG"
+make_sysfs "$WORK/sysfs"
+add_snippet "$CONFIG" a.xml '<passthrough vm="wrapped"><pci address="06:00.0"/></passthrough>'
+test_domain wrapped > "$WORK/wrapped.xml"
+SYNOPASSTHRU_SHIM=$SHIM SYNOPASSTHRU_CONFIG_DIR=$CONFIG SYNOPASSTHRU_TRUSTED_UID=$(id -u) \
+    "$SP_BUILD/synopassthru-virsh" -c test:///default "create $WORK/wrapped.xml; dumpxml wrapped" \
+    > "$WORK/wrapped.out" 2>&1
+check "synopassthru-virsh runs virsh" test $? -eq 0
+contains "with the shim: the device is injected" "$WORK/wrapped.out" "bus='0x06' slot='0x00' function='0x0'/>" 1
