@@ -37,7 +37,7 @@ CORE_SRC := common/err.c common/fsutil.c common/xmlutil.c pci/pci.c \
             core/start.c core/audit.c \
             rom/rom.c rom/vfct.c core/helper.c core/binder.c core/persist.c
 VFIO_SRC := vfio/sysfs.c vfio/names.c vfio/check.c vfio/state.c vfio/bind.c
-SHIM_SRC := shim/real.c shim/gate.c shim/domain_create.c shim/domain_define.c
+SHIM_SRC := shim/real.c shim/gate.c shim/events.c shim/domain_create.c shim/domain_define.c
 CLI_SRC := cli/main.c cli/preview.c cli/rom.c cli/vfio.c cli/status.c cli/inject.c
 TEST_HELPER_SRC := tests/tools/fakesysfs.c tests/unit/testutil.c
 UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_layout \

@@ -91,6 +91,7 @@ int sp_snippet_set_error(struct sp_snippet *s, const char *msg)
 struct parse_ctx {
     struct sp_snippet *snip;
     int bind;
+    int release;
     struct sp_err err;
 };
 
@@ -129,6 +130,7 @@ static struct sp_dev_spec *new_spec(struct parse_ctx *ctx, xmlNodePtr node,
     memset(spec, 0, sizeof(*spec));
     spec->kind = kind;
     spec->bind = ctx->bind;
+    spec->release = ctx->release;
     spec->line = (int)xmlGetLineNo(node);
     spec->file = strdup(s->path);
     if (!spec->file)
@@ -292,19 +294,34 @@ static int parse_raw_hostdev(struct parse_ctx *ctx, xmlNodePtr node)
     return 0;
 }
 
-static int parse_bind_attr(struct parse_ctx *ctx, xmlNodePtr root)
+/* A yes/no attribute of <passthrough>; absent gives fallback. */
+static int parse_yes_no(struct parse_ctx *ctx, xmlNodePtr root, const char *name, int fallback,
+                        int *out)
 {
-    ctx->bind = 1;
-    xmlChar *bind = xmlGetNoNsProp(root, BAD_CAST "bind");
-    if (!bind)
+    *out = fallback;
+    xmlChar *v = xmlGetNoNsProp(root, BAD_CAST name);
+    if (!v)
         return 0;
     int rc = 0;
-    if (xmlStrEqual(bind, BAD_CAST "no"))
-        ctx->bind = 0;
-    else if (!xmlStrEqual(bind, BAD_CAST "yes"))
-        rc = fail_at(ctx, root, "bind='%s' must be 'yes' or 'no'", (const char *)bind, NULL);
-    xmlFree(bind);
+    if (xmlStrEqual(v, BAD_CAST "no"))
+        *out = 0;
+    else if (xmlStrEqual(v, BAD_CAST "yes"))
+        *out = 1;
+    else
+        rc = fail_at(ctx, root, "%s must be 'yes' or 'no', not '%s'", name, (const char *)v);
+    xmlFree(v);
     return rc;
+}
+
+static int parse_bind_attr(struct parse_ctx *ctx, xmlNodePtr root)
+{
+    if (parse_yes_no(ctx, root, "bind", 1, &ctx->bind) < 0 ||
+        parse_yes_no(ctx, root, "release", 0, &ctx->release) < 0)
+        return -1;
+    if (ctx->release && !ctx->bind)
+        return fail_at(ctx, root, "release='yes' needs the devices bound (bind='no' is set)",
+                       NULL, NULL);
+    return 0;
 }
 
 static int parse_children(struct parse_ctx *ctx, xmlNodePtr root)
@@ -360,7 +377,7 @@ static int parse_document(struct parse_ctx *ctx, xmlDocPtr doc)
     if (!ctx->snip->vm)
         return fail_at(ctx, root, "<passthrough> needs a non-empty vm attribute "
                        "(domain name, UUID or title)", NULL, NULL);
-    static const char *const allowed[] = {"vm", "bind", NULL};
+    static const char *const allowed[] = {"vm", "bind", "release", NULL};
     if (check_attributes(ctx, root, allowed) < 0 || parse_bind_attr(ctx, root) < 0)
         return -1;
     return parse_children(ctx, root);

@@ -27,6 +27,7 @@ struct sp_dev_spec {
     char *rom;     /* as written (relative to rom_dir or absolute); NULL if none */
     char *raw_xml; /* SP_SPEC_RAW: the element as written */
     int bind;      /* 0 when the snippet says bind="no" */
+    int release;   /* 1 when release="yes": back to the host driver at VM stop */
     char *file;    /* snippet the spec comes from */
     int line;
 };

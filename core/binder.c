@@ -19,15 +19,15 @@ static const char *op_name(enum sp_binder_op op)
     return op == SP_BIND ? "bind" : op == SP_RELEASE ? "release" : "check";
 }
 
-/* "ADDR[=VVVV:DDDD][,nobind]" for one device; malloc'd. */
+/* "ADDR[=VVVV:DDDD][,nobind|,release]" for one device; malloc'd. */
 static char *device_arg(const struct sp_resolved_dev *d)
 {
-    char name[SP_PCI_ADDR_STRLEN], *arg = NULL;
+    char name[SP_PCI_ADDR_STRLEN], ids[16] = "", *arg = NULL;
     sp_pci_addr_format(&d->addr, name);
-    int rc = d->has_ids ? asprintf(&arg, "%s=%04x:%04x%s", name, d->ids.vendor, d->ids.device,
-                                   d->bind ? "" : ",nobind")
-                        : asprintf(&arg, "%s%s", name, d->bind ? "" : ",nobind");
-    return rc < 0 ? NULL : arg;
+    if (d->has_ids)
+        snprintf(ids, sizeof(ids), "=%04x:%04x", d->ids.vendor, d->ids.device);
+    const char *flag = !d->bind ? ",nobind" : d->release ? ",release" : "";
+    return asprintf(&arg, "%s%s%s", name, ids, flag) < 0 ? NULL : arg;
 }
 
 static void free_argv(char **argv)
@@ -77,6 +77,21 @@ int sp_binder_run(enum sp_binder_op op, const struct sp_settings *s, const char 
     if (res->exit_code != 0)
         return sp_err_set(err, "%s", res->errout[0] ? res->errout : "the vfio helper failed");
     return 0;
+}
+
+int sp_binder_release_stopped(const struct sp_settings *s, const char *vm, struct sp_err *err)
+{
+    char *argv[] = {s->vfio_helper, "release-stopped", "--root",
+                    (char *)sp_pci_sysfs_root(s->sysfs_root), "--state-dir", s->state_dir,
+                    "--vm", (char *)vm, NULL};
+    struct sp_helper_result *res = calloc(1, sizeof(*res));
+    if (!res)
+        return sp_err_set(err, "out of memory");
+    int rc = sp_helper_run(argv, s->helper_timeout_ms, res, err);
+    if (rc == 0 && res->exit_code != 0)
+        rc = sp_err_set(err, "%s", res->errout[0] ? res->errout : "the vfio helper failed");
+    free(res);
+    return rc;
 }
 
 int sp_binder_undo(const struct sp_settings *s, const char *vm,

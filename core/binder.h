@@ -22,6 +22,9 @@ int sp_binder_run(enum sp_binder_op op, const struct sp_settings *s, const char 
 int sp_binder_undo(const struct sp_settings *s, const char *vm,
                    const struct sp_helper_result *bound, struct sp_err *err);
 
+/* A VM stopped: its release="yes" devices go back to their host drivers. */
+int sp_binder_release_stopped(const struct sp_settings *s, const char *vm, struct sp_err *err);
+
 /* True when a start has at least one device for the helper to bind. */
 int sp_binder_needed(const struct sp_resolved_dev *devs, size_t n);
 

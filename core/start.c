@@ -73,6 +73,7 @@ static struct sp_resolved_dev *new_dev(struct sp_start *st, const struct sp_dev_
     memset(d, 0, sizeof(*d));
     d->raw_xml = spec->raw_xml;
     d->bind = spec->bind;
+    d->release = spec->release;
     d->file = spec->file;
     d->line = spec->line;
     return d;

@@ -29,6 +29,7 @@ struct sp_resolved_dev {
     char *rom;             /* absolute path, or NULL */
     const char *raw_xml;   /* points into the snapshot */
     int bind;
+    int release;           /* back to the host driver when the VM stops */
     const char *file;      /* snippet, points into the snapshot */
     int line;
 };

@@ -162,6 +162,23 @@ static int addr_qsort_cmp(const void *a, const void *b)
     return sp_pci_addr_cmp(a, b);
 }
 
+int sp_pci_addr_list_add(struct sp_pci_addr **list, size_t *n, const struct sp_pci_addr *addr,
+                         struct sp_err *err)
+{
+    struct sp_pci_addr *grown = realloc(*list, (*n + 1) * sizeof(*grown));
+    if (!grown)
+        return sp_err_set(err, "out of memory");
+    *list = grown;
+    (*list)[(*n)++] = *addr;
+    return 0;
+}
+
+void sp_pci_addr_list_sort(struct sp_pci_addr *list, size_t n)
+{
+    if (n > 1)
+        qsort(list, n, sizeof(*list), addr_qsort_cmp);
+}
+
 static int append_addr(struct sp_pci_addr **list, size_t *count, size_t *cap,
                        const struct sp_pci_addr *addr)
 {

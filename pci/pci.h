@@ -28,6 +28,12 @@ void sp_pci_addr_format(const struct sp_pci_addr *addr, char out[SP_PCI_ADDR_STR
 int sp_pci_addr_cmp(const struct sp_pci_addr *a, const struct sp_pci_addr *b);
 int sp_pci_same_slot(const struct sp_pci_addr *a, const struct sp_pci_addr *b);
 
+/* Appends to a malloc'd address list; -1 with err when memory runs out. */
+int sp_pci_addr_list_add(struct sp_pci_addr **list, size_t *n, const struct sp_pci_addr *addr,
+                         struct sp_err *err);
+/* Sorts a list by address. */
+void sp_pci_addr_list_sort(struct sp_pci_addr *list, size_t n);
+
 /* Parses a 16-bit PCI ID written as "1002" or "0x1002". */
 int sp_pci_id_parse(const char *text, uint16_t *out);
 

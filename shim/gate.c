@@ -9,6 +9,7 @@
 #include "../core/audit.h"
 #include "../core/binder.h"
 #include "../core/persist.h"
+#include "events.h"
 #include "../core/start.h"
 #include "real.h"
 
@@ -24,6 +25,11 @@ static void log_line(const char *message)
 {
     /* libvirtd's stderr goes to its log (the journal on systemd hosts). */
     fprintf(stderr, "synopassthru: %s\n", message);
+}
+
+void sp_gate_log(const char *message)
+{
+    log_line(message);
 }
 
 void sp_gate_report(const char *message)
@@ -53,6 +59,14 @@ static void audit(const struct sp_start *st, const char *api, const struct sp_au
 }
 
 static virDomainPtr refuse(struct sp_start *st, const char *api);
+
+static int wants_release(const struct sp_start *st)
+{
+    for (size_t i = 0; i < st->n_devs; i++)
+        if (st->devs[i].release && st->devs[i].bind)
+            return 1;
+    return 0;
+}
 
 /* Puts the VM's devices on vfio-pci through the helper, before QEMU runs.
  * Returns 0, or -1 with the start turned into a refusal. */
@@ -97,6 +111,8 @@ static virDomainPtr forward_patched(struct sp_start *st, const char *api, sp_for
     /* libvirt did not start the VM: give the devices back. */
     if (!dom && bound && sp_binder_undo(&st->snap->settings, st->id.name, bound, &err) < 0)
         log_line(err.msg);
+    if (dom && wants_release(st))
+        sp_events_watch(sp_real()->get_connect(dom));
     free(bound);
     return dom;
 }
@@ -260,6 +276,8 @@ static int start_with_patch(struct sp_start *st, const char *api, virDomainPtr d
                  "will");
     if (rc < 0 && bound && sp_binder_undo(&st->snap->settings, st->id.name, bound, &err) < 0)
         log_line(err.msg);
+    if (rc == 0 && wants_release(st))
+        sp_events_watch(r->get_connect(dom));
     free(marked);
     free(bound);
     return rc;
@@ -315,4 +333,17 @@ char *sp_gate_clean_define(const char *xml)
         return NULL;
     }
     return clean;
+}
+
+void sp_gate_release_stopped(const char *vm)
+{
+    struct sp_snapshot *snap = current_snapshot();
+    struct sp_err err;
+    if (snap && sp_binder_release_stopped(&snap->settings, vm, &err) < 0) {
+        char msg[SP_ERR_MAX + 64];
+        snprintf(msg, sizeof(msg), "VM '%s' stopped, but its devices were not given back: %s", vm,
+                 err.msg);
+        log_line(msg);
+    }
+    sp_snapshot_release(snap);
 }

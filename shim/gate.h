@@ -24,6 +24,12 @@ int sp_gate_start_defined(const char *api, virDomainPtr dom, sp_start_fn start, 
  * when xml is fine as it is; else malloc'd. */
 char *sp_gate_clean_define(const char *xml);
 
+/* A VM stopped: gives back its release="yes" devices (from events.c). */
+void sp_gate_release_stopped(const char *vm);
+
+/* One line in the host process's log (stderr). */
+void sp_gate_log(const char *message);
+
 /* Reports a message as the libvirt error of the calling thread. */
 void sp_gate_report(const char *message);
 

@@ -94,6 +94,7 @@ static int bind_all(const struct sp_vfio_request *req, FILE *out, struct sp_err 
         }
         snprintf(h.vm, sizeof(h.vm), "%s", req->vm);
         snprintf(h.driver, sizeof(h.driver), "%s", was[i]);
+        h.release = req->release ? req->release[i] : 0;
         struct sp_hold old;
         /* Keep the original driver of a device this VM already holds. */
         if (sp_state_read(req->state_dir, &req->bind[i], &old, NULL) == 1 &&
@@ -167,5 +168,29 @@ int sp_vfio_release(const char *root, const char *state_dir, const char *vm,
     sp_state_unlock(lock);
     int rc = sp_problems_to_err(&problems, err);
     sp_problems_free(&problems);
+    return rc;
+}
+
+int sp_vfio_release_stopped(const char *root, const char *state_dir, const char *vm, FILE *out,
+                            struct sp_err *err)
+{
+    struct sp_pci_addr *held = NULL, *mine = NULL;
+    size_t n = 0, k = 0;
+    if (sp_state_list(state_dir, &held, &n, err) < 0)
+        return -1;
+    mine = calloc(n ? n : 1, sizeof(*mine));
+    if (!mine) {
+        free(held);
+        return sp_err_set(err, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct sp_hold h;
+        if (sp_state_read(state_dir, &held[i], &h, NULL) == 1 && h.release &&
+            strcmp(h.vm, vm) == 0)
+            mine[k++] = held[i];
+    }
+    int rc = k ? sp_vfio_release(root, state_dir, vm, mine, k, out, err) : 0;
+    free(held);
+    free(mine);
     return rc;
 }

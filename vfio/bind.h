@@ -17,6 +17,7 @@ struct sp_vfio_request {
     const struct sp_vfio_device *devs; /* the VM's whole device set (for groups) */
     size_t n_devs;
     const struct sp_pci_addr *bind; /* the ones to bind (bind="no" ones left out) */
+    const unsigned char *release;   /* per bind[i]: give back when the VM stops */
     size_t n_bind;
 };
 
@@ -29,6 +30,10 @@ int sp_vfio_bind_request(const struct sp_vfio_request *req, FILE *out, struct sp
  * whatever the kernel probes), and drops the hold. vm may be NULL (any). */
 int sp_vfio_release(const char *root, const char *state_dir, const char *vm,
                     const struct sp_pci_addr *addrs, size_t n, FILE *out, struct sp_err *err);
+
+/* The VM stopped: gives back every device it holds with release set. */
+int sp_vfio_release_stopped(const char *root, const char *state_dir, const char *vm, FILE *out,
+                            struct sp_err *err);
 
 /* One device each way, for tests and the request code. */
 int sp_vfio_bind_one(const char *root, const struct sp_pci_addr *addr, char *was, size_t size,

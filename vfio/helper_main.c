@@ -4,8 +4,10 @@
  *   synopassthru-vfio bind    --root SYSFS --state-dir DIR --vm NAME DEV...
  *   synopassthru-vfio release --root SYSFS --state-dir DIR [--vm NAME] ADDR...
  *   synopassthru-vfio check   --root SYSFS DEV...
- * DEV is ADDR[=VVVV:DDDD][,nobind]: the VM's whole device set; nobind ones
- * count for IOMMU groups but are not bound. Exit 0 done, 1 refused or
+ *   synopassthru-vfio release-stopped --root SYSFS --state-dir DIR --vm NAME
+ * DEV is ADDR[=VVVV:DDDD][,nobind|,release]: the VM's whole device set;
+ * nobind ones count for IOMMU groups but are not bound; release ones are
+ * given back by release-stopped once the VM stops. Exit 0 done, 1 refused or
  * failed (the reason on stderr, one line), 2 usage. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,7 @@ struct args {
     const char *cmd, *root, *state_dir, *vm;
     struct sp_vfio_device *devs;
     struct sp_pci_addr *bind;
+    unsigned char *release;
     size_t n_devs, n_bind;
 };
 
@@ -33,7 +36,8 @@ static int parse_dev(char *text, struct args *a)
     struct sp_vfio_device d = {0};
     char *flags = strchr(text, ',');
     int nobind = flags && strcmp(flags, ",nobind") == 0;
-    if (flags && !nobind)
+    int release = flags && strcmp(flags, ",release") == 0;
+    if (flags && !nobind && !release)
         return -1;
     if (flags)
         *flags = '\0';
@@ -51,8 +55,10 @@ static int parse_dev(char *text, struct args *a)
     if (sp_pci_addr_parse(text, &d.addr, NULL) < 0)
         return -1;
     a->devs[a->n_devs++] = d;
-    if (!nobind)
+    if (!nobind) {
+        a->release[a->n_bind] = (unsigned char)release;
         a->bind[a->n_bind++] = d.addr;
+    }
     return 0;
 }
 
@@ -60,7 +66,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 {
     a->devs = calloc((size_t)argc, sizeof(*a->devs));
     a->bind = calloc((size_t)argc, sizeof(*a->bind));
-    if (!a->devs || !a->bind)
+    a->release = calloc((size_t)argc, 1);
+    if (!a->devs || !a->bind || !a->release)
         return usage("out of memory");
     a->cmd = argv[1];
     for (int i = 2; i < argc; i++) {
@@ -77,7 +84,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             return 2;
         }
     }
-    if (!a->root || a->n_devs == 0)
+    int needs_devices = strcmp(a->cmd, "release-stopped") != 0;
+    if (!a->root || (needs_devices && a->n_devs == 0))
         return usage("--root and at least one device are needed");
     return 0;
 }
@@ -101,8 +109,12 @@ static int run(const struct args *a)
         if (!a->vm)
             return usage("bind needs --vm");
         struct sp_vfio_request req = {a->root, a->state_dir, a->vm, a->devs, a->n_devs,
-                                      a->bind, a->n_bind};
+                                      a->bind, a->release, a->n_bind};
         rc = sp_vfio_bind_request(&req, stdout, &err);
+    } else if (strcmp(a->cmd, "release-stopped") == 0) {
+        if (!a->vm)
+            return usage("release-stopped needs --vm");
+        rc = sp_vfio_release_stopped(a->root, a->state_dir, a->vm, stdout, &err);
     } else if (strcmp(a->cmd, "release") == 0) {
         rc = sp_vfio_release(a->root, a->state_dir, a->vm, a->bind, a->n_bind, stdout, &err);
     } else {
@@ -123,5 +135,6 @@ int main(int argc, char **argv)
         rc = run(&a);
     free(a.devs);
     free(a.bind);
+    free(a.release);
     return rc;
 }

@@ -51,6 +51,8 @@ static void parse_line(struct sp_hold *h, const char *line)
         snprintf(h->driver, sizeof(h->driver), "%s", line + 7);
     else if (strncmp(line, "since=", 6) == 0)
         h->since = atoll(line + 6);
+    else if (strncmp(line, "release=", 8) == 0)
+        h->release = atoi(line + 8);
 }
 
 int sp_state_read(const char *dir, const struct sp_pci_addr *addr, struct sp_hold *h,
@@ -79,7 +81,8 @@ int sp_state_write(const char *dir, const struct sp_pci_addr *addr, const struct
     FILE *f = fopen(tmp, "we");
     if (!f)
         return sp_err_set(err, "hold %s: %s", tmp, strerror(errno));
-    fprintf(f, "vm=%s\ndriver=%s\nsince=%lld\n", h->vm, h->driver, h->since);
+    fprintf(f, "vm=%s\ndriver=%s\nsince=%lld\nrelease=%d\n", h->vm, h->driver, h->since,
+            h->release);
     if (fclose(f) != 0 || rename(tmp, path) < 0) {
         int saved = errno;
         unlink(tmp);
@@ -93,6 +96,31 @@ void sp_state_remove(const char *dir, const struct sp_pci_addr *addr)
     char path[4096];
     hold_path(dir, addr, path, sizeof(path));
     unlink(path);
+}
+
+int sp_state_list(const char *dir, struct sp_pci_addr **out, size_t *n, struct sp_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? 0 : sp_err_set(err, "state dir %s: %s", dir, strerror(errno));
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        char name[64];
+        size_t len = strlen(de->d_name);
+        struct sp_pci_addr a;
+        if (len < 6 || len >= sizeof(name) || strcmp(de->d_name + len - 5, ".hold") != 0)
+            continue;
+        snprintf(name, sizeof(name), "%.*s", (int)(len - 5), de->d_name);
+        if (sp_pci_addr_parse(name, &a, NULL) < 0)
+            continue;
+        rc = sp_pci_addr_list_add(out, n, &a, err);
+    }
+    closedir(d);
+    sp_pci_addr_list_sort(*out, *n);
+    return rc;
 }
 
 /* libvirt starts QEMU with "-name guest=NAME,..." */

@@ -19,6 +19,7 @@ struct sp_hold {
     char vm[256];
     char driver[64]; /* before binding; "" when it had none */
     long long since;  /* epoch seconds */
+    int release;      /* give it back when the VM stops */
 };
 
 /* Creates the dir (0700) and takes the lock; returns the lock fd. */
@@ -31,6 +32,9 @@ int sp_state_read(const char *dir, const struct sp_pci_addr *addr, struct sp_hol
 int sp_state_write(const char *dir, const struct sp_pci_addr *addr, const struct sp_hold *h,
                    struct sp_err *err);
 void sp_state_remove(const char *dir, const struct sp_pci_addr *addr);
+
+/* Every held address, sorted. *out is malloc'd. */
+int sp_state_list(const char *dir, struct sp_pci_addr **out, size_t *n, struct sp_err *err);
 
 /* The holding VM still counts: its QEMU runs, or the hold is recent. */
 int sp_hold_alive(const struct sp_hold *h, time_t now);

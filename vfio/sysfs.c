@@ -204,11 +204,6 @@ int sp_sysfs_driver_available(const char *root, const char *driver)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int addr_cmp(const void *a, const void *b)
-{
-    return sp_pci_addr_cmp(a, b);
-}
-
 int sp_sysfs_group_members(const char *root, int group, struct sp_pci_addr **out, size_t *n,
                            struct sp_err *err)
 {
@@ -225,16 +220,9 @@ int sp_sysfs_group_members(const char *root, int group, struct sp_pci_addr **out
         struct sp_pci_addr a;
         if (de->d_name[0] == '.' || sp_pci_addr_parse(de->d_name, &a, NULL) < 0)
             continue;
-        struct sp_pci_addr *grown = realloc(*out, (*n + 1) * sizeof(*grown));
-        if (!grown)
-            rc = sp_err_set(err, "out of memory");
-        else {
-            *out = grown;
-            (*out)[(*n)++] = a;
-        }
+        rc = sp_pci_addr_list_add(out, n, &a, err);
     }
     closedir(d);
-    if (*n > 1)
-        qsort(*out, *n, sizeof(**out), addr_cmp);
+    sp_pci_addr_list_sort(*out, *n);
     return rc;
 }

@@ -80,3 +80,20 @@ check "release succeeds" test $? -eq 0
 check "amdgpu and snd_hda_intel have them back" \
     test "$(drivers 0000:08:00.0 0000:08:00.1)" = "0000:08:00.0=amdgpu 0000:08:00.1=snd_hda_intel "
 check "new_id was never used" test ! -e "$SYSFS/.new_id-used"
+
+# 7. release="yes": once the VM stops, its device is back on its host driver.
+add_snippet "$CONFIG" ccp.xml '<passthrough vm="ccp-vm" release="yes"><pci address="08:00.2"/></passthrough>'
+test_domain ccp-vm > "$WORK/ccp.xml"
+remote "create $WORK/ccp.xml" > "$WORK/s7" 2>&1
+check "a release=yes VM starts" test $? -eq 0
+check "with its device on vfio-pci" test "$(driver_of "$SYSFS" 0000:08:00.2)" = vfio-pci
+contains "the hold says to release it" "$CONFIG/state/0000:08:00.2.hold" "release=1"
+remote "destroy ccp-vm" > "$WORK/s7b" 2>&1
+check "the VM is destroyed" test $? -eq 0
+for _ in $(seq 1 50); do
+    [ "$(driver_of "$SYSFS" 0000:08:00.2)" = ccp ] && break
+    sleep 0.1
+done
+check "the device is back on its host driver" test "$(driver_of "$SYSFS" 0000:08:00.2)" = ccp
+check "and its hold is gone" test ! -e "$CONFIG/state/0000:08:00.2.hold"
+check "libvirtd is alive at the end" daemon_alive

@@ -107,8 +107,11 @@ static void errors_name_file_line_and_cause(void **state)
                  "unknown attribute 'colour' on <pci>", "a");
     expect_error("<passthrough vm='a'><pci address='08:00.0' vendor='12345' product='1'/></passthrough>",
                  "vendor='12345' is not a 4-digit hex PCI ID", "a");
-    expect_error("<passthrough vm='a' bind='maybe'/>", "bind='maybe' must be 'yes' or 'no'", "a");
+    expect_error("<passthrough vm='a' bind='maybe'/>", "bind must be 'yes' or 'no', not 'maybe'", "a");
     expect_error("<passthrough vm='a'>text</passthrough>", "unexpected text", "a");
+    expect_error("<passthrough vm='a' release='later'/>", "release must be 'yes' or 'no'", "a");
+    expect_error("<passthrough vm='a' bind='no' release='yes'/>", "release='yes' needs the devices "
+                 "bound", "a");
     expect_error("<passthrough><pci address='08:00.0'/></passthrough>", "needs a non-empty vm", NULL);
     expect_error("<devices vm='a'/>", "root element is <devices>", NULL);
     expect_error("<passthrough vm='a' xmlns:q='urn:q'>\n<hostdev type='pci'><q:x/></hostdev>"
