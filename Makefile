@@ -28,7 +28,8 @@ ifeq ($(SANITIZE),1)
 endif
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SAN_FLAGS) -fPIC \
               -fvisibility=hidden -DSP_VERSION=\"$(VERSION)\" \
-              -DSP_LIBEXECDIR=\"$(LIBEXECDIR)\" -DSP_LIBDIR=\"$(LIBDIR)\" $(PKG_CFLAGS)
+              -DSP_LIBEXECDIR=\"$(LIBEXECDIR)\" -DSP_LIBDIR=\"$(LIBDIR)\" \
+              -DSP_BINDIR=\"$(PREFIX)/bin\" $(PKG_CFLAGS)
 LDLIBS := $(PKG_LIBS) -ldl -lpthread
 
 CORE_SRC := common/err.c common/fsutil.c common/xmlutil.c pci/pci.c \

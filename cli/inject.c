@@ -1,8 +1,9 @@
-/* synopassthru inject systemd [--unit NAME] [--root DIR] [--remove]:
- * a systemd drop-in that preloads the shim into the libvirt daemon's unit
- * (on DSM the VM manager's daemon runs as pkg-libvirtd). Added idempotently
- * (the same content is left alone), removed exactly (only our file, and
- * its directory when that leaves it empty). */
+/* synopassthru inject systemd|dsm [--unit NAME] [--root DIR] [--remove]:
+ * systemd: a drop-in that preloads the shim into the libvirt daemon's unit
+ * (on DSM the VM manager's daemon runs as pkg-libvirtd). dsm: a marked
+ * block in the Virtualization package's insert_libvirtd_ko.sh, which runs
+ * when that service starts, that puts the drop-in back if a reboot took
+ * /etc away. Both are added idempotently and removed exactly. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,21 +20,31 @@
 #define SP_LIBDIR "/usr/local/lib/synopassthru"
 #endif
 #define DROPIN_NAME "50-synopassthru.conf"
+#define DSM_HOOK "/var/packages/Virtualization/conf/systemd/insert_libvirtd_ko.sh"
+#define BLOCK_BEGIN "# synopassthru: begin (synopassthru inject dsm --remove takes this out)\n"
+#define BLOCK_END "# synopassthru: end\n"
+
+#ifndef SP_BINDIR
+#define SP_BINDIR "/usr/local/bin"
+#endif
 
 struct inject_args {
+    const char *target; /* "systemd" or "dsm" */
     const char *unit, *root;
     int remove;
 };
 
 static int parse(const struct sp_cli_opts *opts, struct inject_args *a)
 {
-    a->unit = "libvirtd";
     a->root = "";
-    if (opts->argc < 1 || strcmp(opts->argv[0], "systemd") != 0) {
-        sp_cli_error("inject: usage: synopassthru inject systemd [--unit NAME] [--root DIR] "
+    if (opts->argc < 1 ||
+        (strcmp(opts->argv[0], "systemd") != 0 && strcmp(opts->argv[0], "dsm") != 0)) {
+        sp_cli_error("inject: usage: synopassthru inject systemd|dsm [--unit NAME] [--root DIR] "
                      "[--remove]");
         return -1;
     }
+    a->target = opts->argv[0];
+    a->unit = strcmp(a->target, "dsm") == 0 ? "pkg-libvirtd" : "libvirtd";
     for (int i = 1; i < opts->argc; i++) {
         if (strcmp(opts->argv[i], "--unit") == 0 && i + 1 < opts->argc)
             a->unit = opts->argv[++i];
@@ -119,11 +130,62 @@ static int drop(const char *dir, const char *path, const char *unit)
     return SP_EXIT_OK;
 }
 
+/* The hook script with our block taken out (the text is otherwise kept to
+ * the byte). */
+static char *without_block(const char *text)
+{
+    char *out = strdup(text);
+    char *begin = out ? strstr(out, BLOCK_BEGIN) : NULL;
+    char *end = begin ? strstr(begin, BLOCK_END) : NULL;
+    if (end)
+        memmove(begin, end + strlen(BLOCK_END), strlen(end + strlen(BLOCK_END)) + 1);
+    return out;
+}
+
+static int edit_dsm_hook(const struct sp_cli_opts *opts, const struct inject_args *a)
+{
+    char *path = NULL, *text = NULL, *next = NULL;
+    struct sp_err err;
+    if (asprintf(&path, "%s%s", a->root, DSM_HOOK) < 0)
+        return SP_EXIT_INTERNAL;
+    if (sp_read_file(path, 1u << 20, &text, NULL, &err) < 0) {
+        sp_cli_error("inject: %s (is the Virtualization package installed?)", err.msg);
+        free(path);
+        return SP_EXIT_INPUT;
+    }
+    struct stat st;
+    mode_t mode = stat(path, &st) == 0 ? st.st_mode & 07777 : 0755;
+    char *kept = without_block(text);
+    int code = SP_EXIT_OK;
+    const char *config = sp_config_dir_choose(opts->config_dir);
+    if (!kept ||
+        (!a->remove && asprintf(&next, "%s%s%s/synopassthru --config '%s' inject systemd --unit "
+                                       "%s >/dev/null 2>&1 || true\n" BLOCK_END, kept,
+                                BLOCK_BEGIN, SP_BINDIR, config, a->unit) < 0)) {
+        code = SP_EXIT_INTERNAL;
+    } else if (strcmp(a->remove ? kept : next, text) == 0) {
+        printf("%s: nothing to change\n", path);
+    } else if (write_atomically(path, a->remove ? kept : next, &err) < 0) {
+        sp_cli_error("inject: %s", err.msg);
+        code = SP_EXIT_INTERNAL;
+    } else {
+        chmod(path, mode); /* the script keeps its own mode */
+        printf("%s %s\n", a->remove ? "removed our block from" : "added our block to", path);
+    }
+    free(next);
+    free(kept);
+    free(text);
+    free(path);
+    return code;
+}
+
 int sp_cmd_inject(const struct sp_cli_opts *opts)
 {
     struct inject_args a = {0};
     if (parse(opts, &a) < 0)
         return SP_EXIT_USAGE;
+    if (strcmp(a.target, "dsm") == 0)
+        return edit_dsm_hook(opts, &a);
     char *dir = NULL, *path = NULL, *text = dropin_text(opts);
     if (!text || asprintf(&dir, "%s/etc/systemd/system/%s.service.d", a.root, a.unit) < 0 ||
         asprintf(&path, "%s/%s", dir, DROPIN_NAME) < 0) {

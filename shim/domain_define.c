@@ -1,7 +1,9 @@
 /* The persistent-domain family: virDomainCreate, virDomainCreateWithFlags,
  * virDomainCreateWithFiles (a defined domain starts: its devices go in for
- * the start only), and virDomainDefineXML[Flags] (a definition never keeps
- * what the shim added, e.g. when live XML is written back). */
+ * the start only), virDomainDefineXML[Flags] (a definition never keeps
+ * what the shim added, e.g. when live XML is written back), and
+ * virDomainSetAutostart (refused for VMs with devices: libvirt's autostart
+ * bypasses the shim). */
 #include <stdlib.h>
 
 #include "export.h"
@@ -88,4 +90,14 @@ SP_EXPORT virDomainPtr virDomainDefineXMLFlags(virConnectPtr conn, const char *x
     virDomainPtr dom = r->define_xml_flags(conn, clean ? clean : xml, flags);
     free(clean);
     return dom;
+}
+
+SP_EXPORT int virDomainSetAutostart(virDomainPtr domain, int autostart)
+{
+    const struct sp_real *r = sp_real();
+    if (!r->set_autostart)
+        return missing("the real virDomainSetAutostart is not in this process");
+    if (sp_gate_check_autostart(domain, autostart) < 0)
+        return -1;
+    return r->set_autostart(domain, autostart);
 }

@@ -347,3 +347,30 @@ void sp_gate_release_stopped(const char *vm)
     }
     sp_snapshot_release(snap);
 }
+
+int sp_gate_check_autostart(virDomainPtr dom, int autostart)
+{
+    const struct sp_real *r = sp_real();
+    if (!autostart || !r->get_xml_desc)
+        return 0;
+    char *xml = r->get_xml_desc(dom, VIR_DOMAIN_XML_INACTIVE);
+    struct sp_snapshot *snap = xml ? current_snapshot() : NULL;
+    int refused = 0;
+    if (snap && snap->index) {
+        struct sp_start st;
+        if (sp_start_prepare(snap, xml, strlen(xml), &st) == 0 &&
+            st.verdict != SP_UNMATCHED && st.verdict != SP_BAD_INPUT) {
+            char msg[SP_ERR_MAX];
+            snprintf(msg, sizeof(msg), "VM %s: libvirt's autostart would start it at boot without "
+                     "its passthrough devices (it bypasses the shim); start it at boot through "
+                     "the VM manager or synopassthru-virsh instead", st.label);
+            log_line(msg);
+            sp_gate_report(msg);
+            refused = 1;
+        }
+        sp_start_free(&st);
+    }
+    sp_snapshot_release(snap);
+    free(xml);
+    return refused ? -1 : 0;
+}

@@ -24,6 +24,11 @@ int sp_gate_start_defined(const char *api, virDomainPtr dom, sp_start_fn start, 
  * when xml is fine as it is; else malloc'd. */
 char *sp_gate_clean_define(const char *xml);
 
+/* libvirt's own autostart starts VMs at boot without the public API, so
+ * without their devices: refused (-1, error set) for VMs a snippet names;
+ * 0 means go on. */
+int sp_gate_check_autostart(virDomainPtr dom, int autostart);
+
 /* A VM stopped: gives back its release="yes" devices (from events.c). */
 void sp_gate_release_stopped(const char *vm);
 

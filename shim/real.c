@@ -28,6 +28,7 @@ static void resolve_all(void)
     RESOLVE(RTLD_DEFAULT, get_uuid_string, "virDomainGetUUIDString");
     RESOLVE(RTLD_DEFAULT, is_active, "virDomainIsActive");
     RESOLVE(RTLD_DEFAULT, domain_free, "virDomainFree");
+    RESOLVE(RTLD_NEXT, set_autostart, "virDomainSetAutostart");
     RESOLVE(RTLD_DEFAULT, last_error_message, "virGetLastErrorMessage");
     RESOLVE(RTLD_DEFAULT, set_error, "virSetError");
     RESOLVE(RTLD_DEFAULT, report_error_helper, "virReportErrorHelper");

@@ -21,6 +21,7 @@ struct sp_real {
     int (*get_uuid_string)(virDomainPtr, char *);
     int (*is_active)(virDomainPtr);
     int (*domain_free)(virDomainPtr);
+    int (*set_autostart)(virDomainPtr, int);
     const char *(*last_error_message)(void);
     int (*set_error)(virErrorPtr);
     void (*report_error_helper)(int, int, const char *, const char *, size_t, const char *, ...);

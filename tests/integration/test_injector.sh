@@ -47,3 +47,23 @@ SYNOPASSTHRU_SHIM=$SHIM SYNOPASSTHRU_CONFIG_DIR=$CONFIG SYNOPASSTHRU_TRUSTED_UID
     > "$WORK/wrapped.out" 2>&1
 check "synopassthru-virsh runs virsh" test $? -eq 0
 contains "with the shim: the device is injected" "$WORK/wrapped.out" "bus='0x06' slot='0x00' function='0x0'/>" 1
+
+# DSM: a marked block in the Virtualization package's start hook.
+HOOK=$ROOT/var/packages/Virtualization/conf/systemd/insert_libvirtd_ko.sh
+mkdir -p "$(dirname "$HOOK")"
+printf '#!/bin/sh\n# loads the KVM modules\ninsmod /lib/modules/kvm.ko\n' > "$HOOK"
+chmod 750 "$HOOK"
+cp "$HOOK" "$WORK/hook.orig"
+"$CLI" inject dsm --root "$ROOT" > "$WORK/dsm1" 2>&1
+check "inject dsm succeeds" test $? -eq 0
+contains "the block re-creates the drop-in for pkg-libvirtd" "$HOOK" "inject systemd --unit pkg-libvirtd"
+contains "between our markers" "$HOOK" "# synopassthru: begin" 1
+check "the hook keeps its mode" test "$(stat -c %a "$HOOK")" = 750
+"$CLI" inject dsm --root "$ROOT" > "$WORK/dsm2" 2>&1
+contains "a second inject changes nothing" "$WORK/dsm2" "nothing to change"
+contains "the block is there once" "$HOOK" "# synopassthru: begin" 1
+"$CLI" inject dsm --root "$ROOT" --remove > "$WORK/dsm3" 2>&1
+check "remove restores the hook byte for byte" cmp -s "$WORK/hook.orig" "$HOOK"
+"$CLI" inject dsm --root "$WORK/no-dsm" > "$WORK/dsm4" 2>&1
+check "without the Virtualization package it says so" test $? -eq 3
+contains "naming the file" "$WORK/dsm4" "insert_libvirtd_ko.sh"

@@ -21,9 +21,15 @@ remote() { virsh -c "$DAEMON_URI" "$@"; }
 # The test driver forgets everything when its last client leaves: keep one
 # connection open for the whole test.
 mkfifo "$WORK/hold"
-virsh -c "$DAEMON_URI" < "$WORK/hold" > /dev/null 2>&1 &
+virsh -c "$DAEMON_URI" < "$WORK/hold" > "$WORK/holder.out" 2>&1 &
 HOLDER=$!
 exec 9> "$WORK/hold"
+echo "uri" >&9
+for _ in $(seq 1 100); do
+    grep -q "^test+unix" "$WORK/holder.out" && break
+    sleep 0.1
+done
+check "a client holds the test driver's state open" grep -q "^test+unix" "$WORK/holder.out"
 trap 'rc=$?; exec 9>&-; kill $HOLDER 2>/dev/null; wait $HOLDER 2>/dev/null; (exit $rc); finish' EXIT
 
 # 1. define, then start.
@@ -83,4 +89,14 @@ remote "dumpxml race" > "$WORK/race.live"
 contains "the NIC is in the live domain once" "$WORK/race.live" "bus='0x05' slot='0x00' function='0x0'/>" 1
 remote "dumpxml --inactive race" > "$WORK/race.inactive"
 check "the stored definition is untouched" cmp -s "$WORK/race.defined" "$WORK/race.inactive"
+# 5. libvirt's autostart would start a VM at boot without the shim: refused
+# for a VM with devices, allowed for others.
+remote "autostart desk" > "$WORK/s5" 2>&1
+check "autostart of a VM with devices is refused" test $? -ne 0
+contains "saying why" "$WORK/s5" "libvirt's autostart would start it at boot without its passthrough devices"
+test_domain plain > "$WORK/plain.xml"
+remote "define $WORK/plain.xml; autostart plain" > "$WORK/s5b" 2>&1
+check "autostart of another VM works" test $? -eq 0
+remote "autostart --disable desk" > "$WORK/s5c" 2>&1
+check "turning autostart off is always allowed" test $? -eq 0
 check "libvirtd is alive" daemon_alive
