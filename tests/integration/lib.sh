@@ -6,6 +6,8 @@ set -u
 SP_SRC=${SP_SRC:-$(pwd)}
 SP_BUILD=${SP_BUILD:-$SP_SRC/build}
 SHIM=$SP_BUILD/libsynopassthru.so
+# SP_PRELOAD_FIRST: preloaded into the test daemon before the shim (libasan.so
+# when the shim is a sanitizer build).
 CLI=$SP_BUILD/synopassthru
 CHECKS_PASSED=0
 CHECKS_FAILED=0
@@ -138,7 +140,7 @@ log_outputs = "3:stderr"
 CONF
     env LIBVIRT_DRIVER_DIR="$DAEMON_DIR/drivers" SYNOPASSTHRU_CONFIG_DIR="$config" \
         SYNOPASSTHRU_SYSFS_ROOT="$sysfs" SYNOPASSTHRU_TRUSTED_UID="$(id -u)" \
-        LD_PRELOAD="$SHIM" \
+        LD_PRELOAD="${SP_PRELOAD_FIRST:+$SP_PRELOAD_FIRST }$SHIM" \
         libvirtd --config "$DAEMON_DIR/libvirtd.conf" --pid-file "$DAEMON_DIR/libvirtd.pid" \
         > "$DAEMON_DIR/libvirtd.log" 2>&1 &
     DAEMON_PID=$!
