@@ -60,7 +60,7 @@ UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 TOOL_BINS := $(BUILD)/tests/mkfakesysfs $(BUILD)/tests/domdiff $(BUILD)/tests/mkrom \
              $(BUILD)/tests/synopassthru-vfio-model
 
-.PHONY: all check unit unit-run asan asan-daemon fuzz-smoke integration demo bench install uninstall clean
+.PHONY: all check e2e unit unit-run asan asan-daemon fuzz-smoke integration demo bench install uninstall clean
 all: $(SHIM) $(CLI) $(HELPER) $(VIRSH_WRAPPER)
 
 $(VIRSH_WRAPPER): $(BUILD)/obj/injector/virsh_wrapper.o
@@ -152,6 +152,11 @@ check: all unit
 	$(MAKE) asan-daemon
 	$(MAKE) fuzz-smoke
 	@tests/run.sh all $(BUILD) $(UNIT_BINS) tests/integration/test_*.sh
+	$(MAKE) e2e
+
+# Rung 4: a real kernel with an emulated IOMMU under QEMU (tests/e2e/).
+e2e: all
+	@tests/run.sh e2e $(BUILD) tests/e2e/run.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -24,13 +24,9 @@ int sp_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
         close(fd);
         return sp_err_set(err, "%s: not a regular file", path);
     }
-    if ((size_t)st.st_size > max_bytes) {
-        close(fd);
-        return sp_err_set(err, "%s: file too large (%lld bytes, limit %zu)", path,
-                          (long long)st.st_size, max_bytes);
-    }
-
-    size_t cap = (size_t)st.st_size + 1, used = 0;
+    /* The size is only a first guess: sysfs reports 4096 for every
+     * attribute and procfs 0, so the limit is enforced on what is read. */
+    size_t cap = ((size_t)st.st_size < max_bytes ? (size_t)st.st_size : max_bytes) + 2, used = 0;
     char *buf = malloc(cap);
     if (!buf) {
         close(fd);
@@ -38,11 +34,10 @@ int sp_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
     }
     for (;;) {
         if (used + 1 >= cap) {
-            /* The file grew while we read it: stay within the cap. */
-            if (cap > max_bytes) {
+            if (used > max_bytes) {
                 free(buf);
                 close(fd);
-                return sp_err_set(err, "%s: file too large (limit %zu)", path, max_bytes);
+                return sp_err_set(err, "%s: file too large (limit %zu bytes)", path, max_bytes);
             }
             char *bigger = realloc(buf, cap * 2);
             if (!bigger) {
@@ -65,6 +60,11 @@ int sp_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
         if (n == 0)
             break;
         used += (size_t)n;
+    }
+    if (used > max_bytes) {
+        free(buf);
+        close(fd);
+        return sp_err_set(err, "%s: file too large (limit %zu bytes)", path, max_bytes);
     }
     close(fd);
     buf[used] = '\0';

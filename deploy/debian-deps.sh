@@ -1,11 +1,14 @@
 #!/bin/sh
-# Installs what SynoPassthru needs to build and test on Debian 12, and
-# enables Debian's source archive (deb-src) for the real-world test, which
-# reads libvirt's own test XML from its source package. Run as root.
+# Installs what SynoPassthru needs to build and test on Debian 12 (the
+# end-to-end test boots a Debian kernel under QEMU, so a kernel image and
+# QEMU are among them), and enables Debian's source archive (deb-src) for
+# the real-world test, which reads libvirt's own test XML from its source
+# package. Run as root.
 set -eu
 
 PACKAGES="build-essential pkg-config clang binutils libvirt-dev libvirt-daemon libvirt-clients
-libxml2-dev libxml2-utils uthash-dev libcmocka-dev libjansson-dev libpci-dev pci.ids dpkg-dev python3 systemd"
+libxml2-dev libxml2-utils uthash-dev libcmocka-dev libjansson-dev libpci-dev pci.ids dpkg-dev python3 systemd
+qemu-system-x86 linux-image-amd64 busybox-static cpio kmod libvirt-daemon-driver-qemu"
 
 enable_deb_src() {
     list=/etc/apt/sources.list.d/synopassthru-deb-src.sources

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "../../common/fsutil.h"
 #include "../../pci/pci.h"
 #include "testutil.h"
 
@@ -106,6 +107,30 @@ static void sysfs_root_prefers_environment(void **state)
     unsetenv(SP_ENV_SYSFS_ROOT);
 }
 
+/* Regression (found on a real kernel): sysfs reports 4096 bytes for every
+ * attribute, and a size check before reading refused them all. */
+static void reads_files_whose_size_is_a_guess(void **state)
+{
+    (void)state;
+    char *text = NULL;
+    size_t len = 0;
+    struct sp_err err;
+    assert_int_equal(sp_read_file("/proc/self/stat", 64, &text, &len, &err), -1);
+    assert_non_null(strstr(err.msg, "file too large (limit 64 bytes)"));
+    assert_int_equal(sp_read_file("/proc/self/stat", 4096, &text, &len, &err), 0);
+    assert_true(len > 0);
+    free(text);
+    char *dir = tu_mkdtemp("size");
+    char *path = tu_write(dir, "big", "0123456789", 0644);
+    assert_int_equal(sp_read_file(path, 9, &text, &len, &err), -1);
+    assert_int_equal(sp_read_file(path, 10, &text, &len, &err), 0);
+    assert_int_equal(len, 10);
+    free(text);
+    free(path);
+    tu_rm_rf(dir);
+    free(dir);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -131,6 +156,7 @@ int main(void)
         cmocka_unit_test(missing_device_is_named),
         cmocka_unit_test(finds_every_device_with_ids_sorted),
         cmocka_unit_test(sysfs_root_prefers_environment),
+        cmocka_unit_test(reads_files_whose_size_is_a_guess),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

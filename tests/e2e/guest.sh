@@ -1,0 +1,109 @@
+# Runs as PID 1 in the e2e guest (a real kernel with an emulated Intel
+# IOMMU and a spare e1000e). The product as a user has it: libvirtd with the
+# shim preloaded, a snippet naming the NIC by address and IDs, and the real
+# vfio helper. Prints "E2E: PASS|FAIL what" lines and "E2E: DONE", then
+# powers the guest off.
+project=$1
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+passed=0 failed=0
+pass() { passed=$((passed + 1)); echo "E2E: PASS $*"; }
+fail() { failed=$((failed + 1)); echo "E2E: FAIL $*"; }
+check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+finish() {
+    echo "E2E: $passed passed, $failed failed"
+    echo "E2E: DONE"
+    sync
+    echo o > /proc/sysrq-trigger
+    sleep 10
+}
+trap finish EXIT
+
+modprobe e1000e
+modprobe vfio-pci
+nic=
+for d in /sys/bus/pci/devices/*; do
+    if [ "$(cat "$d/vendor")" = 0x8086 ] && [ "$(cat "$d/device")" = 0x10d3 ]; then
+        nic=$(basename "$d")
+    fi
+done
+check "the guest has an e1000e ($nic)" test -n "$nic"
+[ -n "$nic" ] || exit 1
+driver_of() { basename "$(readlink "/sys/bus/pci/devices/$1/driver")" 2>/dev/null; }
+check "it starts on e1000e" test "$(driver_of "$nic")" = e1000e
+group=$(basename "$(readlink "/sys/bus/pci/devices/$nic/iommu_group")")
+check "the IOMMU is on: the NIC is in group $group" test -n "$group"
+
+config=/tmp/sp
+mkdir -p "$config/vm.d" "$config/rom"
+chmod 755 "$config" "$config/vm.d" "$config/rom"
+cat > "$config/synopassthru.conf" <<CONF
+audit_log = $config/audit.log
+vfio_helper = $project/build/synopassthru-vfio
+state_dir = /run/synopassthru
+helper_timeout_ms = 60000
+CONF
+cat > "$config/vm.d/e2e.xml" <<XML
+<passthrough vm="e2e"><pci address="$nic" vendor="8086" product="10d3"/></passthrough>
+XML
+chmod 644 "$config/synopassthru.conf" "$config/vm.d/e2e.xml"
+
+# libvirtd as root with no confinement, as DSM's VM manager runs it. Its
+# built-in default user must still exist for the qemu driver to load.
+grep -q '^libvirt-qemu:' /etc/passwd || {
+    echo 'libvirt-qemu:x:64055:64055:libvirt qemu:/var/lib/libvirt:/usr/sbin/nologin' >> /etc/passwd
+    echo 'libvirt-qemu:x:64055:' >> /etc/group
+}
+grep -q '^kvm:' /etc/group || echo 'kvm:x:64056:' >> /etc/group
+printf 'user = "root"\ngroup = "root"\nsecurity_driver = "none"\n' >> /etc/libvirt/qemu.conf
+mkdir -p /var/lib/libvirt/qemu /var/cache/libvirt /var/log/libvirt/qemu /run/libvirt
+echo 'log_outputs = "3:file:/tmp/libvirtd.log"' >> /etc/libvirt/libvirtd.conf
+virtlogd -d
+env LD_PRELOAD="$project/build/libsynopassthru.so" SYNOPASSTHRU_CONFIG_DIR="$config" \
+    libvirtd -d > /tmp/libvirtd.out 2>&1
+for _ in $(seq 1 60); do
+    [ -S /run/libvirt/libvirt-sock ] && break
+    sleep 0.5
+done
+check "libvirtd answers" virsh -c qemu:///system version
+if [ "$failed" -gt 0 ]; then
+    echo "E2E: libvirtd did not come up; its output and log:"
+    cat /tmp/libvirtd.out /tmp/libvirtd.log 2>&1 | tail -20
+    ls -la /run/libvirt 2>&1 | head
+    exit 1
+fi
+
+cat > /tmp/e2e.xml <<XML
+<domain type='qemu'>
+  <name>e2e</name>
+  <memory unit='MiB'>64</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>
+  </devices>
+</domain>
+XML
+virsh -c qemu:///system create /tmp/e2e.xml > /tmp/create.out 2>&1
+rc=$?
+cat /tmp/create.out
+check "a transient domain with no hostdev in its XML starts" test $rc -eq 0
+check "the NIC was bound to vfio-pci" test "$(driver_of "$nic")" = vfio-pci
+check "the vfio group device exists (/dev/vfio/$group)" test -e "/dev/vfio/$group"
+pid=$(cat /run/libvirt/qemu/e2e.pid 2>/dev/null)
+tr '\0' ' ' < "/proc/$pid/cmdline" > /tmp/cmdline 2>/dev/null
+grep -o '[^ ]*vfio-pci[^ ]*' /tmp/cmdline
+# libvirt 9 writes -device as JSON: {"driver":"vfio-pci","host":"0000:00:02.0",...}
+check "QEMU's command line has the device from power-on" \
+    grep -Eq "\"driver\":\"vfio-pci\",\"host\":\"$nic\"|vfio-pci,host=($nic|${nic#0000:})" /tmp/cmdline
+virsh -c qemu:///system qemu-monitor-command e2e --hmp 'info qtree' > /tmp/qtree 2>&1
+check "info qtree shows a vfio-pci device" grep -q 'dev: vfio-pci' /tmp/qtree
+grep -A3 'dev: vfio-pci' /tmp/qtree | head -4
+check "the audit log records the bind and the start" grep -q '"event":"bind"' "$config/audit.log"
+virsh -c qemu:///system destroy e2e > /dev/null 2>&1
+"$project/build/synopassthru" --config "$config" release "$nic"
+check "release gives the NIC back to e1000e" test "$(driver_of "$nic")" = e1000e
