@@ -5,8 +5,9 @@
 # powers the guest off.
 project=$1
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+# The root is a tmpfs already, so /tmp is writable; mounting over it would
+# hide the project when it lives under /tmp.
 mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
@@ -70,6 +71,9 @@ for _ in $(seq 1 60); do
     sleep 0.5
 done
 check "libvirtd answers" virsh -c qemu:///system version
+"$project/build/synopassthru" status > /tmp/status.out 2>&1
+cat /tmp/status.out
+check "synopassthru status sees the shim in libvirtd" grep -q "libvirtd .*shim $project/build/libsynopassthru.so" /tmp/status.out
 if [ "$failed" -gt 0 ]; then
     echo "E2E: libvirtd did not come up; its output and log:"
     cat /tmp/libvirtd.out /tmp/libvirtd.log 2>&1 | tail -20
