@@ -25,6 +25,7 @@ finish() {
 trap finish EXIT
 
 modprobe e1000e
+modprobe e1000
 modprobe vfio-pci
 nic=
 for d in /sys/bus/pci/devices/*; do
@@ -51,7 +52,19 @@ CONF
 cat > "$config/vm.d/e2e.xml" <<XML
 <passthrough vm="e2e"><pci address="$nic" vendor="8086" product="10d3"/></passthrough>
 XML
-chmod 644 "$config/synopassthru.conf" "$config/vm.d/e2e.xml"
+cat > "$config/vm.d/e2e-p.xml" <<XML
+<passthrough vm="e2e-p"><pci address="$nic" vendor="8086" product="10d3"/></passthrough>
+XML
+# The two e1000 behind the conventional bridge: name only the first.
+bridged=()
+for d in /sys/bus/pci/devices/*; do
+    [ "$(cat "$d/vendor")" = 0x8086 ] && [ "$(cat "$d/device")" = 0x100e ] && bridged+=("$(basename "$d")")
+done
+check "two e1000 sit behind the bridge (${bridged[*]})" test "${#bridged[@]}" -eq 2
+cat > "$config/vm.d/bridged.xml" <<XML
+<passthrough vm="bridged"><pci address="${bridged[0]}" vendor="8086" product="100e"/></passthrough>
+XML
+chmod 644 "$config/synopassthru.conf" "$config/vm.d/"*.xml
 
 # libvirtd as root with no confinement, as DSM's VM manager runs it. Its
 # built-in default user must still exist for the qemu driver to load.
@@ -111,3 +124,29 @@ check "the audit log records the bind and the start" grep -q '"event":"bind"' "$
 virsh -c qemu:///system destroy e2e > /dev/null 2>&1
 "$project/build/synopassthru" --config "$config" release "$nic"
 check "release gives the NIC back to e1000e" test "$(driver_of "$nic")" = e1000e
+
+# A persistent domain: define, then start; the stored definition stays.
+sed 's/<name>e2e</<name>e2e-p</' /tmp/e2e.xml > /tmp/e2e-p.xml
+virsh -c qemu:///system define /tmp/e2e-p.xml > /dev/null 2>&1
+virsh -c qemu:///system dumpxml --inactive e2e-p > /tmp/p.before
+virsh -c qemu:///system start e2e-p > /tmp/p.start 2>&1
+check "a defined domain starts" test $? -eq 0
+pid=$(cat /run/libvirt/qemu/e2e-p.pid 2>/dev/null)
+tr '\0' ' ' < "/proc/$pid/cmdline" > /tmp/p.cmdline 2>/dev/null
+check "its QEMU has the NIC from power-on" grep -q '"driver":"vfio-pci"' /tmp/p.cmdline
+virsh -c qemu:///system dumpxml --inactive e2e-p > /tmp/p.after
+check "dumpxml --inactive is unchanged, byte for byte" cmp -s /tmp/p.before /tmp/p.after
+virsh -c qemu:///system destroy e2e-p > /dev/null 2>&1
+"$project/build/synopassthru" --config "$config" release "$nic" > /dev/null
+
+# A group that is not viable: refused, naming the other NIC; nothing unbound.
+group_b=$(basename "$(readlink "/sys/bus/pci/devices/${bridged[0]}/iommu_group")")
+ls "/sys/kernel/iommu_groups/$group_b/devices"
+sed 's/<name>e2e</<name>bridged</' /tmp/e2e.xml > /tmp/bridged.xml
+virsh -c qemu:///system create /tmp/bridged.xml > /tmp/b.out 2>&1
+rc=$?
+cat /tmp/b.out
+check "the bridged NIC is refused" test $rc -ne 0
+check "naming the other NIC in its group" grep -q "${bridged[1]} \[8086:100e\]" /tmp/b.out
+check "nothing was unbound" test "$(driver_of "${bridged[0]}")-$(driver_of "${bridged[1]}")" = e1000-e1000
+check "libvirtd still answers" virsh -c qemu:///system version

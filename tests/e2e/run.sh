@@ -1,6 +1,7 @@
 #!/bin/bash
 # Rung 4: boots a real kernel under QEMU (software emulation, an emulated
-# Intel IOMMU, a spare e1000e) with the host's /usr, /etc, /var and this
+# Intel IOMMU, a spare e1000e, and two e1000 behind a conventional PCI
+# bridge, which share an IOMMU group) with the host's /usr, /etc, /var and this
 # project shared read-only over 9p, runs tests/e2e/guest.sh in it and reads
 # its verdict from the serial console. Fails loudly with the log's tail.
 set -euo pipefail
@@ -25,6 +26,9 @@ timeout 600 qemu-system-x86_64 \
     -device intel-iommu,intremap=on,caching-mode=on \
     -m 2G -smp 2 \
     -netdev user,id=n0 -device e1000e,netdev=n0 \
+    -device pci-bridge,id=br1,chassis_nr=1 \
+    -netdev user,id=n1 -device e1000,netdev=n1,bus=br1,addr=1 \
+    -netdev user,id=n2 -device e1000,netdev=n2,bus=br1,addr=2 \
     $(share usr /usr) $(share etc /etc) $(share var /var) $(share project "$project") \
     -kernel "$kernel" -initrd "$work/initrd.gz" \
     -append "console=ttyS0 intel_iommu=on iommu=pt panic=-1 sp.project=$project" \
