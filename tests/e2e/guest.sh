@@ -52,6 +52,12 @@ CONF
 cat > "$config/vm.d/e2e.xml" <<XML
 <passthrough vm="e2e"><pci address="$nic" vendor="8086" product="10d3"/></passthrough>
 XML
+cat > "$config/vm.d/e2e-r.xml" <<XML
+<passthrough vm="e2e-r" release="yes"><pci address="$nic" vendor="8086" product="10d3"/></passthrough>
+XML
+cat > "$config/vm.d/e2e-a.xml" <<XML
+<passthrough vm="e2e-a"><pci address="$nic" vendor="8086" product="10d3"/></passthrough>
+XML
 cat > "$config/vm.d/e2e-p.xml" <<XML
 <passthrough vm="e2e-p"><pci address="$nic" vendor="8086" product="10d3"/></passthrough>
 XML
@@ -150,3 +156,35 @@ check "the bridged NIC is refused" test $rc -ne 0
 check "naming the other NIC in its group" grep -q "${bridged[1]} \[8086:100e\]" /tmp/b.out
 check "nothing was unbound" test "$(driver_of "${bridged[0]}")-$(driver_of "${bridged[1]}")" = e1000-e1000
 check "libvirtd still answers" virsh -c qemu:///system version
+
+# release="yes": the stop event on the real qemu driver gives the NIC back.
+sed 's/<name>e2e</<name>e2e-r</' /tmp/e2e.xml > /tmp/e2e-r.xml
+virsh -c qemu:///system create /tmp/e2e-r.xml > /dev/null 2>&1
+check "a release=yes domain starts with the NIC on vfio-pci" test "$(driver_of "$nic")" = vfio-pci
+virsh -c qemu:///system destroy e2e-r > /dev/null 2>&1
+for _ in $(seq 1 100); do [ "$(driver_of "$nic")" = e1000e ] && break; sleep 0.2; done
+check "after destroy the NIC is back on e1000e" test "$(driver_of "$nic")" = e1000e
+
+# libvirt's own autostart: what happens to a VM with devices whose autostart
+# flag was set behind the shim's back (the shim refuses to set it).
+sed 's/<name>e2e</<name>e2e-a</' /tmp/e2e.xml > /tmp/e2e-a.xml
+virsh -c qemu:///system define /tmp/e2e-a.xml > /dev/null 2>&1
+virsh -c qemu:///system autostart e2e-a > /tmp/a.out 2>&1
+check "virsh autostart is refused for a VM with devices" grep -q "autostart would start it at boot" /tmp/a.out
+mkdir -p /etc/libvirt/qemu/autostart
+ln -sf /etc/libvirt/qemu/e2e-a.xml /etc/libvirt/qemu/autostart/e2e-a.xml
+kill "$(cat /run/libvirtd.pid)"
+for _ in $(seq 1 50); do [ -e /run/libvirtd.pid ] || break; sleep 0.2; done
+# libvirt autostarts once per host boot (a marker under /run): make this
+# restart look like a boot.
+rm -f /run/libvirt/qemu/autostarted
+env LD_PRELOAD="$project/build/libsynopassthru.so" SYNOPASSTHRU_CONFIG_DIR="$config" \
+    libvirtd -d > /tmp/libvirtd2.out 2>&1
+for _ in $(seq 1 30); do
+    virsh -c qemu:///system domstate e2e-a 2>/dev/null | grep -q running && break
+    sleep 0.5
+done
+state=$(virsh -c qemu:///system domstate e2e-a 2>&1)
+echo "E2E: observed: after a daemon restart, autostarted e2e-a is '$state', NIC on '$(driver_of "$nic")'"
+check "libvirt's autostart bypasses the shim: the VM runs without the NIC" \
+    test "$state" = running -a "$(driver_of "$nic")" = e1000e
