@@ -55,6 +55,9 @@ XML
 cat > "$config/vm.d/e2e-r.xml" <<XML
 <passthrough vm="e2e-r" release="yes"><pci address="$nic" vendor="8086" product="10d3"/></passthrough>
 XML
+cat > "$config/vm.d/e2e-h.xml" <<XML
+<passthrough vm="e2e-h"><pci address="$nic" vendor="8086" product="10d3"/></passthrough>
+XML
 cat > "$config/vm.d/e2e-a.xml" <<XML
 <passthrough vm="e2e-a"><pci address="$nic" vendor="8086" product="10d3"/></passthrough>
 XML
@@ -178,8 +181,11 @@ for _ in $(seq 1 50); do [ -e /run/libvirtd.pid ] || break; sleep 0.2; done
 # libvirt autostarts once per host boot (a marker under /run): make this
 # restart look like a boot.
 rm -f /run/libvirt/qemu/autostarted
-env LD_PRELOAD="$project/build/libsynopassthru.so" SYNOPASSTHRU_CONFIG_DIR="$config" \
-    libvirtd -d > /tmp/libvirtd2.out 2>&1
+start_libvirtd() {
+    env LD_PRELOAD="$project/build/libsynopassthru.so" SYNOPASSTHRU_CONFIG_DIR="$config" \
+        SYNOPASSTHRU_TEST_FAULT_FILE=/tmp/fault libvirtd -d > /tmp/libvirtd2.out 2>&1
+}
+start_libvirtd
 for _ in $(seq 1 30); do
     virsh -c qemu:///system domstate e2e-a 2>/dev/null | grep -q running && break
     sleep 0.5
@@ -188,3 +194,30 @@ state=$(virsh -c qemu:///system domstate e2e-a 2>&1)
 echo "E2E: observed: after a daemon restart, autostarted e2e-a is '$state', NIC on '$(driver_of "$nic")'"
 check "libvirt's autostart bypasses the shim: the VM runs without the NIC" \
     test "$state" = running -a "$(driver_of "$nic")" = e1000e
+
+virsh -c qemu:///system destroy e2e-a > /dev/null 2>&1
+
+# A start that dies between storing the patched definition and putting the
+# original back (the test-only fault file stops the shim there; then the
+# daemon is killed by its pid and started again): the next start heals it.
+sed 's/<name>e2e</<name>e2e-h</' /tmp/e2e.xml > /tmp/e2e-h.xml
+virsh -c qemu:///system define /tmp/e2e-h.xml > /dev/null 2>&1
+virsh -c qemu:///system dumpxml --inactive e2e-h > /tmp/h.before
+echo stop-after-redefine > /tmp/fault
+virsh -c qemu:///system start e2e-h > /tmp/h.start 2>&1
+rc=$?
+cat /tmp/h.start
+check "the interrupted start fails" test $rc -ne 0
+kill -9 "$(cat /run/libvirtd.pid)"
+rm -f /tmp/fault /run/libvirtd.pid
+start_libvirtd
+for _ in $(seq 1 60); do virsh -c qemu:///system version > /dev/null 2>&1 && break; sleep 0.5; done
+virsh -c qemu:///system dumpxml --inactive e2e-h > /tmp/h.left
+check "after the daemon's death the stored definition is still patched" grep -q "urn:synopassthru:original:1" /tmp/h.left
+virsh -c qemu:///system start e2e-h > /tmp/h.start2 2>&1
+rc=$?
+cat /tmp/h.start2
+check "the next start succeeds" test $rc -eq 0
+virsh -c qemu:///system dumpxml --inactive e2e-h > /tmp/h.after
+check "and the definition is healed, byte for byte" cmp -s /tmp/h.before /tmp/h.after
+check "with the NIC in the running domain" test "$(driver_of "$nic")" = vfio-pci
