@@ -84,36 +84,56 @@ static int bind_devices(struct sp_start *st, const char *api, struct sp_helper_r
     return 0;
 }
 
-static virDomainPtr forward_patched(struct sp_start *st, const char *api, sp_forward_fn forward,
-                                    void *ctx)
+/* Before the real start: the devices go to vfio-pci (refusing the start
+ * when they cannot) and warnings go to the log. *bound is the helper's
+ * report, NULL when nothing needed binding. Returns 0, or -1 when refused. */
+static int prepare_devices(struct sp_start *st, const char *api, struct sp_helper_result **bound)
 {
-    struct sp_helper_result *bound = NULL;
+    *bound = NULL;
     if (sp_binder_needed(st->devs, st->n_devs)) {
-        bound = calloc(1, sizeof(*bound));
-        if (!bound || bind_devices(st, api, bound) < 0) {
-            if (!bound)
+        *bound = calloc(1, sizeof(**bound));
+        if (!*bound || bind_devices(st, api, *bound) < 0) {
+            if (!*bound)
                 sp_err_set(&st->err, "VM %s: out of memory", st->label);
             st->verdict = SP_REFUSED;
-            free(bound);
-            return refuse(st, api);
+            free(*bound);
+            *bound = NULL;
+            refuse(st, api);
+            return -1;
         }
     }
     for (size_t i = 0; i < st->n_warnings; i++)
         log_line(st->warnings[i]);
-    virDomainPtr dom = forward(st->xml, ctx);
-    struct sp_audit_outcome o = {.bound = bound ? bound->out : NULL, .forwarded = 1,
-                                 .libvirt_ok = dom != NULL};
+    return 0;
+}
+
+/* After the real start: the audit record, the devices back when libvirt
+ * did not start the VM, the stop watch when it did. Frees bound. */
+static void finish_start(struct sp_start *st, const char *api, struct sp_helper_result *bound,
+                         int forwarded, int started, virConnectPtr conn)
+{
     const struct sp_real *r = sp_real();
-    if (!dom && r->last_error_message)
+    struct sp_audit_outcome o = {.bound = bound ? bound->out : NULL, .forwarded = forwarded,
+                                 .libvirt_ok = started};
+    if (!started && r->last_error_message)
         o.libvirt_error = r->last_error_message();
     audit(st, api, &o);
     struct sp_err err;
-    /* libvirt did not start the VM: give the devices back. */
-    if (!dom && bound && sp_binder_undo(&st->snap->settings, st->id.name, bound, &err) < 0)
+    if (!started && bound && sp_binder_undo(&st->snap->settings, st->id.name, bound, &err) < 0)
         log_line(err.msg);
-    if (dom && wants_release(st))
-        sp_events_watch(sp_real()->get_connect(dom));
+    if (started && wants_release(st))
+        sp_events_watch(conn);
     free(bound);
+}
+
+static virDomainPtr forward_patched(struct sp_start *st, const char *api, sp_forward_fn forward,
+                                    void *ctx)
+{
+    struct sp_helper_result *bound;
+    if (prepare_devices(st, api, &bound) < 0)
+        return NULL;
+    virDomainPtr dom = forward(st->xml, ctx);
+    finish_start(st, api, bound, 1, dom != NULL, dom ? sp_real()->get_connect(dom) : NULL);
     return dom;
 }
 
@@ -234,52 +254,45 @@ static char *healed_definition(virDomainPtr dom, char *inactive)
     return original;
 }
 
+/* Stores the original definition back without disturbing the libvirt
+ * error of a failed start: the define would reset it, and the client
+ * would get no reason. */
+static void put_back_original(virDomainPtr dom, const char *original)
+{
+    const struct sp_real *r = sp_real();
+    virErrorPtr saved = r->save_last_error ? r->save_last_error() : NULL;
+    if (store_definition(dom, original) < 0)
+        log_line("could not put back the original definition after the start; the next start "
+                 "will");
+    if (saved && r->set_error)
+        r->set_error(saved);
+    if (saved && r->free_error)
+        r->free_error(saved);
+}
+
 /* The start itself, with the patched definition stored around it. */
 static int start_with_patch(struct sp_start *st, const char *api, virDomainPtr dom,
                             const char *original, sp_start_fn start, void *ctx)
 {
-    struct sp_helper_result *bound = NULL;
-    if (sp_binder_needed(st->devs, st->n_devs)) {
-        bound = calloc(1, sizeof(*bound));
-        if (!bound || bind_devices(st, api, bound) < 0) {
-            free(bound);
-            refuse(st, api);
-            return -1;
-        }
-    }
+    struct sp_helper_result *bound;
+    if (prepare_devices(st, api, &bound) < 0)
+        return -1;
     struct sp_err err;
     char *marked = NULL;
     int patched = st->report.n_added > 0;
     if (patched && (sp_persist_mark(st->xml, st->xml_len, original, &marked, &err) < 0 ||
-                    store_definition(dom, marked) < 0)) {
-        free(marked);
-        marked = NULL;
+                    store_definition(dom, marked) < 0))
         patched = -1;
-    }
-    int rc = -1;
-    if (patched >= 0 && patched && test_fault_after_store()) {
+    free(marked);
+    if (patched > 0 && test_fault_after_store()) {
         sp_gate_report("test fault: stopped after storing the patched definition");
-        free(marked);
         free(bound);
         return -1;
     }
-    if (patched >= 0)
-        rc = start(dom, ctx);
-    const struct sp_real *r = sp_real();
-    struct sp_audit_outcome o = {.bound = bound ? bound->out : NULL, .forwarded = patched >= 0,
-                                 .libvirt_ok = rc == 0};
-    if (rc < 0 && r->last_error_message)
-        o.libvirt_error = r->last_error_message();
-    audit(st, api, &o);
-    if (patched > 0 && store_definition(dom, original) < 0)
-        log_line("could not put back the original definition after the start; the next start "
-                 "will");
-    if (rc < 0 && bound && sp_binder_undo(&st->snap->settings, st->id.name, bound, &err) < 0)
-        log_line(err.msg);
-    if (rc == 0 && wants_release(st))
-        sp_events_watch(r->get_connect(dom));
-    free(marked);
-    free(bound);
+    int rc = patched >= 0 ? start(dom, ctx) : -1;
+    if (patched > 0)
+        put_back_original(dom, original);
+    finish_start(st, api, bound, patched >= 0, rc == 0, sp_real()->get_connect(dom));
     return rc;
 }
 

@@ -31,6 +31,8 @@ static void resolve_all(void)
     RESOLVE(RTLD_NEXT, set_autostart, "virDomainSetAutostart");
     RESOLVE(RTLD_DEFAULT, last_error_message, "virGetLastErrorMessage");
     RESOLVE(RTLD_DEFAULT, set_error, "virSetError");
+    RESOLVE(RTLD_DEFAULT, save_last_error, "virSaveLastError");
+    RESOLVE(RTLD_DEFAULT, free_error, "virFreeError");
     RESOLVE(RTLD_DEFAULT, report_error_helper, "virReportErrorHelper");
 }
 

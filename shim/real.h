@@ -24,6 +24,8 @@ struct sp_real {
     int (*set_autostart)(virDomainPtr, int);
     const char *(*last_error_message)(void);
     int (*set_error)(virErrorPtr);
+    virErrorPtr (*save_last_error)(void);
+    void (*free_error)(virErrorPtr);
     void (*report_error_helper)(int, int, const char *, const char *, size_t, const char *, ...);
 };
 
