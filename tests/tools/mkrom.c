@@ -1,5 +1,7 @@
-/* mkrom KIND OUT | mkrom all DIR (DIR/KIND.bin each): writes the option ROMs and
- * ACPI VFCT tables the rom tests read. Standalone: it links no project object, so
+/* mkrom KIND OUT | mkrom all DIR (DIR/KIND.bin each) | mkrom for VVVV DDDD OUT:
+ * writes the option ROMs and ACPI VFCT tables the rom tests read; "for" makes
+ * a valid one-image x86 ROM (init entry a bare retf) for any vendor:device, as
+ * the end-to-end guest needs for the device it passes. Standalone: it links no project object, so
  * a fixture never depends on the code it tests. Never reads any file. */
 #include <stdint.h>
 #include <stdio.h>
@@ -351,21 +353,26 @@ static const struct kind kinds[] = {
 };
 #define N_KINDS (sizeof(kinds) / sizeof(kinds[0]))
 
+static void write_out(struct out *o, const char *path)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        die(path);
+    if (fwrite(o->p, 1, o->len, f) != o->len || fclose(f) != 0)
+        die(path);
+    free(o->p);
+}
+
 static void write_kind(const struct kind *k, const char *path)
 {
     struct out o = {NULL, 0, 0};
     k->build(&o);
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        die(path);
-    if (fwrite(o.p, 1, o.len, f) != o.len || fclose(f) != 0)
-        die(path);
-    free(o.p);
+    write_out(&o, path);
 }
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: mkrom KIND OUT | mkrom all DIR\nkinds:");
+    fprintf(stderr, "usage: mkrom KIND OUT | mkrom all DIR | mkrom for VVVV DDDD OUT\nkinds:");
     for (size_t i = 0; i < N_KINDS; i++)
         fprintf(stderr, " %s", kinds[i].name);
     fputc('\n', stderr);
@@ -383,8 +390,33 @@ static int write_all(const char *dir)
     return 0;
 }
 
+/* A hex ID of one to four digits, or -1. */
+static long parse_id(const char *text)
+{
+    char *end = NULL;
+    long v = strtol(text, &end, 16);
+    return *text && !*end && strlen(text) <= 4 && v >= 0 ? v : -1;
+}
+
+static int write_for_ids(const char *vendor, const char *device, const char *path)
+{
+    long v = parse_id(vendor), d = parse_id(device);
+    if (v < 0 || d < 0) {
+        fprintf(stderr, "mkrom: '%s' '%s' are not hex vendor and device IDs\n", vendor, device);
+        return 2;
+    }
+    struct image_spec s = {.vendor = (uint16_t)v, .device = (uint16_t)d,
+                           .class_code = 0x020000, .last = 1, .blocks = 2};
+    struct out o = {NULL, 0, 0};
+    put_x86(&o, &s);
+    write_out(&o, path);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 5 && strcmp(argv[1], "for") == 0)
+        return write_for_ids(argv[2], argv[3], argv[4]);
     if (argc != 3)
         return usage();
     if (strcmp(argv[1], "all") == 0)

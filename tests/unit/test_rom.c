@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -19,26 +18,6 @@
 #include "testutil.h"
 
 static char *dir;
-
-static void run_mkrom(const char *out_dir)
-{
-    const char *build = getenv("SP_BUILD");
-    char *tool = sp_path_join(build && *build ? build : "build", "tests/mkrom");
-    pid_t pid = fork();
-    if (pid == 0) {
-        char *const argv[] = {tool, "all", (char *)out_dir, NULL};
-        execv(tool, argv);
-        perror(tool);
-        _exit(127);
-    }
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-        WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "test_rom: %s all %s failed (set SP_BUILD)\n", tool, out_dir);
-        abort();
-    }
-    free(tool);
-}
 
 /* The bytes of DIR/KIND.bin (malloc'd). */
 static uint8_t *fixture(const char *kind, size_t *len)
@@ -138,6 +117,26 @@ static void efi_image_fields(void **state)
     assert_false(img->atom);
     assert_true(img->last);
     sp_rom_free(&rom);
+}
+
+/* The image the e2e guest gives its NIC: mkrom's "for" kind, any IDs. */
+static void image_made_for_given_ids(void **state)
+{
+    (void)state;
+    char *path = sp_path_join(dir, "for-8086-10d3.bin");
+    tu_run_mkrom((const char *const[]){"for", "8086", "10d3", path, NULL});
+    struct sp_rom rom;
+    struct sp_err err;
+    assert_int_equal(sp_rom_load(path, &rom, &err), 0);
+    assert_int_equal(rom.n_images, 1);
+    assert_int_equal(rom.images[0].code_type, SP_ROM_CODE_X86);
+    assert_int_equal(rom.images[0].class_code, 0x020000);
+    assert_true(rom.images[0].checksum_ok);
+    assert_true(rom.images[0].last);
+    assert_true(sp_rom_matches(&rom, 0x8086, 0x10d3));
+    assert_false(sp_rom_matches(&rom, 0x8086, 0x10d4));
+    sp_rom_free(&rom);
+    free(path);
 }
 
 static void legacy_then_efi_chain(void **state)
@@ -596,7 +595,7 @@ static int setup(void **state)
 {
     (void)state;
     dir = tu_mkdtemp("rom");
-    run_mkrom(dir);
+    tu_run_mkrom((const char *const[]){"all", dir, NULL});
     return 0;
 }
 
@@ -613,6 +612,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(legacy_image_fields),
         cmocka_unit_test(efi_image_fields),
+        cmocka_unit_test(image_made_for_given_ids),
         cmocka_unit_test(legacy_then_efi_chain),
         cmocka_unit_test(device_list_is_read_and_matched),
         cmocka_unit_test(device_list_ignored_before_revision_3),

@@ -116,23 +116,33 @@ char *tu_default_sysfs(void)
     return root;
 }
 
-char *tu_write_rom(const char *dir, const char *name, const char *kind)
+void tu_run_mkrom(const char *const args[])
 {
-    char *path = tu_write(dir, name, "", 0644);
     const char *build = getenv("SP_BUILD");
     char *tool = NULL;
     if (asprintf(&tool, "%s/tests/mkrom", build && *build ? build : "build") < 0)
         abort();
+    char *argv[8] = {tool};
+    size_t n = 1;
+    for (; args[n - 1] && n < 7; n++)
+        argv[n] = (char *)args[n - 1];
+    argv[n] = NULL;
     pid_t pid = fork();
     if (pid == 0) {
-        execl(tool, tool, kind, path, (char *)NULL);
+        execv(tool, argv);
         _exit(127);
     }
     int status = 0;
     if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
         WEXITSTATUS(status) != 0)
-        die("mkrom", tool);
+        die("mkrom (set SP_BUILD)", tool);
     free(tool);
+}
+
+char *tu_write_rom(const char *dir, const char *name, const char *kind)
+{
+    char *path = tu_write(dir, name, "", 0644);
+    tu_run_mkrom((const char *const[]){kind, path, NULL});
     chmod(path, 0644);
     return path;
 }

@@ -22,6 +22,9 @@ void tu_trust_current_user(void);
 const char *tu_src_dir(void);
 /* A fake sysfs with the default device set of tests/data/sysfs.txt. */
 char *tu_default_sysfs(void);
+/* Runs the test tool mkrom ($SP_BUILD, default build) with the NULL-ended
+ * args (at most six); aborts the test when it fails. */
+void tu_run_mkrom(const char *const args[]);
 /* A valid legacy option ROM for 1002:1638 (the fake iGPU) at dir/name,
  * mode 0644, made by the test tool mkrom ($SP_BUILD, default build). */
 char *tu_write_rom(const char *dir, const char *name, const char *kind);
