@@ -1,7 +1,7 @@
 # SynoPassthru — one plain Makefile.
 #   make                 build/libsynopassthru.so and build/synopassthru
 #   make check           every test: unit (plain and ASan+UBSan), golden, integration, fuzz smoke
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=   (PREFIX is compiled in: build with the same one)
 VERSION := 0.1.0
 
 PREFIX ?= /usr/local
@@ -18,6 +18,7 @@ PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
 PCI_LIBS := $(shell $(PKG_CONFIG) --libs libpci)
 LIBEXECDIR ?= $(PREFIX)/libexec/synopassthru
 LIBDIR ?= $(PREFIX)/lib/synopassthru
+SYSCONFDIR ?= $(PREFIX)/etc
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
 
 CFLAGS ?= -O2 -g
@@ -29,7 +30,8 @@ endif
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SAN_FLAGS) -fPIC \
               -fvisibility=hidden -DSP_VERSION=\"$(VERSION)\" \
               -DSP_LIBEXECDIR=\"$(LIBEXECDIR)\" -DSP_LIBDIR=\"$(LIBDIR)\" \
-              -DSP_BINDIR=\"$(PREFIX)/bin\" $(PKG_CFLAGS)
+              -DSP_BINDIR=\"$(PREFIX)/bin\" \
+              -DSP_DEFAULT_CONFIG_DIR=\"$(SYSCONFDIR)/synopassthru\" $(PKG_CFLAGS)
 LDLIBS := $(PKG_LIBS) -ldl -lpthread
 
 CORE_SRC := common/err.c common/fsutil.c common/xmlutil.c pci/pci.c \
@@ -155,7 +157,7 @@ check: all unit
 	$(MAKE) e2e
 
 # Rung 4: a real kernel with an emulated IOMMU under QEMU (tests/e2e/).
-e2e: all
+e2e: all $(BUILD)/tests/mkrom
 	@tests/run.sh e2e $(BUILD) tests/e2e/run.sh
 
 install: all
@@ -166,9 +168,9 @@ install: all
 	install -m 0755 $(VIRSH_WRAPPER) $(DESTDIR)$(PREFIX)/bin/synopassthru-virsh
 	install -d $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(HELPER) $(DESTDIR)$(LIBEXECDIR)/synopassthru-vfio
-	install -d -m 0755 $(DESTDIR)$(PREFIX)/etc/synopassthru/vm.d $(DESTDIR)$(PREFIX)/etc/synopassthru/rom
-	test -e $(DESTDIR)$(PREFIX)/etc/synopassthru/synopassthru.conf || \
-	  install -m 0644 config/synopassthru.conf.example $(DESTDIR)$(PREFIX)/etc/synopassthru/synopassthru.conf
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/synopassthru/vm.d $(DESTDIR)$(SYSCONFDIR)/synopassthru/rom
+	test -e $(DESTDIR)$(SYSCONFDIR)/synopassthru/synopassthru.conf || \
+	  install -m 0644 config/synopassthru.conf.example $(DESTDIR)$(SYSCONFDIR)/synopassthru/synopassthru.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsynopassthru.so $(DESTDIR)$(PREFIX)/bin/synopassthru \

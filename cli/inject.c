@@ -1,9 +1,11 @@
-/* synopassthru inject systemd|dsm [--unit NAME] [--root DIR] [--remove]:
+/* synopassthru inject systemd|dsm [--unit NAME] [--root DIR] [--remove] [--reload]:
  * systemd: a drop-in that preloads the shim into the libvirt daemon's unit
- * (on DSM the VM manager's daemon runs as pkg-libvirtd). dsm: a marked
- * block in the Virtualization package's insert_libvirtd_ko.sh, which runs
- * when that service starts, that puts the drop-in back if a reboot took
- * /etc away. Both are added idempotently and removed exactly. */
+ * (on DSM the VM manager's daemon runs as pkg-libvirtd); --reload then runs
+ * `systemctl daemon-reload` when the drop-in changed. dsm: a marked block in
+ * the Virtualization package's insert_libvirtd_ko.sh, which runs when that
+ * service starts (before its daemon), that puts the drop-in back with
+ * --reload if a reboot took /etc away: systemd then starts that very daemon
+ * with the shim. Both are added idempotently and removed exactly. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,6 +16,7 @@
 
 #include "../common/fsutil.h"
 #include "../config/config.h"
+#include "../core/helper.h"
 #include "cli.h"
 
 #ifndef SP_LIBDIR
@@ -31,7 +34,7 @@
 struct inject_args {
     const char *target; /* "systemd" or "dsm" */
     const char *unit, *root;
-    int remove;
+    int remove, reload;
 };
 
 static int parse(const struct sp_cli_opts *opts, struct inject_args *a)
@@ -40,7 +43,7 @@ static int parse(const struct sp_cli_opts *opts, struct inject_args *a)
     if (opts->argc < 1 ||
         (strcmp(opts->argv[0], "systemd") != 0 && strcmp(opts->argv[0], "dsm") != 0)) {
         sp_cli_error("inject: usage: synopassthru inject systemd|dsm [--unit NAME] [--root DIR] "
-                     "[--remove]");
+                     "[--remove] [--reload]");
         return -1;
     }
     a->target = opts->argv[0];
@@ -52,6 +55,8 @@ static int parse(const struct sp_cli_opts *opts, struct inject_args *a)
             a->root = opts->argv[++i];
         else if (strcmp(opts->argv[i], "--remove") == 0)
             a->remove = 1;
+        else if (strcmp(opts->argv[i], "--reload") == 0)
+            a->reload = 1;
         else {
             sp_cli_error("inject: unknown argument '%s'", opts->argv[i]);
             return -1;
@@ -59,6 +64,11 @@ static int parse(const struct sp_cli_opts *opts, struct inject_args *a)
     }
     if (!a->unit[0] || strchr(a->unit, '/')) {
         sp_cli_error("inject: '%s' is not a unit name", a->unit);
+        return -1;
+    }
+    if (a->reload && (a->root[0] || strcmp(a->target, "systemd") != 0)) {
+        sp_cli_error("inject: --reload tells the running systemd; it goes with `inject systemd` "
+                     "and no --root");
         return -1;
     }
     return 0;
@@ -96,7 +106,48 @@ static int write_atomically(const char *path, const char *text, struct sp_err *e
     return rc;
 }
 
-static int add(const char *dir, const char *path, const char *text, const char *unit)
+/* systemctl daemon-reload, as a child with a deadline (no shell). */
+static int reload_systemd(void)
+{
+    static const char *const candidates[] = {"/usr/bin/systemctl", "/bin/systemctl"};
+    const char *systemctl = NULL;
+    for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]) && !systemctl; i++)
+        if (access(candidates[i], X_OK) == 0)
+            systemctl = candidates[i];
+    if (!systemctl) {
+        sp_cli_error("inject: --reload: no systemctl in /usr/bin or /bin");
+        return SP_EXIT_INTERNAL;
+    }
+    char *argv[] = {(char *)systemctl, "daemon-reload", NULL};
+    static struct sp_helper_result res;
+    struct sp_err err;
+    if (sp_helper_run(argv, 120000, &res, &err) < 0) {
+        sp_cli_error("inject: %s daemon-reload: %s", systemctl, err.msg);
+        return SP_EXIT_INTERNAL;
+    }
+    if (res.exit_code != 0) {
+        sp_cli_error("inject: %s daemon-reload failed (exit %d): %s", systemctl, res.exit_code,
+                     res.errout);
+        return SP_EXIT_INTERNAL;
+    }
+    return SP_EXIT_OK;
+}
+
+/* What to do next, once the drop-in changed. */
+static int after_change(const struct inject_args *a)
+{
+    if (!a->reload) {
+        printf("then: systemctl daemon-reload && systemctl restart %s.service\n", a->unit);
+        return SP_EXIT_OK;
+    }
+    int code = reload_systemd();
+    if (code == SP_EXIT_OK)
+        printf("ran systemctl daemon-reload; the next start of %s.service %s the shim\n", a->unit,
+               a->remove ? "runs without" : "has");
+    return code;
+}
+
+static int add(const char *dir, const char *path, const char *text, const struct inject_args *a)
 {
     char *old = NULL;
     struct sp_err err;
@@ -114,20 +165,23 @@ static int add(const char *dir, const char *path, const char *text, const char *
         sp_cli_error("inject: %s", err.msg);
         return SP_EXIT_INTERNAL;
     }
-    printf("wrote %s\nthen: systemctl daemon-reload && systemctl restart %s.service\n", path, unit);
-    return SP_EXIT_OK;
+    printf("wrote %s\n", path);
+    return after_change(a);
 }
 
-static int drop(const char *dir, const char *path, const char *unit)
+static int drop(const char *dir, const char *path, const struct inject_args *a)
 {
-    if (unlink(path) < 0 && errno != ENOENT) {
+    if (unlink(path) < 0) {
+        if (errno == ENOENT) {
+            printf("%s is not there\n", path);
+            return SP_EXIT_OK;
+        }
         sp_cli_error("inject: %s: %s", path, strerror(errno));
         return SP_EXIT_INTERNAL;
     }
     rmdir(dir); /* only when empty: other drop-ins stay */
-    printf("removed %s\nthen: systemctl daemon-reload && systemctl restart %s.service\n", path,
-           unit);
-    return SP_EXIT_OK;
+    printf("removed %s\n", path);
+    return after_change(a);
 }
 
 /* The hook script with our block taken out (the text is otherwise kept to
@@ -160,7 +214,7 @@ static int edit_dsm_hook(const struct sp_cli_opts *opts, const struct inject_arg
     const char *config = sp_config_dir_choose(opts->config_dir);
     if (!kept ||
         (!a->remove && asprintf(&next, "%s%s%s/synopassthru --config '%s' inject systemd --unit "
-                                       "%s >/dev/null 2>&1 || true\n" BLOCK_END, kept,
+                                       "%s --reload >/dev/null 2>&1 || true\n" BLOCK_END, kept,
                                 BLOCK_BEGIN, SP_BINDIR, config, a->unit) < 0)) {
         code = SP_EXIT_INTERNAL;
     } else if (strcmp(a->remove ? kept : next, text) == 0) {
@@ -192,7 +246,7 @@ int sp_cmd_inject(const struct sp_cli_opts *opts)
         sp_cli_error("inject: out of memory");
         return SP_EXIT_INTERNAL;
     }
-    int code = a.remove ? drop(dir, path, a.unit) : add(dir, path, text, a.unit);
+    int code = a.remove ? drop(dir, path, &a) : add(dir, path, text, &a);
     free(text);
     free(dir);
     free(path);

@@ -16,7 +16,9 @@
 #include "settings.h"
 #include "snippet.h"
 
+#ifndef SP_DEFAULT_CONFIG_DIR
 #define SP_DEFAULT_CONFIG_DIR "/usr/local/etc/synopassthru"
+#endif
 #define SP_ENV_CONFIG_DIR "SYNOPASSTHRU_CONFIG_DIR"
 #define SP_SNIPPET_DIR "vm.d"
 #define SP_SNIPPET_MAX_BYTES (1u << 20)

@@ -35,6 +35,10 @@ inject --root "$WORK/empty-root" > /dev/null 2>&1 && inject --root "$WORK/empty-
 check "a drop-in dir we made is removed with our file" test ! -e "$WORK/empty-root/etc/systemd/system/pkg-libvirtd.service.d"
 "$CLI" inject systemd --unit ../x > /dev/null 2>&1
 check "a unit name with a slash is refused" test $? -eq 2
+inject --reload > "$WORK/reload-root" 2>&1
+check "--reload with --root is refused (it tells the running systemd)" test $? -eq 2
+contains "saying why" "$WORK/reload-root" "no --root"
+check "and wrote nothing" test ! -e "$DROPIN"
 
 # synopassthru-virsh: a real virsh with the shim in it.
 CONFIG=$WORK/config
@@ -58,6 +62,7 @@ cp "$HOOK" "$WORK/hook.orig"
 check "inject dsm succeeds" test $? -eq 0
 contains "the block re-creates the drop-in for pkg-libvirtd" "$HOOK" "inject systemd --unit pkg-libvirtd"
 contains "between our markers" "$HOOK" "# synopassthru: begin" 1
+contains "and reloads systemd when it wrote the drop-in" "$HOOK" "--unit pkg-libvirtd --reload >" 1
 check "the hook keeps its mode" test "$(stat -c %a "$HOOK")" = 750
 "$CLI" inject dsm --root "$ROOT" > "$WORK/dsm2" 2>&1
 contains "a second inject changes nothing" "$WORK/dsm2" "nothing to change"
