@@ -1,19 +1,17 @@
-# Runs as PID 1 in the e2e guest (a real kernel with an emulated Intel
-# IOMMU and a spare e1000e). The product as a user has it: libvirtd with the
-# shim preloaded, a snippet naming the NIC by address and IDs, and the real
-# vfio helper. Prints "E2E: PASS|FAIL what" lines and "E2E: DONE", then
-# powers the guest off.
+# Runs under systemd (PID 1, as on the NAS) in the e2e guest: a real kernel
+# with an emulated Intel IOMMU, a spare e1000e and two e1000 behind a PCI
+# bridge. The product as a user has it: `make install` into the guest's
+# /usr/local, the DSM package service's stand-in (tests/e2e/dsm) with the shim
+# preloaded through `synopassthru inject`, snippets naming the NICs by
+# address and IDs, and the installed vfio helper. Prints "E2E: PASS|FAIL what"
+# lines, "E2E: MEASURE" lines and "E2E: DONE", then powers the guest off.
 project=$1
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
-# The root is a tmpfs already, so /tmp is writable; mounting over it would
-# hide the project when it lives under /tmp.
-mount -t tmpfs tmpfs /run
-mkdir -p /dev/pts /dev/shm
-mount -t devpts devpts /dev/pts
-mount -t tmpfs tmpfs /dev/shm
+export PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 passed=0 failed=0
-pass() { passed=$((passed + 1)); echo "E2E: PASS $*"; }
-fail() { failed=$((failed + 1)); echo "E2E: FAIL $*"; }
+# Each verdict carries the guest's uptime, to see where the time goes.
+stamp() { cut -d' ' -f1 /proc/uptime; }
+pass() { passed=$((passed + 1)); echo "E2E: PASS $* [$(stamp)]"; }
+fail() { failed=$((failed + 1)); echo "E2E: FAIL $* [$(stamp)]"; }
 check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
 finish() {
     echo "E2E: $passed passed, $failed failed"
@@ -23,10 +21,18 @@ finish() {
     sleep 10
 }
 trap finish EXIT
+virsh() { command virsh "$@"; }
+driver_of() { basename "$(readlink "/sys/bus/pci/devices/$1/driver")" 2>/dev/null; }
+# qemu_cmdline VM OUT: the running domain's QEMU argv, space-separated.
+qemu_cmdline() { tr '\0' ' ' < "/proc/$(cat "/run/libvirt/qemu/$1.pid")/cmdline" > "$2" 2>/dev/null; }
+daemon_pid() { systemctl show -p MainPID --value pkg-libvirtd; }
+wait_for_daemon() {
+    for _ in $(seq 1 120); do virsh version > /dev/null 2>&1 && return 0; sleep 0.5; done
+    return 1
+}
 
 modprobe e1000e
 modprobe e1000
-modprobe vfio-pci
 nic=
 for d in /sys/bus/pci/devices/*; do
     if [ "$(cat "$d/vendor")" = 0x8086 ] && [ "$(cat "$d/device")" = 0x10d3 ]; then
@@ -35,35 +41,35 @@ for d in /sys/bus/pci/devices/*; do
 done
 check "the guest has an e1000e ($nic)" test -n "$nic"
 [ -n "$nic" ] || exit 1
-driver_of() { basename "$(readlink "/sys/bus/pci/devices/$1/driver")" 2>/dev/null; }
 check "it starts on e1000e" test "$(driver_of "$nic")" = e1000e
 group=$(basename "$(readlink "/sys/bus/pci/devices/$nic/iommu_group")")
 check "the IOMMU is on: the NIC is in group $group" test -n "$group"
 
-config=/tmp/sp
-mkdir -p "$config/vm.d" "$config/rom"
-chmod 755 "$config" "$config/vm.d" "$config/rom"
-cat > "$config/synopassthru.conf" <<CONF
-audit_log = $config/audit.log
-vfio_helper = $project/build/synopassthru-vfio
-state_dir = /run/synopassthru
-helper_timeout_ms = 60000
-CONF
-cat > "$config/vm.d/e2e.xml" <<XML
-<passthrough vm="e2e"><pci address="$nic" vendor="8086" product="10d3"/></passthrough>
-XML
-cat > "$config/vm.d/e2e-r.xml" <<XML
-<passthrough vm="e2e-r" release="yes"><pci address="$nic" vendor="8086" product="10d3"/></passthrough>
-XML
-cat > "$config/vm.d/e2e-h.xml" <<XML
-<passthrough vm="e2e-h"><pci address="$nic" vendor="8086" product="10d3"/></passthrough>
-XML
-cat > "$config/vm.d/e2e-a.xml" <<XML
-<passthrough vm="e2e-a"><pci address="$nic" vendor="8086" product="10d3"/></passthrough>
-XML
-cat > "$config/vm.d/e2e-p.xml" <<XML
-<passthrough vm="e2e-p"><pci address="$nic" vendor="8086" product="10d3"/></passthrough>
-XML
+# Installed as a user installs it: the build tree's `make install` into the
+# guest's /usr/local (persistent on DSM), the default config dir under it.
+mount -t tmpfs -o mode=755 tmpfs /usr/local
+make -C "$project" install > /tmp/install.out 2>&1
+check "make install into the guest's /usr/local" test $? -eq 0
+grep -q '^cc \|^gcc ' /tmp/install.out && fail "make install rebuilt something" && cat /tmp/install.out
+config=/usr/local/etc/synopassthru
+check "it installed the shim, the CLI, the helper and the config dir" test \
+    -f /usr/local/lib/synopassthru/libsynopassthru.so -a -x /usr/local/bin/synopassthru \
+    -a -x /usr/local/libexec/synopassthru/synopassthru-vfio -a -f "$config/synopassthru.conf"
+# Emulation inside emulation is slow: give the helper time.
+echo 'helper_timeout_ms = 60000' >> "$config/synopassthru.conf"
+audit=/var/log/synopassthru-audit.log
+for vm in e2e e2e-r e2e-h e2e-a e2e-p; do
+    echo "<passthrough vm=\"$vm\"$([ $vm = e2e-r ] && echo ' release="yes"')><pci address=\"$nic\" vendor=\"8086\" product=\"10d3\"/></passthrough>" \
+        > "$config/vm.d/$vm.xml"
+done
+# ROMs made for the test: one for the NIC's IDs, one for another device's.
+"$project/build/tests/mkrom" for 8086 10d3 "$config/rom/e1000e.bin"
+"$project/build/tests/mkrom" for 10de 1b80 "$config/rom/other.bin"
+chmod 644 "$config/rom/"*.bin
+for vm in e2e-rom:e1000e.bin e2e-badrom:other.bin cmp-ours:e1000e.bin; do
+    echo "<passthrough vm=\"${vm%%:*}\"><pci address=\"$nic\" vendor=\"8086\" product=\"10d3\" rom=\"${vm#*:}\"/></passthrough>" \
+        > "$config/vm.d/${vm%%:*}.xml"
+done
 # The two e1000 behind the conventional bridge: name only the first.
 bridged=()
 for d in /sys/bus/pci/devices/*; do
@@ -86,20 +92,31 @@ printf 'user = "root"\ngroup = "root"\nsecurity_driver = "none"\n' >> /etc/libvi
 mkdir -p /var/lib/libvirt/qemu /var/cache/libvirt /var/log/libvirt/qemu /run/libvirt
 echo 'log_outputs = "3:file:/tmp/libvirtd.log"' >> /etc/libvirt/libvirtd.conf
 virtlogd -d
-env LD_PRELOAD="$project/build/libsynopassthru.so" SYNOPASSTHRU_CONFIG_DIR="$config" \
-    libvirtd -d > /tmp/libvirtd.out 2>&1
-for _ in $(seq 1 60); do
-    [ -S /run/libvirt/libvirt-sock ] && break
-    sleep 0.5
-done
-check "libvirtd answers" virsh -c qemu:///system version
-"$project/build/synopassthru" status > /tmp/status.out 2>&1
+
+# The Virtualization package's service as DSM has it (a stand-in: see
+# tests/e2e/dsm), and the shim put into it the way the README tells a user.
+hook=/var/packages/Virtualization/conf/systemd/insert_libvirtd_ko.sh
+mkdir -p "$(dirname "$hook")"
+install -m 0755 "$project/tests/e2e/dsm/insert_libvirtd_ko.sh" "$hook"
+install -m 0644 "$project/tests/e2e/dsm/pkg-libvirtd.service" /etc/systemd/system/
+synopassthru inject dsm > /tmp/inject.out 2>&1
+check "inject dsm adds its block to the package's start hook" grep -q "inject systemd --unit pkg-libvirtd" "$hook"
+synopassthru inject systemd --unit pkg-libvirtd --reload >> /tmp/inject.out 2>&1
+dropin=/etc/systemd/system/pkg-libvirtd.service.d/50-synopassthru.conf
+check "inject systemd --reload writes the drop-in for pkg-libvirtd" test -f "$dropin"
+check "and has systemd reload it" grep -q "ran systemctl daemon-reload" /tmp/inject.out
+cat /tmp/inject.out
+systemctl start pkg-libvirtd
+check "systemd starts pkg-libvirtd" systemctl is-active -q pkg-libvirtd
+check "libvirtd answers" wait_for_daemon
+synopassthru status > /tmp/status.out 2>&1
+check "synopassthru status: the shim is in the daemon systemd started" test $? -eq 0
 cat /tmp/status.out
-check "synopassthru status sees the shim in libvirtd" grep -q "libvirtd .*shim $project/build/libsynopassthru.so" /tmp/status.out
+check "from the installed path" grep -q "libvirtd .*shim /usr/local/lib/synopassthru/libsynopassthru.so" /tmp/status.out
 if [ "$failed" -gt 0 ]; then
-    echo "E2E: libvirtd did not come up; its output and log:"
+    echo "E2E: libvirtd did not come up with the shim; its output, log and unit:"
     cat /tmp/libvirtd.out /tmp/libvirtd.log 2>&1 | tail -20
-    ls -la /run/libvirt 2>&1 | head
+    systemctl status --no-pager pkg-libvirtd 2>&1 | tail -20
     exit 1
 fi
 
@@ -114,7 +131,7 @@ cat > /tmp/e2e.xml <<XML
   </devices>
 </domain>
 XML
-virsh -c qemu:///system create /tmp/e2e.xml > /tmp/create.out 2>&1
+virsh create /tmp/e2e.xml > /tmp/create.out 2>&1
 rc=$?
 cat /tmp/create.out
 check "a transient domain with no hostdev in its XML starts" test $rc -eq 0
@@ -126,98 +143,176 @@ grep -o '[^ ]*vfio-pci[^ ]*' /tmp/cmdline
 # libvirt 9 writes -device as JSON: {"driver":"vfio-pci","host":"0000:00:02.0",...}
 check "QEMU's command line has the device from power-on" \
     grep -Eq "\"driver\":\"vfio-pci\",\"host\":\"$nic\"|vfio-pci,host=($nic|${nic#0000:})" /tmp/cmdline
-virsh -c qemu:///system qemu-monitor-command e2e --hmp 'info qtree' > /tmp/qtree 2>&1
+virsh qemu-monitor-command e2e --hmp 'info qtree' > /tmp/qtree 2>&1
 check "info qtree shows a vfio-pci device" grep -q 'dev: vfio-pci' /tmp/qtree
 grep -A3 'dev: vfio-pci' /tmp/qtree | head -4
-check "the audit log records the bind and the start" grep -q '"event":"bind"' "$config/audit.log"
-virsh -c qemu:///system destroy e2e > /dev/null 2>&1
-"$project/build/synopassthru" --config "$config" release "$nic"
+check "the audit log records the bind and the start" grep -q '"event":"bind"' "$audit"
+virsh destroy e2e > /dev/null 2>&1
+synopassthru release "$nic"
 check "release gives the NIC back to e1000e" test "$(driver_of "$nic")" = e1000e
+
+# A ROM made for the NIC's IDs goes to QEMU as its romfile; one made for
+# another device is refused before anything is bound.
+sed 's/<name>e2e</<name>e2e-rom</' /tmp/e2e.xml > /tmp/e2e-rom.xml
+virsh create /tmp/e2e-rom.xml > /tmp/rom.out 2>&1
+check "a domain whose snippet names a ROM for the NIC starts" test $? -eq 0
+qemu_cmdline e2e-rom /tmp/rom.cmdline
+check "QEMU gets the ROM as the device's romfile" \
+    grep -q "\"romfile\":\"$config/rom/e1000e.bin\"" /tmp/rom.cmdline
+virsh qemu-monitor-command e2e-rom --hmp 'info qtree' > /tmp/rom.qtree 2>&1
+check "info qtree shows it on the vfio-pci device" \
+    grep -q "romfile = \"$config/rom/e1000e.bin\"" /tmp/rom.qtree
+virsh destroy e2e-rom > /dev/null 2>&1
+synopassthru release "$nic" > /dev/null
+sed 's/<name>e2e</<name>e2e-badrom</' /tmp/e2e.xml > /tmp/e2e-badrom.xml
+virsh create /tmp/e2e-badrom.xml > /tmp/badrom.out 2>&1
+rc=$?
+cat /tmp/badrom.out
+check "a ROM made for 10de:1b80 is refused" test $rc -ne 0
+check "naming the file, the NIC's IDs and the ROM's" grep -q "other.bin.*8086:10d3.*10de:1b80" /tmp/badrom.out
+check "with the NIC left on e1000e" test "$(driver_of "$nic")" = e1000e
+check "and no such domain" test -z "$(virsh list --name | grep -x e2e-badrom)"
 
 # A persistent domain: define, then start; the stored definition stays.
 sed 's/<name>e2e</<name>e2e-p</' /tmp/e2e.xml > /tmp/e2e-p.xml
-virsh -c qemu:///system define /tmp/e2e-p.xml > /dev/null 2>&1
-virsh -c qemu:///system dumpxml --inactive e2e-p > /tmp/p.before
-virsh -c qemu:///system start e2e-p > /tmp/p.start 2>&1
+virsh define /tmp/e2e-p.xml > /dev/null 2>&1
+virsh dumpxml --inactive e2e-p > /tmp/p.before
+virsh start e2e-p > /tmp/p.start 2>&1
 check "a defined domain starts" test $? -eq 0
 pid=$(cat /run/libvirt/qemu/e2e-p.pid 2>/dev/null)
 tr '\0' ' ' < "/proc/$pid/cmdline" > /tmp/p.cmdline 2>/dev/null
 check "its QEMU has the NIC from power-on" grep -q '"driver":"vfio-pci"' /tmp/p.cmdline
-virsh -c qemu:///system dumpxml --inactive e2e-p > /tmp/p.after
+virsh dumpxml --inactive e2e-p > /tmp/p.after
 check "dumpxml --inactive is unchanged, byte for byte" cmp -s /tmp/p.before /tmp/p.after
-virsh -c qemu:///system destroy e2e-p > /dev/null 2>&1
-"$project/build/synopassthru" --config "$config" release "$nic" > /dev/null
+virsh destroy e2e-p > /dev/null 2>&1
+synopassthru release "$nic" > /dev/null
 
 # A group that is not viable: refused, naming the other NIC; nothing unbound.
 group_b=$(basename "$(readlink "/sys/bus/pci/devices/${bridged[0]}/iommu_group")")
 ls "/sys/kernel/iommu_groups/$group_b/devices"
 sed 's/<name>e2e</<name>bridged</' /tmp/e2e.xml > /tmp/bridged.xml
-virsh -c qemu:///system create /tmp/bridged.xml > /tmp/b.out 2>&1
+virsh create /tmp/bridged.xml > /tmp/b.out 2>&1
 rc=$?
 cat /tmp/b.out
 check "the bridged NIC is refused" test $rc -ne 0
 check "naming the other NIC in its group" grep -q "${bridged[1]} \[8086:100e\]" /tmp/b.out
 check "nothing was unbound" test "$(driver_of "${bridged[0]}")-$(driver_of "${bridged[1]}")" = e1000-e1000
-check "libvirtd still answers" virsh -c qemu:///system version
+check "libvirtd still answers" virsh version
 
 # release="yes": the stop event on the real qemu driver gives the NIC back.
 sed 's/<name>e2e</<name>e2e-r</' /tmp/e2e.xml > /tmp/e2e-r.xml
-virsh -c qemu:///system create /tmp/e2e-r.xml > /dev/null 2>&1
+virsh create /tmp/e2e-r.xml > /dev/null 2>&1
 check "a release=yes domain starts with the NIC on vfio-pci" test "$(driver_of "$nic")" = vfio-pci
-virsh -c qemu:///system destroy e2e-r > /dev/null 2>&1
+virsh destroy e2e-r > /dev/null 2>&1
 for _ in $(seq 1 100); do [ "$(driver_of "$nic")" = e1000e ] && break; sleep 0.2; done
 check "after destroy the NIC is back on e1000e" test "$(driver_of "$nic")" = e1000e
 
 # libvirt's own autostart: what happens to a VM with devices whose autostart
 # flag was set behind the shim's back (the shim refuses to set it).
 sed 's/<name>e2e</<name>e2e-a</' /tmp/e2e.xml > /tmp/e2e-a.xml
-virsh -c qemu:///system define /tmp/e2e-a.xml > /dev/null 2>&1
-virsh -c qemu:///system autostart e2e-a > /tmp/a.out 2>&1
+virsh define /tmp/e2e-a.xml > /dev/null 2>&1
+virsh autostart e2e-a > /tmp/a.out 2>&1
 check "virsh autostart is refused for a VM with devices" grep -q "autostart would start it at boot" /tmp/a.out
 mkdir -p /etc/libvirt/qemu/autostart
 ln -sf /etc/libvirt/qemu/e2e-a.xml /etc/libvirt/qemu/autostart/e2e-a.xml
-kill "$(cat /run/libvirtd.pid)"
-for _ in $(seq 1 50); do [ -e /run/libvirtd.pid ] || break; sleep 0.2; done
+systemctl stop pkg-libvirtd
 # libvirt autostarts once per host boot (a marker under /run): make this
-# restart look like a boot.
+# restart look like a boot. The fault-file switch is for the heal check below.
 rm -f /run/libvirt/qemu/autostarted
-start_libvirtd() {
-    env LD_PRELOAD="$project/build/libsynopassthru.so" SYNOPASSTHRU_CONFIG_DIR="$config" \
-        SYNOPASSTHRU_TEST_FAULT_FILE=/tmp/fault libvirtd -d > /tmp/libvirtd2.out 2>&1
-}
-start_libvirtd
+systemctl set-environment SYNOPASSTHRU_TEST_FAULT_FILE=/tmp/fault
+systemctl start pkg-libvirtd
 for _ in $(seq 1 30); do
-    virsh -c qemu:///system domstate e2e-a 2>/dev/null | grep -q running && break
+    virsh domstate e2e-a 2>/dev/null | grep -q running && break
     sleep 0.5
 done
-state=$(virsh -c qemu:///system domstate e2e-a 2>&1)
+state=$(virsh domstate e2e-a 2>&1)
 echo "E2E: observed: after a daemon restart, autostarted e2e-a is '$state', NIC on '$(driver_of "$nic")'"
 check "libvirt's autostart bypasses the shim: the VM runs without the NIC" \
     test "$state" = running -a "$(driver_of "$nic")" = e1000e
 
-virsh -c qemu:///system destroy e2e-a > /dev/null 2>&1
+virsh destroy e2e-a > /dev/null 2>&1
 
 # A start that dies between storing the patched definition and putting the
 # original back (the test-only fault file stops the shim there; then the
 # daemon is killed by its pid and started again): the next start heals it.
 sed 's/<name>e2e</<name>e2e-h</' /tmp/e2e.xml > /tmp/e2e-h.xml
-virsh -c qemu:///system define /tmp/e2e-h.xml > /dev/null 2>&1
-virsh -c qemu:///system dumpxml --inactive e2e-h > /tmp/h.before
+virsh define /tmp/e2e-h.xml > /dev/null 2>&1
+virsh dumpxml --inactive e2e-h > /tmp/h.before
 echo stop-after-redefine > /tmp/fault
-virsh -c qemu:///system start e2e-h > /tmp/h.start 2>&1
+virsh start e2e-h > /tmp/h.start 2>&1
 rc=$?
 cat /tmp/h.start
 check "the interrupted start fails" test $rc -ne 0
-kill -9 "$(cat /run/libvirtd.pid)"
-rm -f /tmp/fault /run/libvirtd.pid
-start_libvirtd
-for _ in $(seq 1 60); do virsh -c qemu:///system version > /dev/null 2>&1 && break; sleep 0.5; done
-virsh -c qemu:///system dumpxml --inactive e2e-h > /tmp/h.left
+kill -9 "$(daemon_pid)"
+rm -f /tmp/fault
+for _ in $(seq 1 50); do systemctl is-active -q pkg-libvirtd || break; sleep 0.2; done
+systemctl start pkg-libvirtd
+wait_for_daemon
+virsh dumpxml --inactive e2e-h > /tmp/h.left
 check "after the daemon's death the stored definition is still patched" grep -q "urn:synopassthru:original:1" /tmp/h.left
-virsh -c qemu:///system start e2e-h > /tmp/h.start2 2>&1
+virsh start e2e-h > /tmp/h.start2 2>&1
 rc=$?
 cat /tmp/h.start2
 check "the next start succeeds" test $rc -eq 0
-virsh -c qemu:///system dumpxml --inactive e2e-h > /tmp/h.after
+virsh dumpxml --inactive e2e-h > /tmp/h.after
 check "and the definition is healed, byte for byte" cmp -s /tmp/h.before /tmp/h.after
 check "with the NIC in the running domain" test "$(driver_of "$nic")" = vfio-pci
+virsh destroy e2e-h > /dev/null 2>&1
+synopassthru release "$nic" > /dev/null
+
+# A defined start that libvirt itself refuses after the shim stored the
+# patched definition (QEMU rejects an option): the client gets libvirt's
+# reason, the definition is put back, and the NIC goes back to its driver.
+sed -e 's/<name>e2e</<name>e2e-x</' \
+    -e "s|<domain type='qemu'>|<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>|" \
+    -e "s|</devices>|</devices><qemu:commandline><qemu:arg value='-no-such-option'/></qemu:commandline>|" \
+    /tmp/e2e.xml > /tmp/e2e-x.xml
+virsh define /tmp/e2e-x.xml > /dev/null 2>&1
+virsh dumpxml --inactive e2e-x > /tmp/x.before
+virsh start e2e-x > /tmp/x.start 2>&1
+rc=$?
+cat /tmp/x.start
+check "a defined start that QEMU refuses fails" test $rc -ne 0
+check "with libvirt's own reason kept for the client" grep -q "no-such-option" /tmp/x.start
+virsh dumpxml --inactive e2e-x > /tmp/x.after
+check "the stored definition is put back, byte for byte" cmp -s /tmp/x.before /tmp/x.after
+check "and the NIC is back on e1000e" test "$(driver_of "$nic")" = e1000e
+
+# The hook compare.sh uses for the seed's method: libvirt looks for hooks
+# only when it starts, and the daemon restarts just below.
+cat > /tmp/seed.conf <<CONF
+VM_NAME=cmp-seed
+ADDRESS=$nic
+VENDOR=8086
+PRODUCT=10d3
+ROM=$config/rom/e1000e.bin
+CONF
+mkdir -p /etc/libvirt/hooks
+install -m 0755 "$project/tests/e2e/seed-hook.sh" /etc/libvirt/hooks/qemu
+
+# DSM is reported to lose /etc at reboot: systemd then starts the package's
+# service with no drop-in. The start hook (with the block inject dsm added)
+# writes it back and reloads systemd before the daemon is started, so that
+# very start has the shim.
+rm -rf /etc/systemd/system/pkg-libvirtd.service.d
+systemctl daemon-reload
+systemctl restart pkg-libvirtd
+wait_for_daemon
+check "after /etc lost the drop-in, the start hook wrote it back" test -f "$dropin"
+synopassthru status > /tmp/status2.out 2>&1
+check "and the daemon of that same start has the shim" test $? -eq 0
+cat /tmp/status2.out
+
+# shellcheck source=tests/e2e/compare.sh
+. "$project/tests/e2e/compare.sh"
+
+# The injector's way out, exactly.
+synopassthru inject dsm --remove > /dev/null
+check "inject dsm --remove leaves the start hook as it was" \
+    cmp -s "$hook" "$project/tests/e2e/dsm/insert_libvirtd_ko.sh"
+synopassthru inject systemd --unit pkg-libvirtd --remove --reload > /dev/null
+systemctl restart pkg-libvirtd
+wait_for_daemon
+check "without the drop-in systemd starts the daemon with no shim" test ! -e "$dropin"
+synopassthru status > /dev/null 2>&1
+check "and status says so" test $? -eq 1

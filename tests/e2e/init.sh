@@ -22,7 +22,30 @@ done
 mkdir -p "/newroot$project" /newroot/proc /newroot/sys /newroot/dev /newroot/run /newroot/tmp /newroot/root
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 project "/newroot$project" || echo "init: 9p project failed"
 for l in bin lib lib64 sbin; do ln -s "usr/$l" "/newroot/$l"; done
+# systemd is PID 1, as on the NAS, and boots straight into the test: a target
+# that wants only the unit running guest.sh (no sysinit, no getty, no udev).
+units=/newroot/etc/systemd/system
+mkdir -p "$units"
+cat > "$units/sp-e2e.target" <<UNIT
+[Unit]
+Description=SynoPassthru end-to-end run
+Wants=sp-e2e.service
+UNIT
+cat > "$units/sp-e2e.service" <<UNIT
+[Unit]
+Description=SynoPassthru end-to-end checks
+DefaultDependencies=no
+[Service]
+Type=oneshot
+ExecStart=/bin/bash $project/tests/e2e/guest.sh $project
+StandardInput=null
+StandardOutput=tty
+StandardError=inherit
+TTYPath=/dev/ttyS0
+TTYReset=no
+TTYVHangup=no
+UNIT
 mount --move /proc /newroot/proc
 mount --move /sys /newroot/sys
 mount --move /dev /newroot/dev
-exec switch_root /newroot /bin/bash "$project/tests/e2e/guest.sh" "$project"
+exec switch_root /newroot /usr/lib/systemd/systemd

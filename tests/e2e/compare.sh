@@ -1,0 +1,107 @@
+# Sourced by guest.sh: the same NIC, the same ROM and the same nested VM
+# (SeaBIOS, its debug console captured) handed over two ways.
+#   ours: the shim puts the device on QEMU's command line;
+#   seed: a qemu hook hot-plugs it with virsh attach-device once started.
+# Reports, relative to QEMU's launch, when the device was in the VM and when
+# the firmware probed PCI, and what the firmware found. Times are seconds of
+# guest uptime; this guest is itself emulated, so only the order of events
+# and the ratios mean anything, not the absolute values.
+
+# launch_time VM: when the domain's QEMU process was started (uptime seconds).
+launch_time() {
+    local pid ticks
+    pid=$(cat "/run/libvirt/qemu/$1.pid")
+    ticks=$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f20)
+    awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
+# cmp_domain VM: a domain with no hostdev whose firmware log goes to /tmp/fw-VM.log.
+cmp_domain() {
+    cat <<XML
+<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
+  <name>$1</name>
+  <memory unit='MiB'>64</memory>
+  <os><type arch='x86_64' machine='pc'>hvm</type></os>
+  <features><acpi/></features>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+  </devices>
+  <qemu:commandline>
+    <qemu:arg value='-chardev'/>
+    <qemu:arg value='file,id=fw,path=/tmp/fw-$1.log'/>
+    <qemu:arg value='-device'/>
+    <qemu:arg value='isa-debugcon,iobase=0x402,chardev=fw'/>
+  </qemu:commandline>
+</domain>
+XML
+}
+# watch_firmware VM: waits (up to 180 s) until SeaBIOS has run the option
+# ROMs; prints the uptime at which its PCI probe was first seen.
+watch_firmware() {
+    local log=/tmp/fw-$1.log probe=
+    for _ in $(seq 1 1800); do
+        [ -z "$probe" ] && grep -q 'PCI device probing' "$log" 2>/dev/null && probe=$(stamp)
+        grep -q '^e820 map' "$log" 2>/dev/null && break
+        sleep 0.1
+    done
+    echo "${probe:-none}"
+}
+# report WHO VM CREATE_SECONDS IN_VM_AT PROBE_AT: the MEASURE lines for one run.
+report() {
+    local who=$1 vm=$2 launch
+    launch=$(launch_time "$vm")
+    local fw=/tmp/fw-$vm.log
+    echo "E2E: MEASURE $who virsh_create_s=$3"
+    echo "E2E: MEASURE $who device_in_vm_after_launch_s=$(awk -v a="$4" -v b="$launch" 'BEGIN { printf "%.2f", a - b }')"
+    echo "E2E: MEASURE $who firmware_pci_probe_after_launch_s=$(awk -v a="$5" -v b="$launch" 'BEGIN { printf "%.2f", a - b }')"
+    echo "E2E: MEASURE $who firmware_found=\"$(grep -o 'Found [0-9]* PCI devices' "$fw")\""
+    echo "E2E: MEASURE $who firmware_init_nic=\"$(grep -o 'PCI: init bdf=[0-9a-f:.]* id=8086:10d3' "$fw")\""
+    echo "E2E: MEASURE $who firmware_option_roms_run=$(grep -c 'Running option rom' "$fw")"
+}
+
+synopassthru release "$nic" > /dev/null 2>&1
+
+# Ours.
+cmp_domain cmp-ours > /tmp/cmp-ours.xml
+t0=$(stamp)
+virsh create /tmp/cmp-ours.xml > /tmp/cmp-ours.out 2>&1
+check "compare: ours starts" test $? -eq 0
+t1=$(stamp)
+qemu_cmdline cmp-ours /tmp/cmp-ours.cmdline
+check "compare: ours has the device in QEMU's argv" grep -q '"driver":"vfio-pci"' /tmp/cmp-ours.cmdline
+probe=$(watch_firmware cmp-ours)
+# In argv: in the VM from the moment QEMU exists.
+report ours cmp-ours "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" \
+    "$(launch_time cmp-ours)" "$probe"
+check "compare: ours: the firmware initialised the NIC" grep -q 'id=8086:10d3' /tmp/fw-cmp-ours.log
+virsh destroy cmp-ours > /dev/null 2>&1
+synopassthru release "$nic" > /dev/null
+
+# The seed's hook (installed by guest.sh before its last daemon restarts:
+# libvirt looks for hooks only when it starts).
+cmp_domain cmp-seed > /tmp/cmp-seed.xml
+rm -f /tmp/seed.log
+t0=$(stamp)
+virsh create /tmp/cmp-seed.xml > /tmp/cmp-seed.out 2>&1
+check "compare: the seed's VM starts" test $? -eq 0
+t1=$(stamp)
+probe=$(watch_firmware cmp-seed)
+for _ in $(seq 1 600); do grep -q '^attached' /tmp/seed.log 2>/dev/null && break; sleep 0.1; done
+cat /tmp/seed.log
+attached=$(sed -n 's/^attached rc=0 //p' /tmp/seed.log)
+check "compare: the seed's hook hot-plugged the NIC" test -n "$attached"
+report seed cmp-seed "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')" \
+    "${attached:-0}" "$probe"
+# libvirt runs the started hook once the vCPUs run, that is, once the
+# firmware has begun; the hot-plug can only come after that.
+hook_at=$(sed -n 's/^hook //p' /tmp/seed.log)
+echo "E2E: MEASURE seed hook_after_launch_s=$(awk -v a="${hook_at:-0}" -v b="$(launch_time cmp-seed)" 'BEGIN { printf "%.2f", a - b }')"
+echo "E2E: MEASURE seed device_after_firmware_probe_s=$(awk -v a="${attached:-0}" -v b="$probe" 'BEGIN { printf "%.2f", a - b }')"
+virsh qemu-monitor-command cmp-seed --hmp 'info pci' > /tmp/cmp-seed.pci 2>&1
+check "compare: the seed's NIC is in the VM by now" grep -q 'Ethernet controller' /tmp/cmp-seed.pci
+virsh destroy cmp-seed > /dev/null 2>&1
+rm -f /etc/libvirt/hooks/qemu
+# Undo the seed's new_id binding: the NIC goes back to e1000e.
+echo "8086 10d3" > /sys/bus/pci/drivers/vfio-pci/remove_id
+echo "$nic" > "/sys/bus/pci/drivers/vfio-pci/unbind"
+echo "$nic" > /sys/bus/pci/drivers_probe
+check "compare: the NIC is back on e1000e" test "$(driver_of "$nic")" = e1000e
