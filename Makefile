@@ -159,6 +159,8 @@ check: all unit
 # Rung 4: a real kernel with an emulated IOMMU under QEMU (tests/e2e/).
 e2e: all $(BUILD)/tests/mkrom
 	@tests/run.sh e2e $(BUILD) tests/e2e/run.sh
+	@echo "e2e: measured (see README, \"Present from power-on\"):"
+	@tr -d '\r' < $(BUILD)/e2e-serial.log | sed -n 's/^E2E: MEASURE /  /p'
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
