@@ -16,23 +16,8 @@ launch_time() {
 }
 # cmp_domain VM: a domain with no hostdev whose firmware log goes to /tmp/fw-VM.log.
 cmp_domain() {
-    cat <<XML
-<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
-  <name>$1</name>
-  <memory unit='MiB'>64</memory>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <features><acpi/></features>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-  </devices>
-  <qemu:commandline>
-    <qemu:arg value='-chardev'/>
-    <qemu:arg value='file,id=fw,path=/tmp/fw-$1.log'/>
-    <qemu:arg value='-device'/>
-    <qemu:arg value='isa-debugcon,iobase=0x402,chardev=fw'/>
-  </qemu:commandline>
-</domain>
-XML
+    qemu_domain "$1" pc "<features><acpi/></features>" -chardev "file,id=fw,path=/tmp/fw-$1.log" \
+        -device isa-debugcon,iobase=0x402,chardev=fw
 }
 # watch_firmware VM: waits (up to 180 s) until SeaBIOS has run the option
 # ROMs; prints the uptime at which its PCI probe was first seen.

@@ -26,6 +26,22 @@ driver_of() { basename "$(readlink "/sys/bus/pci/devices/$1/driver")" 2>/dev/nul
 # qemu_cmdline VM OUT: the running domain's QEMU argv, space-separated.
 qemu_cmdline() { tr '\0' ' ' < "/proc/$(cat "/run/libvirt/qemu/$1.pid")/cmdline" > "$2" 2>/dev/null; }
 daemon_pid() { systemctl show -p MainPID --value pkg-libvirtd; }
+# qemu_domain NAME MACHINE EXTRA [QEMU_ARG...]: a small domain with no
+# hostdev; EXTRA (uuid, title, features) goes after the name, and each
+# QEMU_ARG becomes a qemu:commandline argument.
+qemu_domain() {
+    local name=$1 machine=$2 extra=$3 arg
+    shift 3
+    echo "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"
+    echo "  <name>$name</name>$extra"
+    echo "  <memory unit='MiB'>64</memory>"
+    echo "  <os><type arch='x86_64' machine='$machine'>hvm</type></os>"
+    echo "  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>"
+    echo "  <qemu:commandline>"
+    for arg in "$@"; do echo "    <qemu:arg value='$arg'/>"; done
+    echo "  </qemu:commandline>"
+    echo "</domain>"
+}
 wait_for_daemon() {
     for _ in $(seq 1 120); do virsh version > /dev/null 2>&1 && return 0; sleep 0.5; done
     return 1
@@ -178,22 +194,8 @@ check "and no such domain" test -z "$(virsh list --name | grep -x e2e-badrom)"
 # its own on bus 0 given through qemu:commandline at 0x1f, the slot the
 # shim would otherwise take first. QEMU refuses a start whose slots collide.
 uuid=5a1e0d1e-8c9b-4c1a-9d7e-0123456789ab
-cat > /tmp/vmm.xml <<XML
-<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>
-  <name>$uuid</name>
-  <uuid>$uuid</uuid>
-  <title>Living room</title>
-  <memory unit='MiB'>64</memory>
-  <os><type arch='x86_64' machine='pc-i440fx-2.2'>hvm</type></os>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-  </devices>
-  <qemu:commandline>
-    <qemu:arg value='-device'/>
-    <qemu:arg value='virtio-rng-pci,bus=pci.0,addr=0x1f'/>
-  </qemu:commandline>
-</domain>
-XML
+qemu_domain "$uuid" pc-i440fx-2.2 "<uuid>$uuid</uuid><title>Living room</title>" \
+    -device virtio-rng-pci,bus=pci.0,addr=0x1f > /tmp/vmm.xml
 echo "<passthrough vm=\"Living room\"><pci address=\"$nic\" vendor=\"8086\" product=\"10d3\"/></passthrough>" \
     > "$config/vm.d/living-room.xml"
 chmod 644 "$config/vm.d/living-room.xml"
