@@ -10,6 +10,7 @@
 
 #include "../../rom/rom.h"
 #include "../../rom/vfct.h"
+#include "../tools/le_put.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -67,12 +68,6 @@ static void check_vfct(const uint8_t *buf, size_t len)
     sp_vfct_free(&v);
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* A VFCT header whose first entry starts right after it, with the input
  * as the entries. Exact size, so ASan sees any overread. */
 static void check_behind_vfct_header(const uint8_t *data, size_t size)
@@ -84,8 +79,8 @@ static void check_behind_vfct_header(const uint8_t *data, size_t size)
         return;
     memset(table, 0, VFCT_HEADER_LEN);
     memcpy(table, "VFCT", 4);
-    put32(table + 4, (uint32_t)(VFCT_HEADER_LEN + size));
-    put32(table + 52, VFCT_HEADER_LEN);
+    le_put32(table + 4, (uint32_t)(VFCT_HEADER_LEN + size));
+    le_put32(table + 52, VFCT_HEADER_LEN);
     if (size)
         memcpy(table + VFCT_HEADER_LEN, data, size);
     check_vfct(table, VFCT_HEADER_LEN + size);

@@ -1,12 +1,15 @@
 /* mkrom KIND OUT | mkrom all DIR (DIR/KIND.bin each) | mkrom for VVVV DDDD OUT:
  * writes the option ROMs and ACPI VFCT tables the rom tests read; "for" makes
  * a valid one-image x86 ROM (init entry a bare retf) for any vendor:device, as
- * the end-to-end guest needs for the device it passes. Standalone: it links no project object, so
- * a fixture never depends on the code it tests. Never reads any file. */
+ * the end-to-end guest needs for the device it passes. Standalone: it links
+ * no project object, so a fixture never depends on the code it tests. Never
+ * reads any file. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "le_put.h"
 
 #define BLOCK 512u
 #define PCIR_AT_X86 0x80
@@ -58,18 +61,6 @@ static uint8_t *grow(struct out *o, size_t n)
     return at;
 }
 
-static void wr16(uint8_t *p, unsigned v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    wr16(p, v & 0xffff);
-    wr16(p + 2, v >> 16);
-}
-
 /* Filler that is neither zero nor a signature anywhere it matters. */
 static void fill(uint8_t *p, size_t n)
 {
@@ -82,33 +73,33 @@ static void put_pcir(uint8_t *img, size_t at, const struct image_spec *s, unsign
     uint8_t *p = img + at;
     memset(p, 0, 0x1c);
     memcpy(p, "PCIR", 4);
-    wr16(p + 0x4, s->vendor);
-    wr16(p + 0x6, s->device);
-    wr16(p + 0x8, s->device_list ? devlist_at - (unsigned)at : 0);
-    wr16(p + 0xa, 0x1c);
+    le_put16(p + 0x4, s->vendor);
+    le_put16(p + 0x6, s->device);
+    le_put16(p + 0x8, s->device_list ? devlist_at - (unsigned)at : 0);
+    le_put16(p + 0xa, 0x1c);
     p[0xc] = 3;
     p[0xd] = (uint8_t)s->class_code;
     p[0xe] = (uint8_t)(s->class_code >> 8);
     p[0xf] = (uint8_t)(s->class_code >> 16);
-    wr16(p + 0x10, s->blocks);
-    wr16(p + 0x12, 0x0001);
+    le_put16(p + 0x10, s->blocks);
+    le_put16(p + 0x12, 0x0001);
     p[0x14] = s->code_type;
     p[0x15] = s->last ? 0x80 : 0x00;
     if (!s->device_list)
         return;
     size_t i = 0;
     for (; s->device_list[i]; i++)
-        wr16(img + devlist_at + 2 * i, s->device_list[i]);
-    wr16(img + devlist_at + 2 * i, 0);
+        le_put16(img + devlist_at + 2 * i, s->device_list[i]);
+    le_put16(img + devlist_at + 2 * i, 0);
 }
 
 /* The ATOM ROM header that the u16 at 0x48 points to: "ATOM" at +4. */
 static void put_atom_header(uint8_t *img)
 {
-    wr16(img + 0x48, ATOM_HEADER_AT);
+    le_put16(img + 0x48, ATOM_HEADER_AT);
     uint8_t *h = img + ATOM_HEADER_AT;
     memset(h, 0, 0x24);
-    wr16(h, 0x24);
+    le_put16(h, 0x24);
     h[2] = 2;
     h[3] = 2;
     memcpy(h + 4, "ATOM", 4);
@@ -132,8 +123,8 @@ static void put_x86(struct out *o, const struct image_spec *s)
     img[1] = 0xaa;
     img[2] = (uint8_t)s->blocks;
     img[3] = 0xcb; /* retf: an init entry that does nothing */
-    wr16(img + 0x18, PCIR_AT_X86);
-    wr16(img + 0x48, 0);
+    le_put16(img + 0x18, PCIR_AT_X86);
+    le_put16(img + 0x48, 0);
     put_pcir(img, PCIR_AT_X86, s, DEVLIST_AT_X86);
     if (s->atom)
         put_atom_header(img);
@@ -150,13 +141,13 @@ static void put_efi(struct out *o, const struct image_spec *s)
     memset(img, 0, PCIR_AT_EFI);
     img[0] = 0x55;
     img[1] = 0xaa;
-    wr16(img + 0x2, s->blocks);
-    wr32(img + 0x4, 0x0EF1);
-    wr16(img + 0x8, 0x000b);
-    wr16(img + 0xa, 0x8664);
-    wr16(img + 0xc, 0x0000);
-    wr16(img + 0x16, EFI_IMAGE_AT);
-    wr16(img + 0x18, PCIR_AT_EFI);
+    le_put16(img + 0x2, s->blocks);
+    le_put32(img + 0x4, 0x0EF1);
+    le_put16(img + 0x8, 0x000b);
+    le_put16(img + 0xa, 0x8664);
+    le_put16(img + 0xc, 0x0000);
+    le_put16(img + 0x16, EFI_IMAGE_AT);
+    le_put16(img + 0x18, PCIR_AT_EFI);
     put_pcir(img, PCIR_AT_EFI, s, 0);
     memcpy(img + EFI_IMAGE_AT, "MZ", 2);
 }
@@ -260,12 +251,12 @@ static size_t vfct_begin(struct out *o)
     h[8] = 1; /* revision */
     memcpy(h + 10, "SPTEST", 6);
     memcpy(h + 16, "SPVFCT  ", 8);
-    wr32(h + 24, 1);
+    le_put32(h + 24, 1);
     memcpy(h + 28, "SPMK", 4);
-    wr32(h + 32, 1);
+    le_put32(h + 32, 1);
     for (int i = 0; i < 16; i++)
         h[36 + i] = (uint8_t)(0xa0 + i);
-    wr32(h + 52, VFCT_HEADER_LEN);
+    le_put32(h + 52, VFCT_HEADER_LEN);
     return start;
 }
 
@@ -278,15 +269,15 @@ static void vfct_entry(struct out *o, const struct gpu *g)
     if (g->cut_to)
         o->len = at + VFCT_ENTRY_HEADER_LEN + g->cut_to;
     uint8_t *h = o->p + at;
-    wr32(h, g->bus);
-    wr32(h + 4, g->dev);
-    wr32(h + 8, g->fn);
-    wr16(h + 12, g->image->vendor);
-    wr16(h + 14, g->image->device);
-    wr16(h + 16, g->subsystem_vendor);
-    wr16(h + 18, g->subsystem_device);
-    wr32(h + 20, 0);
-    wr32(h + 24, g->claimed_length ? g->claimed_length : (uint32_t)image_len);
+    le_put32(h, g->bus);
+    le_put32(h + 4, g->dev);
+    le_put32(h + 8, g->fn);
+    le_put16(h + 12, g->image->vendor);
+    le_put16(h + 14, g->image->device);
+    le_put16(h + 16, g->subsystem_vendor);
+    le_put16(h + 18, g->subsystem_device);
+    le_put32(h + 20, 0);
+    le_put32(h + 24, g->claimed_length ? g->claimed_length : (uint32_t)image_len);
 }
 
 /* Length and ACPI checksum (all bytes of the table sum to 0). */
@@ -294,7 +285,7 @@ static void vfct_end(struct out *o, size_t start)
 {
     uint8_t *t = o->p + start;
     size_t len = o->len - start;
-    wr32(t + 4, (uint32_t)len);
+    le_put32(t + 4, (uint32_t)len);
     t[9] = 0;
     uint8_t sum = 0;
     for (size_t i = 0; i < len; i++)

@@ -15,6 +15,7 @@
 #include "../../common/fsutil.h"
 #include "../../rom/rom.h"
 #include "../../rom/vfct.h"
+#include "../tools/le_put.h"
 #include "testutil.h"
 
 static char *dir;
@@ -28,18 +29,6 @@ static uint8_t *fixture(const char *kind, size_t *len)
     uint8_t *buf = (uint8_t *)tu_read(path, len);
     free(path);
     return buf;
-}
-
-static void put16(uint8_t *p, unsigned v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, v & 0xffff);
-    put16(p + 2, v >> 16);
 }
 
 /* Parses buf and expects an error containing both fragments. */
@@ -184,7 +173,7 @@ static void device_list_ignored_before_revision_3(void **state)
     size_t len;
     uint8_t *buf = fixture("legacy", &len);
     buf[0x80 + 0xc] = 0;              /* PCIR revision 0 */
-    put16(buf + 0x80 + 0x8, 0xfff0);  /* reserved there: a pointer far outside */
+    le_put16(buf + 0x80 + 0x8, 0xfff0);  /* reserved there: a pointer far outside */
     struct sp_rom rom;
     parse_ok(buf, len, &rom);
     assert_int_equal(rom.images[0].pcir_revision, 0);
@@ -233,11 +222,11 @@ static void atom_marker_rule(void **state)
     assert_false(rom.images[0].atom);
     sp_rom_free(&rom);
     memcpy(buf + 0x104, "ATOM", 4);
-    put16(buf + 0x48, 0x3fa); /* marker would end past the image */
+    le_put16(buf + 0x48, 0x3fa); /* marker would end past the image */
     parse_ok(buf, len, &rom);
     assert_false(rom.images[0].atom);
     sp_rom_free(&rom);
-    put16(buf + 0x48, 0);
+    le_put16(buf + 0x48, 0);
     parse_ok(buf, len, &rom);
     assert_false(rom.images[0].atom);
     sp_rom_free(&rom);
@@ -280,18 +269,18 @@ static void efi_header_rules(void **state)
     size_t len;
     uint8_t *buf = fixture("efi", &len);
     struct sp_rom rom;
-    put32(buf + 4, 0x0EF2); /* no EFI header: not an error, just not EFI */
+    le_put32(buf + 4, 0x0EF2); /* no EFI header: not an error, just not EFI */
     parse_ok(buf, len, &rom);
     assert_false(rom.images[0].efi);
     assert_int_equal(rom.images[0].efi_machine, 0);
     sp_rom_free(&rom);
-    put32(buf + 4, 0x0EF1);
-    put16(buf + 2, 3); /* 0x600 bytes to initialize in a 0x400 image */
+    le_put32(buf + 4, 0x0EF1);
+    le_put16(buf + 2, 3); /* 0x600 bytes to initialize in a 0x400 image */
     expect_rom_error(buf, len, "offset 0x0: EFI initialization size 0x600", "0x400");
-    put16(buf + 2, 2);
-    put16(buf + 0x16, 0x400);
+    le_put16(buf + 2, 2);
+    le_put16(buf + 0x16, 0x400);
     expect_rom_error(buf, len, "offset 0x0: EFI image offset 0x0400 is outside the image", NULL);
-    put16(buf + 0x16, 0x10);
+    le_put16(buf + 0x16, 0x10);
     expect_rom_error(buf, len, "offset 0x0: EFI image offset 0x0010", NULL);
     free(buf);
 }
@@ -348,9 +337,9 @@ static void pcir_pointer_out_of_bounds(void **state)
     (void)state;
     size_t len;
     uint8_t *buf = fixture("legacy", &len);
-    put16(buf + 0x18, 0x3f0); /* 0x18 bytes from 0x3f0 end past 0x400 */
+    le_put16(buf + 0x18, 0x3f0); /* 0x18 bytes from 0x3f0 end past 0x400 */
     expect_rom_error(buf, len, "offset 0x0: PCIR pointer 0x03f0", "does not fit");
-    put16(buf + 0x18, 0xffff);
+    le_put16(buf + 0x18, 0xffff);
     expect_rom_error(buf, len, "offset 0x0: PCIR pointer 0xffff", NULL);
     free(buf);
 }
@@ -360,11 +349,11 @@ static void zero_image_length(void **state)
     (void)state;
     size_t len;
     uint8_t *buf = fixture("legacy", &len);
-    put16(buf + 0x80 + 0x10, 0);
+    le_put16(buf + 0x80 + 0x10, 0);
     expect_rom_error(buf, len, "offset 0x0: image length 0 (PCIR at 0x80)", NULL);
     free(buf);
     buf = fixture("legacy-efi", &len);
-    put16(buf + 0x41c + 0x10, 0);
+    le_put16(buf + 0x41c + 0x10, 0);
     expect_rom_error(buf, len, "offset 0x400: image length 0 (PCIR at 0x41c)", NULL);
     free(buf);
 }
@@ -375,8 +364,8 @@ static void pcir_outside_its_image(void **state)
     size_t len;
     uint8_t *buf = fixture("legacy-efi", &len);
     /* The first image points at the second one's PCIR, which says 1 block. */
-    put16(buf + 0x18, 0x41c);
-    put16(buf + 0x41c + 0x10, 1);
+    le_put16(buf + 0x18, 0x41c);
+    le_put16(buf + 0x41c + 0x10, 1);
     expect_rom_error(buf, len, "offset 0x0: PCIR at 0x41c lies outside the image", NULL);
     free(buf);
 }
@@ -386,13 +375,13 @@ static void device_list_errors(void **state)
     (void)state;
     size_t len;
     uint8_t *buf = fixture("devlist", &len);
-    put16(buf + 0x80 + 0x8, 0x380); /* 0x80 + 0x380 = the image's end */
+    le_put16(buf + 0x80 + 0x8, 0x380); /* 0x80 + 0x380 = the image's end */
     expect_rom_error(buf, len, "offset 0x0: device list at 0x400 runs past the image", NULL);
-    put16(buf + 0x80 + 0x8, 0x37e); /* the last u16 of the image, non-zero */
+    le_put16(buf + 0x80 + 0x8, 0x37e); /* the last u16 of the image, non-zero */
     buf[0x3fe] = 0x11;
     buf[0x3ff] = 0x22;
     expect_rom_error(buf, len, "offset 0x0: device list at 0x3fe is not 0-terminated", NULL);
-    put16(buf + 0x80 + 0x8, 0x37f); /* one odd byte before the end */
+    le_put16(buf + 0x80 + 0x8, 0x37f); /* one odd byte before the end */
     expect_rom_error(buf, len, "offset 0x0: device list at 0x3ff is not 0-terminated", NULL);
     free(buf);
 }
@@ -563,12 +552,12 @@ static void vfct_header_errors(void **state)
     buf[0] = 'X';
     expect_vfct_error(buf, len, "offset 0x0: signature is not \"VFCT\"");
     buf[0] = 'V';
-    put32(buf + 4, 75);
+    le_put32(buf + 4, 75);
     expect_vfct_error(buf, len, "offset 0x4: table length 75 is shorter than the VFCT header");
-    put32(buf + 4, (uint32_t)len);
-    put32(buf + 0x34, 0x20);
+    le_put32(buf + 4, (uint32_t)len);
+    le_put32(buf + 0x34, 0x20);
     expect_vfct_error(buf, len, "offset 0x34: first image offset 0x20 is outside the table");
-    put32(buf + 0x34, (uint32_t)len + 1);
+    le_put32(buf + 0x34, (uint32_t)len + 1);
     expect_vfct_error(buf, len, "offset 0x34: first image offset 0x469");
     free(buf);
 }
@@ -579,10 +568,10 @@ static void vfct_table_length_is_the_bound(void **state)
     (void)state;
     size_t len;
     uint8_t *buf = fixture("vfct-one", &len);
-    put32(buf + 4, (uint32_t)len - 0x10); /* the image now runs past the table */
+    le_put32(buf + 4, (uint32_t)len - 0x10); /* the image now runs past the table */
     expect_vfct_error(buf, len, "offset 0x4c: entry image of 0x400 bytes runs past the end "
                                 "of the table at 0x458");
-    put32(buf + 4, 76 + 27); /* fewer than 28 bytes for an entry: no entries */
+    le_put32(buf + 4, 76 + 27); /* fewer than 28 bytes for an entry: no entries */
     struct sp_vfct v;
     struct sp_err err;
     assert_int_equal(sp_vfct_parse(buf, len, &v, &err), 0);

@@ -124,8 +124,11 @@ void tu_run_mkrom(const char *const args[])
         abort();
     char *argv[8] = {tool};
     size_t n = 1;
-    for (; args[n - 1] && n < 7; n++)
+    for (; args[n - 1]; n++) {
+        if (n == 7)
+            die("mkrom: more than six arguments for", tool);
         argv[n] = (char *)args[n - 1];
+    }
     argv[n] = NULL;
     pid_t pid = fork();
     if (pid == 0) {
