@@ -26,21 +26,31 @@ driver_of() { basename "$(readlink "/sys/bus/pci/devices/$1/driver")" 2>/dev/nul
 # qemu_cmdline VM OUT: the running domain's QEMU argv, space-separated.
 qemu_cmdline() { tr '\0' ' ' < "/proc/$(cat "/run/libvirt/qemu/$1.pid")/cmdline" > "$2" 2>/dev/null; }
 daemon_pid() { systemctl show -p MainPID --value pkg-libvirtd; }
-# qemu_domain NAME MACHINE EXTRA [QEMU_ARG...]: a small domain with no
-# hostdev; EXTRA (uuid, title, features) goes after the name, and each
-# QEMU_ARG becomes a qemu:commandline argument.
+# qemu_domain NAME [MACHINE [EXTRA [QEMU_ARG...]]]: a small domain with no
+# hostdev (machine pc by default); EXTRA (uuid, title, features) goes after
+# the name, and each QEMU_ARG becomes a qemu:commandline argument.
 qemu_domain() {
-    local name=$1 machine=$2 extra=$3 arg
-    shift 3
+    local name=$1 machine=${2:-pc} extra=${3:-} arg
+    shift $(($# < 3 ? $# : 3))
     echo "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"
     echo "  <name>$name</name>$extra"
     echo "  <memory unit='MiB'>64</memory>"
     echo "  <os><type arch='x86_64' machine='$machine'>hvm</type></os>"
     echo "  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator></devices>"
-    echo "  <qemu:commandline>"
-    for arg in "$@"; do echo "    <qemu:arg value='$arg'/>"; done
-    echo "  </qemu:commandline>"
+    if [ $# -gt 0 ]; then
+        echo "  <qemu:commandline>"
+        for arg in "$@"; do echo "    <qemu:arg value='$arg'/>"; done
+        echo "  </qemu:commandline>"
+    fi
     echo "</domain>"
+}
+# snippet VM ADDRESS PRODUCT [PCI_ATTRS] [PASSTHROUGH_ATTRS]: a vm.d file
+# (mode 0644) naming one Intel device for VM.
+snippet() {
+    local file=$config/vm.d/${1// /-}.xml
+    echo "<passthrough vm=\"$1\"${5:-}><pci address=\"$2\" vendor=\"8086\" product=\"$3\"${4:-}/></passthrough>" \
+        > "$file"
+    chmod 644 "$file"
 }
 wait_for_daemon() {
     for _ in $(seq 1 120); do virsh version > /dev/null 2>&1 && return 0; sleep 0.5; done
@@ -74,28 +84,22 @@ check "it installed the shim, the CLI, the helper and the config dir" test \
 # Emulation inside emulation is slow: give the helper time.
 echo 'helper_timeout_ms = 60000' >> "$config/synopassthru.conf"
 audit=/var/log/synopassthru-audit.log
-for vm in e2e e2e-r e2e-h e2e-a e2e-p; do
-    echo "<passthrough vm=\"$vm\"$([ $vm = e2e-r ] && echo ' release="yes"')><pci address=\"$nic\" vendor=\"8086\" product=\"10d3\"/></passthrough>" \
-        > "$config/vm.d/$vm.xml"
-done
+for vm in e2e e2e-h e2e-a e2e-p; do snippet "$vm" "$nic" 10d3; done
+snippet e2e-r "$nic" 10d3 "" ' release="yes"'
 # ROMs made for the test: one for the NIC's IDs, one for another device's.
 "$project/build/tests/mkrom" for 8086 10d3 "$config/rom/e1000e.bin"
 "$project/build/tests/mkrom" for 10de 1b80 "$config/rom/other.bin"
 chmod 644 "$config/rom/"*.bin
-for vm in e2e-rom:e1000e.bin e2e-badrom:other.bin cmp-ours:e1000e.bin; do
-    echo "<passthrough vm=\"${vm%%:*}\"><pci address=\"$nic\" vendor=\"8086\" product=\"10d3\" rom=\"${vm#*:}\"/></passthrough>" \
-        > "$config/vm.d/${vm%%:*}.xml"
-done
+snippet e2e-rom "$nic" 10d3 ' rom="e1000e.bin"'
+snippet e2e-badrom "$nic" 10d3 ' rom="other.bin"'
+snippet cmp-ours "$nic" 10d3 ' rom="e1000e.bin"'
 # The two e1000 behind the conventional bridge: name only the first.
 bridged=()
 for d in /sys/bus/pci/devices/*; do
     [ "$(cat "$d/vendor")" = 0x8086 ] && [ "$(cat "$d/device")" = 0x100e ] && bridged+=("$(basename "$d")")
 done
 check "two e1000 sit behind the bridge (${bridged[*]})" test "${#bridged[@]}" -eq 2
-cat > "$config/vm.d/bridged.xml" <<XML
-<passthrough vm="bridged"><pci address="${bridged[0]}" vendor="8086" product="100e"/></passthrough>
-XML
-chmod 644 "$config/synopassthru.conf" "$config/vm.d/"*.xml
+snippet bridged "${bridged[0]}" 100e
 
 # libvirtd as root with no confinement, as DSM's VM manager runs it. Its
 # built-in default user must still exist for the qemu driver to load.
@@ -136,17 +140,7 @@ if [ "$failed" -gt 0 ]; then
     exit 1
 fi
 
-cat > /tmp/e2e.xml <<XML
-<domain type='qemu'>
-  <name>e2e</name>
-  <memory unit='MiB'>64</memory>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <devices>
-    <emulator>/usr/bin/qemu-system-x86_64</emulator>
-    <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>
-  </devices>
-</domain>
-XML
+qemu_domain e2e > /tmp/e2e.xml
 virsh create /tmp/e2e.xml > /tmp/create.out 2>&1
 rc=$?
 cat /tmp/create.out
@@ -169,7 +163,7 @@ check "release gives the NIC back to e1000e" test "$(driver_of "$nic")" = e1000e
 
 # A ROM made for the NIC's IDs goes to QEMU as its romfile; one made for
 # another device is refused before anything is bound.
-sed 's/<name>e2e</<name>e2e-rom</' /tmp/e2e.xml > /tmp/e2e-rom.xml
+qemu_domain e2e-rom > /tmp/e2e-rom.xml
 virsh create /tmp/e2e-rom.xml > /tmp/rom.out 2>&1
 check "a domain whose snippet names a ROM for the NIC starts" test $? -eq 0
 qemu_cmdline e2e-rom /tmp/rom.cmdline
@@ -180,7 +174,7 @@ check "info qtree shows it on the vfio-pci device" \
     grep -q "romfile = \"$config/rom/e1000e.bin\"" /tmp/rom.qtree
 virsh destroy e2e-rom > /dev/null 2>&1
 synopassthru release "$nic" > /dev/null
-sed 's/<name>e2e</<name>e2e-badrom</' /tmp/e2e.xml > /tmp/e2e-badrom.xml
+qemu_domain e2e-badrom > /tmp/e2e-badrom.xml
 virsh create /tmp/e2e-badrom.xml > /tmp/badrom.out 2>&1
 rc=$?
 cat /tmp/badrom.out
@@ -196,9 +190,7 @@ check "and no such domain" test -z "$(virsh list --name | grep -x e2e-badrom)"
 uuid=5a1e0d1e-8c9b-4c1a-9d7e-0123456789ab
 qemu_domain "$uuid" pc-i440fx-2.2 "<uuid>$uuid</uuid><title>Living room</title>" \
     -device virtio-rng-pci,bus=pci.0,addr=0x1f > /tmp/vmm.xml
-echo "<passthrough vm=\"Living room\"><pci address=\"$nic\" vendor=\"8086\" product=\"10d3\"/></passthrough>" \
-    > "$config/vm.d/living-room.xml"
-chmod 644 "$config/vm.d/living-room.xml"
+snippet "Living room" "$nic" 10d3
 virsh create /tmp/vmm.xml > /tmp/vmm.out 2>&1
 rc=$?
 cat /tmp/vmm.out
@@ -213,7 +205,7 @@ virsh destroy "$uuid" > /dev/null 2>&1
 synopassthru release "$nic" > /dev/null
 
 # A persistent domain: define, then start; the stored definition stays.
-sed 's/<name>e2e</<name>e2e-p</' /tmp/e2e.xml > /tmp/e2e-p.xml
+qemu_domain e2e-p > /tmp/e2e-p.xml
 virsh define /tmp/e2e-p.xml > /dev/null 2>&1
 virsh dumpxml --inactive e2e-p > /tmp/p.before
 virsh start e2e-p > /tmp/p.start 2>&1
@@ -229,7 +221,7 @@ synopassthru release "$nic" > /dev/null
 # A group that is not viable: refused, naming the other NIC; nothing unbound.
 group_b=$(basename "$(readlink "/sys/bus/pci/devices/${bridged[0]}/iommu_group")")
 ls "/sys/kernel/iommu_groups/$group_b/devices"
-sed 's/<name>e2e</<name>bridged</' /tmp/e2e.xml > /tmp/bridged.xml
+qemu_domain bridged > /tmp/bridged.xml
 virsh create /tmp/bridged.xml > /tmp/b.out 2>&1
 rc=$?
 cat /tmp/b.out
@@ -239,7 +231,7 @@ check "nothing was unbound" test "$(driver_of "${bridged[0]}")-$(driver_of "${br
 check "libvirtd still answers" virsh version
 
 # release="yes": the stop event on the real qemu driver gives the NIC back.
-sed 's/<name>e2e</<name>e2e-r</' /tmp/e2e.xml > /tmp/e2e-r.xml
+qemu_domain e2e-r > /tmp/e2e-r.xml
 virsh create /tmp/e2e-r.xml > /dev/null 2>&1
 check "a release=yes domain starts with the NIC on vfio-pci" test "$(driver_of "$nic")" = vfio-pci
 virsh destroy e2e-r > /dev/null 2>&1
@@ -248,7 +240,7 @@ check "after destroy the NIC is back on e1000e" test "$(driver_of "$nic")" = e10
 
 # libvirt's own autostart: what happens to a VM with devices whose autostart
 # flag was set behind the shim's back (the shim refuses to set it).
-sed 's/<name>e2e</<name>e2e-a</' /tmp/e2e.xml > /tmp/e2e-a.xml
+qemu_domain e2e-a > /tmp/e2e-a.xml
 virsh define /tmp/e2e-a.xml > /dev/null 2>&1
 virsh autostart e2e-a > /tmp/a.out 2>&1
 check "virsh autostart is refused for a VM with devices" grep -q "autostart would start it at boot" /tmp/a.out
@@ -274,7 +266,7 @@ virsh destroy e2e-a > /dev/null 2>&1
 # A start that dies between storing the patched definition and putting the
 # original back (the test-only fault file stops the shim there; then the
 # daemon is killed by its pid and started again): the next start heals it.
-sed 's/<name>e2e</<name>e2e-h</' /tmp/e2e.xml > /tmp/e2e-h.xml
+qemu_domain e2e-h > /tmp/e2e-h.xml
 virsh define /tmp/e2e-h.xml > /dev/null 2>&1
 virsh dumpxml --inactive e2e-h > /tmp/h.before
 echo stop-after-redefine > /tmp/fault
@@ -302,10 +294,7 @@ synopassthru release "$nic" > /dev/null
 # A defined start that libvirt itself refuses after the shim stored the
 # patched definition (QEMU rejects an option): the client gets libvirt's
 # reason, the definition is put back, and the NIC goes back to its driver.
-sed -e 's/<name>e2e</<name>e2e-x</' \
-    -e "s|<domain type='qemu'>|<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>|" \
-    -e "s|</devices>|</devices><qemu:commandline><qemu:arg value='-no-such-option'/></qemu:commandline>|" \
-    /tmp/e2e.xml > /tmp/e2e-x.xml
+qemu_domain e2e-x pc "" -no-such-option > /tmp/e2e-x.xml
 virsh define /tmp/e2e-x.xml > /dev/null 2>&1
 virsh dumpxml --inactive e2e-x > /tmp/x.before
 virsh start e2e-x > /tmp/x.start 2>&1
