@@ -12,14 +12,19 @@ FUZZ_CC ?= clang
 FUZZ_RUNS ?= 20000
 
 PKG_CONFIG ?= pkg-config
-PKGS := libxml-2.0 jansson
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) libvirt)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags libxml-2.0 jansson libvirt)
+# What each program links. The release programs need nothing beyond glibc and
+# libxml2 (the shim's libxml2 is the daemon's own): see "Releases" in the README.
+XML_LIBS := $(shell $(PKG_CONFIG) --libs libxml-2.0)
+JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson)
 PCI_LIBS := $(shell $(PKG_CONFIG) --libs libpci)
 LIBEXECDIR ?= $(PREFIX)/libexec/synopassthru
 LIBDIR ?= $(PREFIX)/lib/synopassthru
+DATADIR ?= $(PREFIX)/share/synopassthru
 SYSCONFDIR ?= $(PREFIX)/etc
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
+# The tests link more: cmocka, and jansson to read the JSON we write.
+TEST_LIBS := $(XML_LIBS) $(JANSSON_LIBS) $(PCI_LIBS) $(CMOCKA_LIBS) -lpthread
 
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -30,16 +35,19 @@ endif
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARNINGS) $(CFLAGS) $(SAN_FLAGS) -fPIC \
               -fvisibility=hidden -DSP_VERSION=\"$(VERSION)\" \
               -DSP_LIBEXECDIR=\"$(LIBEXECDIR)\" -DSP_LIBDIR=\"$(LIBDIR)\" \
-              -DSP_BINDIR=\"$(PREFIX)/bin\" \
+              -DSP_BINDIR=\"$(PREFIX)/bin\" -DSP_DATADIR=\"$(DATADIR)\" -DSP_PREFIX=\"$(PREFIX)\" \
               -DSP_DEFAULT_CONFIG_DIR=\"$(SYSCONFDIR)/synopassthru\" $(PKG_CFLAGS)
-LDLIBS := $(PKG_LIBS) -ldl -lpthread
+# glibc 2.34 and later hold libdl and libpthread in libc itself.
+RELEASE_LDFLAGS := -Wl,--as-needed -Wl,-z,now -Wl,-z,relro
 
-CORE_SRC := common/err.c common/fsutil.c common/xmlutil.c pci/pci.c \
-            config/settings.c config/snippet.c config/config.c \
+# Sources by module; each program below names the modules it is made of.
+COMMON_SRC := common/err.c common/fsutil.c
+PCI_SRC := pci/pci.c
+VFIO_SRC := vfio/sysfs.c vfio/names.c vfio/check.c vfio/state.c vfio/bind.c
+CORE_SRC := common/xmlutil.c config/settings.c config/snippet.c config/config.c \
             xmlpatch/slots.c xmlpatch/layout.c xmlpatch/domain.c xmlpatch/xmlpatch.c \
             core/start.c core/audit.c \
             rom/rom.c rom/vfct.c core/helper.c core/binder.c core/persist.c
-VFIO_SRC := vfio/sysfs.c vfio/names.c vfio/check.c vfio/state.c vfio/bind.c
 SHIM_SRC := shim/real.c shim/gate.c shim/events.c shim/domain_create.c shim/domain_define.c
 CLI_SRC := cli/main.c cli/preview.c cli/rom.c cli/vfio.c cli/status.c cli/inject.c
 TEST_HELPER_SRC := tests/tools/fakesysfs.c tests/unit/testutil.c
@@ -48,10 +56,12 @@ UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_la
 FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
-CORE_OBJ := $(call obj,$(CORE_SRC))
-SHIM_OBJ := $(call obj,$(SHIM_SRC))
-CLI_OBJ := $(call obj,$(CLI_SRC))
+BASE_OBJ := $(call obj,$(COMMON_SRC) $(PCI_SRC))
+CORE_OBJ := $(call obj,$(CORE_SRC)) $(BASE_OBJ)
 VFIO_OBJ := $(call obj,$(VFIO_SRC))
+SHIM_OBJ := $(call obj,$(SHIM_SRC)) $(CORE_OBJ)
+CLI_OBJ := $(call obj,$(CLI_SRC)) $(CORE_OBJ) $(VFIO_OBJ)
+HELPER_OBJ := $(call obj,vfio/helper_main.c) $(VFIO_OBJ) $(BASE_OBJ)
 TEST_HELPER_OBJ := $(call obj,$(TEST_HELPER_SRC))
 
 SHIM := $(BUILD)/libsynopassthru.so
@@ -72,28 +82,31 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(SHIM): $(SHIM_OBJ) $(CORE_OBJ)
-	$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs -Wl,-z,now -o $@ $^ $(LDLIBS)
+# Only the interposed functions are exported (shim/exports.map, with no
+# version node, so that libvirt's versioned references still bind to them).
+$(SHIM): $(SHIM_OBJ) shim/exports.map
+	$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs $(RELEASE_LDFLAGS) \
+	  -Wl,--version-script=shim/exports.map -o $@ $(SHIM_OBJ) $(XML_LIBS) $(JANSSON_LIBS)
 
-$(CLI): $(CLI_OBJ) $(CORE_OBJ) $(VFIO_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(PCI_LIBS)
+$(CLI): $(CLI_OBJ)
+	$(CC) $(ALL_CFLAGS) $(RELEASE_LDFLAGS) -o $@ $^ $(XML_LIBS) $(JANSSON_LIBS) $(PCI_LIBS)
 
-$(HELPER): $(BUILD)/obj/vfio/helper_main.o $(VFIO_OBJ) $(CORE_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(PCI_LIBS)
+$(HELPER): $(HELPER_OBJ)
+	$(CC) $(ALL_CFLAGS) $(RELEASE_LDFLAGS) -o $@ $^ $(PCI_LIBS)
 
 # The helper with the kernel model standing in for write(2), for tests only.
-$(BUILD)/tests/synopassthru-vfio-model: $(BUILD)/obj/vfio/helper_main.o $(BUILD)/obj/tests/tools/kmodel.o $(VFIO_OBJ) $(CORE_OBJ)
+$(BUILD)/tests/synopassthru-vfio-model: $(HELPER_OBJ) $(BUILD)/obj/tests/tools/kmodel.o
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(PCI_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PCI_LIBS)
 
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(CORE_OBJ) $(VFIO_OBJ) $(TEST_HELPER_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(PCI_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
 # The vfio tests run against the kernel model, linked in.
 $(BUILD)/tests/test_vfio: $(BUILD)/obj/tests/unit/test_vfio.o $(BUILD)/obj/tests/tools/kmodel.o $(CORE_OBJ) $(VFIO_OBJ) $(TEST_HELPER_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS) $(PCI_LIBS) $(CMOCKA_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(BUILD)/tests/mkfakesysfs: $(BUILD)/obj/tests/tools/mkfakesysfs.o $(BUILD)/obj/tests/tools/fakesysfs.o
 	@mkdir -p $(dir $@)
@@ -105,11 +118,11 @@ $(BUILD)/tests/mkrom: $(BUILD)/obj/tests/tools/mkrom.o
 
 $(BUILD)/tests/domdiff: $(BUILD)/obj/tests/tools/domdiff.o $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(BUILD)/tests/bench_config: $(BUILD)/obj/tests/tools/bench_config.o $(CORE_OBJ) $(TEST_HELPER_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
 # Measured ratios, reproducible with this target (absolute times vary).
 bench: $(BUILD)/tests/bench_config
@@ -139,9 +152,9 @@ integration: all unit
 
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
                -DSP_VERSION=\"$(VERSION)\" $(PKG_CFLAGS)
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRC)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(COMMON_SRC) $(PCI_SRC)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ $(XML_LIBS) $(JANSSON_LIBS)
 
 fuzz-smoke: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@FUZZ_RUNS=$(FUZZ_RUNS) tests/run.sh fuzz $(BUILD) $^
