@@ -86,26 +86,6 @@ static char *dropin_text(const struct sp_cli_opts *opts)
     return text;
 }
 
-static int write_atomically(const char *path, const char *text, struct sp_err *err)
-{
-    char *tmp = NULL;
-    if (asprintf(&tmp, "%s.tmp", path) < 0)
-        return sp_err_set(err, "out of memory");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    size_t len = strlen(text);
-    int rc = fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) < 0 ? -1 : 0;
-    if (fd >= 0 && close(fd) < 0)
-        rc = -1;
-    if (rc == 0 && rename(tmp, path) < 0)
-        rc = -1;
-    if (rc < 0) {
-        sp_err_set(err, "%s: %s", path, strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
-    return rc;
-}
-
 /* systemctl daemon-reload, as a child with a deadline (no shell). */
 static int reload_systemd(void)
 {
@@ -161,7 +141,7 @@ static int add(const char *dir, const char *path, const char *text, const struct
         sp_cli_error("inject: %s: %s", dir, strerror(errno));
         return SP_EXIT_INTERNAL;
     }
-    if (write_atomically(path, text, &err) < 0) {
+    if (sp_write_file_atomic(path, text, strlen(text), 0644, &err) < 0) {
         sp_cli_error("inject: %s", err.msg);
         return SP_EXIT_INTERNAL;
     }
@@ -219,11 +199,10 @@ static int edit_dsm_hook(const struct sp_cli_opts *opts, const struct inject_arg
         code = SP_EXIT_INTERNAL;
     } else if (strcmp(a->remove ? kept : next, text) == 0) {
         printf("%s: nothing to change\n", path);
-    } else if (write_atomically(path, a->remove ? kept : next, &err) < 0) {
+    } else if (sp_write_file_atomic(path, a->remove ? kept : next, strlen(a->remove ? kept : next), mode, &err) < 0) {
         sp_cli_error("inject: %s", err.msg);
         code = SP_EXIT_INTERNAL;
     } else {
-        chmod(path, mode); /* the script keeps its own mode */
         printf("%s %s\n", a->remove ? "removed our block from" : "added our block to", path);
     }
     free(next);

@@ -408,70 +408,6 @@ static int cmd_info(int argc, char **argv)
 
 /* ---- rom extract: the output file ---- */
 
-static int write_full(int fd, const uint8_t *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-/* "<dir of path>/.<name of path>.XXXXXX", for mkstemp. */
-static char *temp_template(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    const char *name = slash ? slash + 1 : path;
-    int dir_len = slash ? (int)(slash - path) + 1 : 0;
-    char *tmpl = NULL;
-    if (asprintf(&tmpl, "%.*s.%s.XXXXXX", dir_len, path, name) < 0)
-        return NULL;
-    return tmpl;
-}
-
-/* Fills the temp file; on any failure the caller unlinks it. */
-static int fill_temp(int fd, const uint8_t *buf, size_t len)
-{
-    if (write_full(fd, buf, len) < 0 || fsync(fd) < 0 || fchmod(fd, 0644) < 0)
-        return -1;
-    return 0;
-}
-
-/* Temp file in the same directory, written, synced, made 0644, renamed. */
-static int write_atomic(const char *path, const uint8_t *buf, size_t len, struct sp_err *err)
-{
-    char *tmpl = temp_template(path);
-    if (!tmpl)
-        return sp_err_set(err, "out of memory");
-    int fd = mkstemp(tmpl);
-    if (fd < 0) {
-        int saved = errno;
-        free(tmpl);
-        return sp_err_set(err, "%s: cannot create a temporary file next to it: %s", path,
-                          strerror(saved));
-    }
-    int rc = fill_temp(fd, buf, len);
-    int saved = errno;
-    if (close(fd) < 0 && rc == 0) {
-        rc = -1;
-        saved = errno;
-    }
-    if (rc == 0 && rename(tmpl, path) < 0) {
-        rc = -1;
-        saved = errno;
-    }
-    if (rc < 0) {
-        unlink(tmpl);
-        sp_err_set(err, "%s: %s", path, strerror(saved));
-    }
-    free(tmpl);
-    return rc;
-}
 
 /* The config's rom_dir: where snippets' relative rom= names are looked up. */
 static char *configured_rom_dir(const struct sp_cli_opts *opts)
@@ -517,7 +453,7 @@ static int save_image(const struct sp_cli_opts *opts, const struct rom_args *a,
     struct sp_err err;
     snprintf(err.msg, sizeof(err.msg), "out of memory");
     char *path = output_path(opts, a->out, &rom->images[0], &err);
-    if (!path || write_atomic(path, buf, len, &err) < 0) {
+    if (!path || sp_write_file_atomic(path, buf, len, 0644, &err) < 0) {
         sp_cli_error("rom extract: %s", err.msg);
         free(path);
         return SP_EXIT_INTERNAL;

@@ -135,3 +135,76 @@ char *sp_path_join(const char *dir, const char *name)
     memcpy(p + dl + 1, name, nl + 1);
     return p;
 }
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* "<dir of path>/.<name of path>.XXXXXX", for mkstemp. */
+static char *temp_template(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    int dir_len = slash ? (int)(slash - path) + 1 : 0;
+    char *tmpl = NULL;
+    if (asprintf(&tmpl, "%.*s.%s.XXXXXX", dir_len, path, name) < 0)
+        return NULL;
+    return tmpl;
+}
+
+/* The rename is only durable once the directory entry is on disk too. */
+static void sync_parent_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
+int sp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode,
+                         struct sp_err *err)
+{
+    char *tmpl = temp_template(path);
+    if (!tmpl)
+        return sp_err_set(err, "%s: out of memory", path);
+    int fd = mkostemp(tmpl, O_CLOEXEC);
+    if (fd < 0) {
+        int saved = errno;
+        free(tmpl);
+        return sp_err_set(err, "%s: cannot create a temporary file next to it: %s", path,
+                          strerror(saved));
+    }
+    int rc = write_full(fd, buf, len) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0 ? -1 : 0;
+    int saved = errno;
+    if (close(fd) < 0 && rc == 0) {
+        rc = -1;
+        saved = errno;
+    }
+    if (rc == 0 && rename(tmpl, path) < 0) {
+        rc = -1;
+        saved = errno;
+    }
+    if (rc < 0) {
+        unlink(tmpl);
+        sp_err_set(err, "%s: %s", path, strerror(saved));
+    } else {
+        sync_parent_dir(path);
+    }
+    free(tmpl);
+    return rc;
+}

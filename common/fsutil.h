@@ -1,6 +1,6 @@
 /* fsutil: small file helpers shared by the modules: whole-file reads with a
- * size cap, and the StrictModes check (owner root, not group/world-writable).
- * Never writes files. */
+ * size cap, the StrictModes check (owner root, not group/world-writable), and
+ * the one atomic file writer. Never edits a file in place. */
 #ifndef SP_FSUTIL_H
 #define SP_FSUTIL_H
 
@@ -30,6 +30,13 @@ const char *sp_strict_mode_reason(const struct stat *st, char *buf, size_t size)
 
 /* True when both stat results describe the same unchanged file. */
 int sp_stat_same(const struct stat *a, const struct stat *b);
+
+/* Replaces path with buf in one step: a temp file beside it (same
+ * directory), written, given `mode`, synced, renamed over path, and the
+ * directory synced. Readers see the old file or the new one, never a part.
+ * The file is owned by the caller's uid. */
+int sp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode,
+                         struct sp_err *err);
 
 /* Joins dir and name with one '/'; returns malloc'd string or NULL. */
 char *sp_path_join(const char *dir, const char *name);

@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../common/fsutil.h"
+
 static void hold_path(const char *dir, const struct sp_pci_addr *addr, char *out, size_t size)
 {
     char name[SP_PCI_ADDR_STRLEN];
@@ -75,19 +77,14 @@ int sp_state_read(const char *dir, const struct sp_pci_addr *addr, struct sp_hol
 int sp_state_write(const char *dir, const struct sp_pci_addr *addr, const struct sp_hold *h,
                    struct sp_err *err)
 {
-    char path[4096], tmp[4200];
+    char path[4096], text[1024];
     hold_path(dir, addr, path, sizeof(path));
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "we");
-    if (!f)
-        return sp_err_set(err, "hold %s: %s", tmp, strerror(errno));
-    fprintf(f, "vm=%s\ndriver=%s\nsince=%lld\nrelease=%d\n", h->vm, h->driver, h->since,
-            h->release);
-    if (fclose(f) != 0 || rename(tmp, path) < 0) {
-        int saved = errno;
-        unlink(tmp);
-        return sp_err_set(err, "hold %s: %s", path, strerror(saved));
-    }
+    int len = snprintf(text, sizeof(text), "vm=%s\ndriver=%s\nsince=%lld\nrelease=%d\n", h->vm,
+                       h->driver, h->since, h->release);
+    if (len < 0 || (size_t)len >= sizeof(text))
+        return sp_err_set(err, "hold %s: the record does not fit", path);
+    if (sp_write_file_atomic(path, text, (size_t)len, 0644, err) < 0)
+        return sp_err_prefix(err, "hold");
     return 0;
 }
 
