@@ -17,13 +17,14 @@
 #include "../common/fsutil.h"
 #include "../config/config.h"
 #include "../core/helper.h"
+#include "../injector/dsm_hook.h"
 #include "cli.h"
 
 #ifndef SP_LIBDIR
 #define SP_LIBDIR "/usr/local/lib/synopassthru"
 #endif
 #define DROPIN_NAME "50-synopassthru.conf"
-#define DSM_HOOK "/var/packages/Virtualization/conf/systemd/insert_libvirtd_ko.sh"
+#define DSM_HOOK SP_DSM_HOOK_PATH
 #define BLOCK_BEGIN "# synopassthru: begin (synopassthru inject dsm --remove takes this out)\n"
 #define BLOCK_END "# synopassthru: end\n"
 
