@@ -17,14 +17,13 @@ PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags libxml-2.0 jansson libvirt)
 # libxml2 (the shim's libxml2 is the daemon's own): see "Releases" in the README.
 XML_LIBS := $(shell $(PKG_CONFIG) --libs libxml-2.0)
 JANSSON_LIBS := $(shell $(PKG_CONFIG) --libs jansson)
-PCI_LIBS := $(shell $(PKG_CONFIG) --libs libpci)
 LIBEXECDIR ?= $(PREFIX)/libexec/synopassthru
 LIBDIR ?= $(PREFIX)/lib/synopassthru
 DATADIR ?= $(PREFIX)/share/synopassthru
 SYSCONFDIR ?= $(PREFIX)/etc
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
 # The tests link more: cmocka, and jansson to read the JSON we write.
-TEST_LIBS := $(XML_LIBS) $(JANSSON_LIBS) $(PCI_LIBS) $(CMOCKA_LIBS) -lpthread
+TEST_LIBS := $(XML_LIBS) $(JANSSON_LIBS) $(CMOCKA_LIBS) -lpthread
 
 CFLAGS ?= -O2 -g
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -42,9 +41,9 @@ RELEASE_LDFLAGS := -Wl,--as-needed -Wl,-z,now -Wl,-z,relro
 
 # Sources by module; each program below names the modules it is made of.
 COMMON_SRC := common/err.c common/fsutil.c
-PCI_SRC := pci/pci.c
+PCI_SRC := pci/pci.c pci/ids.c
 VFIO_SRC := vfio/sysfs.c vfio/names.c vfio/check.c vfio/state.c vfio/bind.c
-CORE_SRC := common/xmlutil.c config/settings.c config/snippet.c config/config.c \
+CORE_SRC := common/xmlutil.c common/json.c config/settings.c config/snippet.c config/config.c \
             xmlpatch/slots.c xmlpatch/layout.c xmlpatch/domain.c xmlpatch/xmlpatch.c \
             core/start.c core/audit.c \
             rom/rom.c rom/vfct.c core/helper.c core/binder.c core/persist.c
@@ -52,8 +51,10 @@ SHIM_SRC := shim/real.c shim/gate.c shim/events.c shim/domain_create.c shim/doma
 CLI_SRC := cli/main.c cli/preview.c cli/rom.c cli/vfio.c cli/status.c cli/inject.c
 TEST_HELPER_SRC := tests/tools/fakesysfs.c tests/unit/testutil.c
 UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_layout \
-              test_xmlpatch test_start test_audit test_golden test_rom test_vfio
-FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist
+              test_xmlpatch test_start test_audit test_golden test_rom test_vfio test_json \
+              test_ids
+FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist fuzz_json \
+                fuzz_pci_ids
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 BASE_OBJ := $(call obj,$(COMMON_SRC) $(PCI_SRC))
@@ -86,18 +87,18 @@ $(BUILD)/obj/%.o: %.c
 # version node, so that libvirt's versioned references still bind to them).
 $(SHIM): $(SHIM_OBJ) shim/exports.map
 	$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs $(RELEASE_LDFLAGS) \
-	  -Wl,--version-script=shim/exports.map -o $@ $(SHIM_OBJ) $(XML_LIBS) $(JANSSON_LIBS)
+	  -Wl,--version-script=shim/exports.map -o $@ $(SHIM_OBJ) $(XML_LIBS)
 
 $(CLI): $(CLI_OBJ)
-	$(CC) $(ALL_CFLAGS) $(RELEASE_LDFLAGS) -o $@ $^ $(XML_LIBS) $(JANSSON_LIBS) $(PCI_LIBS)
+	$(CC) $(ALL_CFLAGS) $(RELEASE_LDFLAGS) -o $@ $^ $(XML_LIBS)
 
 $(HELPER): $(HELPER_OBJ)
-	$(CC) $(ALL_CFLAGS) $(RELEASE_LDFLAGS) -o $@ $^ $(PCI_LIBS)
+	$(CC) $(ALL_CFLAGS) $(RELEASE_LDFLAGS) -o $@ $^
 
 # The helper with the kernel model standing in for write(2), for tests only.
 $(BUILD)/tests/synopassthru-vfio-model: $(HELPER_OBJ) $(BUILD)/obj/tests/tools/kmodel.o
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(PCI_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^
 
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(CORE_OBJ) $(VFIO_OBJ) $(TEST_HELPER_OBJ)
 	@mkdir -p $(dir $@)
@@ -150,11 +151,19 @@ asan-daemon:
 integration: all unit
 	@tests/run.sh integration $(BUILD) tests/integration/test_*.sh
 
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+# The fuzzers: every source compiled once with the fuzzer's instrumentation,
+# each target linked from its own file and those objects.
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
                -DSP_VERSION=\"$(VERSION)\" $(PKG_CFLAGS)
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(COMMON_SRC) $(PCI_SRC)
+fuzz_obj = $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(1))
+FUZZ_BASE_OBJ := $(call fuzz_obj,$(CORE_SRC) $(COMMON_SRC) $(PCI_SRC))
+$(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $^ $(XML_LIBS) $(JANSSON_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzz/%: $(BUILD)/fuzzobj/tests/fuzz/%.o $(FUZZ_BASE_OBJ)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(XML_LIBS) $(JANSSON_LIBS)
 
 fuzz-smoke: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@FUZZ_RUNS=$(FUZZ_RUNS) tests/run.sh fuzz $(BUILD) $^
@@ -197,4 +206,4 @@ clean:
 
 .SECONDARY:
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/fuzzobj -name '*.d' 2>/dev/null)

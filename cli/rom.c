@@ -9,9 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "../common/fsutil.h"
+#include "../common/json.h"
 #include "../config/config.h"
 #include "../pci/pci.h"
 #include "../rom/rom.h"
@@ -282,77 +281,97 @@ static int print_text(const char *file, const struct sp_rom *rom, const struct v
 
 /* ---- rom info: JSON ---- */
 
-static json_t *hex_string(unsigned value, int digits)
+/* value as `digits` lower-case hex digits, in text. */
+static const char *hex(char *text, size_t size, unsigned value, int digits)
+{
+    snprintf(text, size, "%0*x", digits, value);
+    return text;
+}
+
+static void put_hex(struct sp_json *j, const char *key, unsigned value, int digits)
 {
     char text[16];
-    snprintf(text, sizeof(text), "%0*x", digits, value);
-    return json_string(text);
+    sp_json_member_str(j, key, hex(text, sizeof(text), value, digits));
 }
 
-static json_t *device_list_json(const struct sp_rom_image *img)
+static void put_device_list(struct sp_json *j, const struct sp_rom_image *img)
 {
-    json_t *list = json_array();
-    for (size_t i = 0; list && i < img->n_device_list; i++)
-        json_array_append_new(list, hex_string(img->device_list[i], 4));
-    return list;
+    char text[16];
+    sp_json_key(j, "device_list");
+    sp_json_begin_array(j);
+    for (size_t i = 0; i < img->n_device_list; i++)
+        sp_json_string(j, hex(text, sizeof(text), img->device_list[i], 4));
+    sp_json_end_array(j);
 }
 
-static json_t *efi_json(const struct sp_rom_image *img)
+static void put_efi(struct sp_json *j, const struct sp_rom_image *img)
 {
-    if (!img->efi)
-        return json_null();
-    return json_pack("{s:o, s:o, s:o}", "subsystem", hex_string(img->efi_subsystem, 4),
-                     "machine", hex_string(img->efi_machine, 4), "compression",
-                     hex_string(img->efi_compression, 4));
+    sp_json_key(j, "efi");
+    if (!img->efi) {
+        sp_json_null(j);
+        return;
+    }
+    sp_json_begin_object(j);
+    put_hex(j, "subsystem", img->efi_subsystem, 4);
+    put_hex(j, "machine", img->efi_machine, 4);
+    put_hex(j, "compression", img->efi_compression, 4);
+    sp_json_end_object(j);
 }
 
-static json_t *checksum_json(const struct sp_rom_image *img)
-{
-    return img->has_checksum ? json_string(img->checksum_ok ? "ok" : "bad") : json_null();
-}
-
-static json_t *image_json(const struct sp_rom_image *img)
+static void put_image(struct sp_json *j, const struct sp_rom_image *img)
 {
     char type[32];
-    return json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:s, s:b, s:I, s:i, s:o, s:o, s:b}",
-                     "offset", (json_int_t)img->offset, "length", (json_int_t)img->length,
-                     "vendor", hex_string(img->vendor, 4), "device", hex_string(img->device, 4),
-                     "device_list", device_list_json(img),
-                     "class_code", hex_string(img->class_code, 6),
-                     "code_type", sp_rom_code_type_name(img->code_type, type, sizeof(type)),
-                     "last", img->last, "pcir_offset", (json_int_t)img->pcir_offset,
-                     "pcir_revision", (int)img->pcir_revision, "checksum", checksum_json(img),
-                     "efi", efi_json(img), "atom", img->atom);
+    sp_json_begin_object(j);
+    sp_json_member_int(j, "offset", (long long)img->offset);
+    sp_json_member_int(j, "length", (long long)img->length);
+    put_hex(j, "vendor", img->vendor, 4);
+    put_hex(j, "device", img->device, 4);
+    put_device_list(j, img);
+    put_hex(j, "class_code", img->class_code, 6);
+    sp_json_member_str(j, "code_type", sp_rom_code_type_name(img->code_type, type, sizeof(type)));
+    sp_json_member_bool(j, "last", img->last);
+    sp_json_member_int(j, "pcir_offset", (long long)img->pcir_offset);
+    sp_json_member_int(j, "pcir_revision", img->pcir_revision);
+    sp_json_member_str(j, "checksum", !img->has_checksum ? NULL : img->checksum_ok ? "ok" : "bad");
+    put_efi(j, img);
+    sp_json_member_bool(j, "atom", img->atom);
+    sp_json_end_object(j);
 }
 
-static json_t *verdict_json(const struct verdict *v)
+static void put_verdict(struct sp_json *j, const struct verdict *v)
 {
-    json_t *names = json_array();
-    for (size_t i = 0; names && i < v->n_names; i++) {
+    sp_json_key(j, "verdict");
+    sp_json_begin_object(j);
+    sp_json_member_str(j, "address", v->addr);
+    put_hex(j, "vendor", v->ids.vendor, 4);
+    put_hex(j, "device", v->ids.device, 4);
+    sp_json_member_bool(j, "fits", v->fits);
+    sp_json_key(j, "images_name");
+    sp_json_begin_array(j);
+    for (size_t i = 0; i < v->n_names; i++) {
         char text[16];
         snprintf(text, sizeof(text), "%04x:%04x", v->names[i] >> 16, v->names[i] & 0xffff);
-        json_array_append_new(names, json_string(text));
+        sp_json_string(j, text);
     }
-    return json_pack("{s:s, s:o, s:o, s:b, s:o}", "address", v->addr, "vendor",
-                     hex_string(v->ids.vendor, 4), "device", hex_string(v->ids.device, 4),
-                     "fits", v->fits, "images_name", names);
+    sp_json_end_array(j);
+    sp_json_end_object(j);
 }
 
 static int print_json(const char *file, const struct sp_rom *rom, const struct verdict *v)
 {
-    json_t *images = json_array();
-    for (size_t i = 0; images && i < rom->n_images; i++)
-        json_array_append_new(images, image_json(&rom->images[i]));
-    json_t *root = json_pack("{s:s, s:o}", "file", file, "images", images);
-    if (root && v)
-        json_object_set_new(root, "verdict", verdict_json(v));
-    char *text = root ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(root);
-    if (!text)
-        return -1;
-    int rc = printf("%s\n", text) < 0 || fflush(stdout) != 0 ? -1 : 0;
-    free(text);
-    return rc;
+    struct sp_json j;
+    sp_json_init(&j, 2);
+    sp_json_begin_object(&j);
+    sp_json_member_str(&j, "file", file);
+    sp_json_key(&j, "images");
+    sp_json_begin_array(&j);
+    for (size_t i = 0; i < rom->n_images; i++)
+        put_image(&j, &rom->images[i]);
+    sp_json_end_array(&j);
+    if (v)
+        put_verdict(&j, v);
+    sp_json_end_object(&j);
+    return sp_json_print(&j, stdout);
 }
 
 /* ---- rom info ---- */

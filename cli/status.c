@@ -8,9 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "../common/fsutil.h"
+#include "../common/json.h"
 #include "../config/config.h"
 #include "cli.h"
 
@@ -119,13 +118,18 @@ static int is_vm_daemon(const struct proc_info *p)
     return strcmp(p->comm, "libvirtd") == 0 || strcmp(p->comm, "virtqemud") == 0;
 }
 
-static json_t *process_json(const struct proc_info *p)
+static void put_process(struct sp_json *j, const struct proc_info *p)
 {
-    return json_pack("{s:i, s:s, s:s, s:b, s:b, s:o, s:o, s:o}", "pid", p->pid, "name", p->comm,
-                     "libvirt", p->libvirt, "daemon", is_vm_daemon(p), "shim", p->shim[0] != 0,
-                     "shim_path", p->shim[0] ? json_string(p->shim) : json_null(), "version",
-                     p->shim[0] ? json_string(p->version) : json_null(), "config_dir",
-                     p->shim[0] ? json_string(p->config_dir) : json_null());
+    sp_json_begin_object(j);
+    sp_json_member_int(j, "pid", p->pid);
+    sp_json_member_str(j, "name", p->comm);
+    sp_json_member_str(j, "libvirt", p->libvirt);
+    sp_json_member_bool(j, "daemon", is_vm_daemon(p));
+    sp_json_member_bool(j, "shim", p->shim[0] != 0);
+    sp_json_member_str(j, "shim_path", p->shim[0] ? p->shim : NULL);
+    sp_json_member_str(j, "version", p->shim[0] ? p->version : NULL);
+    sp_json_member_str(j, "config_dir", p->shim[0] ? p->config_dir : NULL);
+    sp_json_end_object(j);
 }
 
 static void print_text(const struct proc_info *p)
@@ -146,7 +150,9 @@ int sp_cmd_status(const struct sp_cli_opts *opts)
         sp_cli_error("status: cannot read %s", proc_root());
         return SP_EXIT_INPUT;
     }
-    json_t *list = json ? json_array() : NULL;
+    struct sp_json list;
+    sp_json_init(&list, 2);
+    sp_json_begin_array(&list);
     int unprotected = 0, seen = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
@@ -156,18 +162,19 @@ int sp_cmd_status(const struct sp_cli_opts *opts)
         seen++;
         unprotected += is_vm_daemon(&p) && !p.shim[0];
         if (json)
-            json_array_append_new(list, process_json(&p));
+            put_process(&list, &p);
         else
             print_text(&p);
     }
     closedir(d);
-    if (json) {
-        char *text = json_dumps(list, JSON_INDENT(2));
-        puts(text ? text : "[]");
-        free(text);
-        json_decref(list);
-    } else if (seen == 0) {
-        printf("no process has libvirt mapped\n");
+    sp_json_end_array(&list);
+    if (!json) {
+        free(sp_json_take(&list));
+        if (seen == 0)
+            printf("no process has libvirt mapped\n");
+    } else if (sp_json_print(&list, stdout) < 0) {
+        sp_cli_error("status: cannot write the output");
+        return SP_EXIT_INTERNAL;
     }
     if (unprotected)
         sp_cli_error("status: %d libvirt daemon(s) run without the shim", unprotected);

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
 #include <libxml/tree.h>
 
+#include "../common/json.h"
 #include "../config/config.h"
 #include "../core/binder.h"
 #include "../core/start.h"
@@ -41,20 +41,28 @@ static struct sp_snapshot *load_snapshot(const struct sp_cli_opts *opts, struct 
     return snap;
 }
 
-static json_t *device_json(const struct sp_pci_info *info, enum sp_group_verdict v, const char *why)
+static void put_device(struct sp_json *j, const struct sp_pci_info *info,
+                       enum sp_group_verdict v, const char *why)
 {
     char addr[SP_PCI_ADDR_STRLEN], ids[16], cls[128], name[256], class_hex[16];
     sp_pci_addr_format(&info->addr, addr);
     snprintf(ids, sizeof(ids), "%04x:%04x", info->vendor, info->device);
     snprintf(class_hex, sizeof(class_hex), "0x%06x", info->class_code);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "address", addr, "ids", ids,
-                     "class", class_hex, "class_name",
-                     sp_pci_name_class(info->class_code, cls, sizeof(cls)), "name",
-                     sp_pci_name_device(info->vendor, info->device, name, sizeof(name)),
-                     "driver", info->driver, "verdict", verdict_name(v), "reason", why);
+    sp_json_begin_object(j);
+    sp_json_member_str(j, "address", addr);
+    sp_json_member_str(j, "ids", ids);
+    sp_json_member_str(j, "class", class_hex);
+    sp_json_member_str(j, "class_name", sp_pci_name_class(info->class_code, cls, sizeof(cls)));
+    sp_json_member_str(j, "name", sp_pci_name_device(info->vendor, info->device, name,
+                                                     sizeof(name)));
+    sp_json_member_str(j, "driver", info->driver);
+    sp_json_member_str(j, "verdict", verdict_name(v));
+    sp_json_member_str(j, "reason", why);
+    sp_json_end_object(j);
 }
 
-static int list_group(const char *root, int group, int json, json_t *groups)
+/* One group, as text or (json non-NULL) as {"group": N, "devices": [...]}. */
+static int list_group(const char *root, int group, struct sp_json *json)
 {
     struct sp_pci_addr *members = NULL;
     size_t n = 0;
@@ -63,9 +71,14 @@ static int list_group(const char *root, int group, int json, json_t *groups)
         sp_cli_error("%s", err.msg);
         return -1;
     }
-    json_t *devs = json ? json_array() : NULL;
-    if (!json)
+    if (json) {
+        sp_json_begin_object(json);
+        sp_json_member_int(json, "group", group);
+        sp_json_key(json, "devices");
+        sp_json_begin_array(json);
+    } else {
         printf("IOMMU group %d\n", group);
+    }
     for (size_t i = 0; i < n; i++) {
         struct sp_pci_info info;
         char why[1024], text[512];
@@ -75,16 +88,27 @@ static int list_group(const char *root, int group, int json, json_t *groups)
         }
         enum sp_group_verdict v = sp_vfio_verdict(root, &info, why, sizeof(why));
         if (json) {
-            json_array_append_new(devs, device_json(&info, v, why));
+            put_device(json, &info, v, why);
         } else {
             sp_vfio_describe(&info, text, sizeof(text));
             printf("  %s\n    verdict: %s (%s)\n", text, verdict_name(v), why);
         }
     }
-    if (json)
-        json_array_append_new(groups, json_pack("{s:i, s:o}", "group", group, "devices", devs));
+    if (json) {
+        sp_json_end_array(json);
+        sp_json_end_object(json);
+    }
     free(members);
     return 0;
+}
+
+/* Prints the finished JSON text; an exit code. */
+static int print_json(struct sp_json *j, const char *cmd)
+{
+    if (sp_json_print(j, stdout) == 0)
+        return SP_EXIT_OK;
+    sp_cli_error("%s: cannot write the output", cmd);
+    return SP_EXIT_INTERNAL;
 }
 
 int sp_cmd_groups(const struct sp_cli_opts *opts)
@@ -105,16 +129,17 @@ int sp_cmd_groups(const struct sp_cli_opts *opts)
         sp_cli_error("no IOMMU groups under %s/kernel/iommu_groups: the IOMMU is off", root);
         code = SP_EXIT_REFUSED;
     }
-    json_t *all = json ? json_array() : NULL;
+    struct sp_json all;
+    sp_json_init(&all, 2);
+    sp_json_begin_array(&all);
     for (size_t i = 0; code == SP_EXIT_OK && i < n; i++)
-        if (list_group(root, groups[i], json, all) < 0)
+        if (list_group(root, groups[i], json ? &all : NULL) < 0)
             code = SP_EXIT_INPUT;
-    if (json && code == SP_EXIT_OK) {
-        char *text = json_dumps(all, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        puts(text);
-        free(text);
-    }
-    json_decref(all);
+    sp_json_end_array(&all);
+    if (json && code == SP_EXIT_OK)
+        code = print_json(&all, "groups");
+    else
+        free(sp_json_take(&all));
     free(groups);
     sp_snapshot_release(snap);
     sp_config_free(cfg);
@@ -154,6 +179,23 @@ static int check_vm(struct sp_snapshot *snap, const char *vm, struct sp_problems
     return 0;
 }
 
+/* {"vm": VM, "ok": BOOL, "problems": [...]}; an exit code. */
+static int print_check(const char *vm, const struct sp_problems *problems)
+{
+    struct sp_json j;
+    sp_json_init(&j, 2);
+    sp_json_begin_object(&j);
+    sp_json_member_str(&j, "vm", vm);
+    sp_json_member_bool(&j, "ok", problems->n == 0);
+    sp_json_key(&j, "problems");
+    sp_json_begin_array(&j);
+    for (size_t i = 0; i < problems->n; i++)
+        sp_json_string(&j, problems->items[i]);
+    sp_json_end_array(&j);
+    sp_json_end_object(&j);
+    return print_json(&j, "check");
+}
+
 int sp_cmd_check(const struct sp_cli_opts *opts)
 {
     const char *vm = NULL;
@@ -173,13 +215,8 @@ int sp_cmd_check(const struct sp_cli_opts *opts)
                : problems.n                      ? SP_EXIT_REFUSED
                                                  : SP_EXIT_OK;
     if (has_flag(opts, "--json")) {
-        json_t *list = json_array();
-        for (size_t i = 0; i < problems.n; i++)
-            json_array_append_new(list, json_string(problems.items[i]));
-        char *text = json_dumps(json_pack("{s:s, s:b, s:o}", "vm", vm, "ok", problems.n == 0,
-                                          "problems", list), JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        puts(text ? text : "{}");
-        free(text);
+        int printed = print_check(vm, &problems);
+        code = printed == SP_EXIT_OK ? code : printed;
     } else {
         for (size_t i = 0; i < problems.n; i++)
             sp_cli_error("%s", problems.items[i]);

@@ -9,14 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
+#include "../common/json.h"
 
-static json_t *string_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *timestamp_now(void)
+static void put_time(struct sp_json *j)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -25,25 +20,30 @@ static json_t *timestamp_now(void)
     char text[40];
     size_t n = strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(text + n, sizeof(text) - n, ".%03ldZ", ts.tv_nsec / 1000000);
-    return json_string(text);
+    sp_json_member_str(j, "time", text);
 }
 
-static json_t *vm_object(const struct sp_start *st)
+static void put_vm(struct sp_json *j, const struct sp_start *st)
 {
-    return json_pack("{s:o, s:o, s:o}", "name", string_or_null(st->id.name), "uuid",
-                     string_or_null(st->id.uuid), "title", string_or_null(st->id.title));
+    sp_json_key(j, "vm");
+    sp_json_begin_object(j);
+    sp_json_member_str(j, "name", st->id.name);
+    sp_json_member_str(j, "uuid", st->id.uuid);
+    sp_json_member_str(j, "title", st->id.title);
+    sp_json_end_object(j);
 }
 
-static json_t *snippet_list(const struct sp_start *st)
+static void put_snippets(struct sp_json *j, const struct sp_start *st)
 {
-    json_t *files = json_array();
-    for (size_t i = 0; files && i < st->n_entries; i++)
-        for (size_t j = 0; j < st->entries[i]->n_files; j++)
-            json_array_append_new(files, json_string(st->entries[i]->files[j]));
-    return files;
+    sp_json_key(j, "snippets");
+    sp_json_begin_array(j);
+    for (size_t i = 0; i < st->n_entries; i++)
+        for (size_t k = 0; k < st->entries[i]->n_files; k++)
+            sp_json_string(j, st->entries[i]->files[k]);
+    sp_json_end_array(j);
 }
 
-static json_t *device_object(const struct sp_resolved_dev *d)
+static void put_device(struct sp_json *j, const struct sp_resolved_dev *d)
 {
     char addr[SP_PCI_ADDR_STRLEN] = "";
     char vendor[8] = "", product[8] = "";
@@ -55,80 +55,97 @@ static json_t *device_object(const struct sp_resolved_dev *d)
     }
     char source[1024];
     snprintf(source, sizeof(source), "%s:%d", d->file ? d->file : "?", d->line);
-    return json_pack("{s:o, s:o, s:o, s:o, s:s, s:s, s:b}", "address",
-                     string_or_null(d->has_addr ? addr : NULL), "vendor",
-                     string_or_null(d->has_ids ? vendor : NULL), "product",
-                     string_or_null(d->has_ids ? product : NULL), "rom", string_or_null(d->rom),
-                     "kind", d->raw_xml ? "hostdev" : "pci", "source", source, "bind", d->bind);
+    sp_json_begin_object(j);
+    sp_json_member_str(j, "address", d->has_addr ? addr : NULL);
+    sp_json_member_str(j, "vendor", d->has_ids ? vendor : NULL);
+    sp_json_member_str(j, "product", d->has_ids ? product : NULL);
+    sp_json_member_str(j, "rom", d->rom);
+    sp_json_member_str(j, "kind", d->raw_xml ? "hostdev" : "pci");
+    sp_json_member_str(j, "source", source);
+    sp_json_member_bool(j, "bind", d->bind);
+    sp_json_end_object(j);
 }
 
-static json_t *device_list(const struct sp_start *st)
+static void put_devices(struct sp_json *j, const struct sp_start *st)
 {
-    json_t *devs = json_array();
-    for (size_t i = 0; devs && i < st->n_devs; i++)
-        json_array_append_new(devs, device_object(&st->devs[i]));
-    return devs;
+    sp_json_key(j, "devices");
+    sp_json_begin_array(j);
+    for (size_t i = 0; i < st->n_devs; i++)
+        put_device(j, &st->devs[i]);
+    sp_json_end_array(j);
 }
 
-static json_t *added_list(const struct sp_start *st)
+/* "key": [the strings]. */
+static void put_strings(struct sp_json *j, const char *key, char *const *list, size_t n)
 {
-    json_t *added = json_array();
-    for (size_t i = 0; added && i < st->report.n_added; i++)
-        json_array_append_new(added, json_string(st->report.added[i]));
-    return added;
+    sp_json_key(j, key);
+    sp_json_begin_array(j);
+    for (size_t i = 0; i < n; i++)
+        sp_json_string(j, list[i]);
+    sp_json_end_array(j);
 }
 
-static json_t *warning_list(const struct sp_start *st)
+static void put_libvirt(struct sp_json *j, const struct sp_audit_outcome *o)
 {
-    json_t *list = json_array();
-    for (size_t i = 0; list && i < st->n_warnings; i++)
-        json_array_append_new(list, json_string(st->warnings[i]));
-    return list;
+    sp_json_key(j, "libvirt");
+    if (!o || !o->forwarded) {
+        sp_json_null(j);
+        return;
+    }
+    sp_json_begin_object(j);
+    sp_json_member_bool(j, "ok", o->libvirt_ok);
+    sp_json_member_str(j, "error", o->libvirt_ok ? NULL : o->libvirt_error);
+    sp_json_end_object(j);
 }
 
-static json_t *libvirt_object(const struct sp_audit_outcome *o)
+/* "key": [each non-empty line of text]. */
+static void put_lines(struct sp_json *j, const char *key, const char *text)
 {
-    if (!o || !o->forwarded)
-        return json_null();
-    return json_pack("{s:b, s:o}", "ok", o->libvirt_ok, "error",
-                     string_or_null(o->libvirt_ok ? NULL : o->libvirt_error));
+    sp_json_key(j, key);
+    sp_json_begin_array(j);
+    for (const char *l = text; l && *l;) {
+        size_t len = strcspn(l, "\n");
+        if (len > 0)
+            sp_json_string_len(j, l, len);
+        l += len + (l[len] == '\n');
+    }
+    sp_json_end_array(j);
 }
 
-static json_t *line_list(const char *text)
+/* The record's first members: time, event, api and vm. */
+static void begin_record(struct sp_json *j, const char *event, const char *api,
+                         const struct sp_start *st)
 {
-    json_t *lines = json_array();
-    char *copy = text ? strdup(text) : NULL, *save = NULL;
-    for (char *l = copy ? strtok_r(copy, "\n", &save) : NULL; l && lines;
-         l = strtok_r(NULL, "\n", &save))
-        json_array_append_new(lines, json_string(l));
-    free(copy);
-    return lines;
+    sp_json_init(j, 0);
+    sp_json_begin_object(j);
+    put_time(j);
+    sp_json_member_str(j, "event", event);
+    sp_json_member_str(j, "api", api);
+    put_vm(j, st);
 }
 
-static char *dump_record(json_t *rec)
+static char *end_record(struct sp_json *j)
 {
-    if (!rec)
-        return NULL;
-    char *text = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(rec);
-    return text;
+    sp_json_end_object(j);
+    return sp_json_take(j);
 }
 
 char *sp_audit_format(const struct sp_start *st, const char *api,
                       const struct sp_audit_outcome *outcome)
 {
     int ok = st->verdict == SP_READY;
-    json_t *rec = json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:I, s:o, s:o}",
-                            "time", timestamp_now(), "event", "start", "api", api,
-                            "vm", vm_object(st),
-                            "snippets", snippet_list(st), "devices", device_list(st),
-                            "result", ok ? "ok" : "refused", "reason",
-                            string_or_null(ok ? NULL : st->err.msg), "warnings",
-                            warning_list(st), "added", added_list(st),
-                            "already_present", (json_int_t)st->report.n_present,
-                            "bound", line_list(outcome ? outcome->bound : NULL),
-                            "libvirt", libvirt_object(outcome));
-    return dump_record(rec);
+    struct sp_json j;
+    begin_record(&j, "start", api, st);
+    put_snippets(&j, st);
+    put_devices(&j, st);
+    sp_json_member_str(&j, "result", ok ? "ok" : "refused");
+    sp_json_member_str(&j, "reason", ok ? NULL : st->err.msg);
+    put_strings(&j, "warnings", st->warnings, st->n_warnings);
+    put_strings(&j, "added", st->report.added, st->report.n_added);
+    sp_json_member_int(&j, "already_present", (long long)st->report.n_present);
+    put_lines(&j, "bound", outcome ? outcome->bound : NULL);
+    put_libvirt(&j, outcome);
+    return end_record(&j);
 }
 
 static int append_line(const char *path, const char *text, struct sp_err *err)
@@ -159,20 +176,26 @@ static int append_line(const char *path, const char *text, struct sp_err *err)
     return 0;
 }
 
+/* Appends the formatted record (NULL: formatting failed) and frees it. */
+static int append_record(const char *path, char *text, struct sp_err *err)
+{
+    if (!text)
+        return sp_err_set(err, "audit log %s: out of memory formatting the record", path);
+    int rc = append_line(path, text, err);
+    free(text);
+    return rc;
+}
+
 int sp_audit_write_bind(const struct sp_start *st, const char *api, const char *helper_out,
                         struct sp_err *err)
 {
     const char *path = st->snap->settings.audit_log;
     if (!path || !path[0])
         return 0;
-    char *text = dump_record(json_pack("{s:o, s:s, s:s, s:o, s:o}", "time", timestamp_now(),
-                                       "event", "bind", "api", api, "vm", vm_object(st),
-                                       "bound", line_list(helper_out)));
-    if (!text)
-        return sp_err_set(err, "audit log %s: cannot format the record", path);
-    int rc = append_line(path, text, err);
-    free(text);
-    return rc;
+    struct sp_json j;
+    begin_record(&j, "bind", api, st);
+    put_lines(&j, "bound", helper_out);
+    return append_record(path, end_record(&j), err);
 }
 
 int sp_audit_write(const struct sp_start *st, const char *api,
@@ -181,10 +204,5 @@ int sp_audit_write(const struct sp_start *st, const char *api,
     const char *path = st->snap->settings.audit_log;
     if (!path || !path[0])
         return 0;
-    char *text = sp_audit_format(st, api, outcome);
-    if (!text)
-        return sp_err_set(err, "audit log %s: cannot format the record", path);
-    int rc = append_line(path, text, err);
-    free(text);
-    return rc;
+    return append_record(path, sp_audit_format(st, api, outcome), err);
 }

@@ -1,6 +1,6 @@
-/* names: vendor, device and class names from the pci.ids database through
- * libpci (no table of our own). Reads no device: libpci's dump method is
- * pointed at /dev/null so that it never scans the host. */
+/* names: vendor, device and class names for what the vfio checks print.
+ * Owns nothing: the names come from the host's pci.ids through pci/ids.h
+ * (our own reader, no libpci). Reads no device. */
 #ifndef SP_VFIO_NAMES_H
 #define SP_VFIO_NAMES_H
 

@@ -129,6 +129,61 @@ static void concurrent_records_stay_whole(void **state)
     free(text);
 }
 
+/* ---- what holds invalid UTF-8 still makes a whole record ---- */
+
+#define FFFD "\xef\xbf\xbd"
+
+static json_t *audit_record(const char *vm, const struct sp_audit_outcome *o)
+{
+    char xml[256];
+    snprintf(xml, sizeof(xml), "<domain><name>%s</name><devices/></domain>", vm);
+    struct sp_start st;
+    assert_int_equal(sp_start_prepare(snap, xml, strlen(xml), &st), 0);
+    assert_int_equal(st.verdict, SP_READY);
+    char *text = sp_audit_format(&st, "virDomainCreateXML", o);
+    sp_start_free(&st);
+    if (!text)
+        fail_msg("the record of VM %s was lost", vm);
+    json_t *rec = parse_line(text);
+    free(text);
+    return rec;
+}
+
+/* A snippet file whose name is Latin-1, not UTF-8: the record still names
+ * it and its device. */
+static void audit_keeps_a_latin1_snippet_name(void **state)
+{
+    (void)state;
+    json_t *rec = audit_record("latin", NULL);
+    json_t *snippets = json_object_get(rec, "snippets");
+    assert_int_equal(json_array_size(snippets), 1);
+    assert_non_null(strstr(json_string_value(json_array_get(snippets, 0)), "/caf" FFFD ".xml"));
+    json_t *devs = json_object_get(rec, "devices");
+    assert_int_equal(json_array_size(devs), 1);
+    const char *source = json_string_value(json_object_get(json_array_get(devs, 0), "source"));
+    assert_non_null(source);
+    assert_non_null(strstr(source, "/caf" FFFD ".xml:1"));
+    json_decref(rec);
+}
+
+/* libvirt's message and the helper's report may carry any bytes. */
+static void audit_keeps_invalid_utf8_messages(void **state)
+{
+    (void)state;
+    struct sp_audit_outcome o = {.bound = "bound 0000:08:00.0 was=\xff\n", .forwarded = 1,
+                                 .libvirt_ok = 0,
+                                 .libvirt_error = "cannot open /var/caf\xe9.img"};
+    json_t *rec = audit_record("plain", &o);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(rec, "libvirt"),
+                                                            "error")),
+                        "cannot open /var/caf" FFFD ".img");
+    json_t *bound = json_object_get(rec, "bound");
+    assert_int_equal(json_array_size(bound), 1);
+    assert_string_equal(json_string_value(json_array_get(bound, 0)),
+                        "bound 0000:08:00.0 was=" FFFD);
+    json_decref(rec);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -147,6 +202,11 @@ static int setup(void **state)
                                      "</passthrough>", 0644));
     free(tu_write(dir, "vm.d/c.xml", "<passthrough vm='broken'><pci address='42:00.0'/>"
                                      "</passthrough>", 0644));
+    /* A snippet file whose name is Latin-1, not UTF-8. */
+    free(tu_write(dir, "vm.d/caf\xe9.xml", "<passthrough vm='latin'><pci address='08:00.0'/>"
+                                          "</passthrough>", 0644));
+    free(tu_write(dir, "vm.d/plain.xml", "<passthrough vm='plain'><pci address='08:00.0'/>"
+                                         "</passthrough>", 0644));
     cfg = sp_config_new(dir);
     struct sp_err err;
     return sp_config_snapshot(cfg, &snap, &err);
@@ -171,6 +231,8 @@ int main(void)
         cmocka_unit_test(record_of_a_ready_start),
         cmocka_unit_test(record_of_a_refusal),
         cmocka_unit_test(concurrent_records_stay_whole),
+        cmocka_unit_test(audit_keeps_a_latin1_snippet_name),
+        cmocka_unit_test(audit_keeps_invalid_utf8_messages),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,67 @@
+/* json: an append-only JSON text builder (objects, arrays, strings, integers,
+ * bools, null), compact or indented byte for byte as jansson prints them.
+ * Owns its growing buffer and the comma/nesting bookkeeping. Never parses JSON. */
+#ifndef SP_JSON_H
+#define SP_JSON_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* How deep objects and arrays may nest; deeper is a failure. */
+#define SP_JSON_MAX_DEPTH 32
+/* The widest indentation (jansson's JSON_INDENT accepts 0 to 31 too). */
+#define SP_JSON_MAX_INDENT 31
+
+struct sp_json_level {
+    unsigned char is_object;
+    unsigned char has_items;
+    unsigned char after_key; /* a key is written, its value is not yet */
+};
+
+struct sp_json {
+    char *buf;
+    size_t len, cap;
+    int indent; /* spaces per level; 0: compact */
+    int depth;
+    int done;   /* the top-level value is complete */
+    int failed; /* out of memory, or a call out of place: sp_json_take says NULL */
+    struct sp_json_level stack[SP_JSON_MAX_DEPTH];
+};
+
+/* indent 0: compact, as JSON_COMPACT ({"a":1,"b":[]}); indent n: one
+ * member per line, n spaces per level, as JSON_INDENT(n) ({"a": 1}). */
+void sp_json_init(struct sp_json *j, int indent);
+
+void sp_json_begin_object(struct sp_json *j);
+void sp_json_end_object(struct sp_json *j);
+void sp_json_begin_array(struct sp_json *j);
+void sp_json_end_array(struct sp_json *j);
+/* An object member's name; the member's value is the next call. */
+void sp_json_key(struct sp_json *j, const char *key);
+
+/* Strings are escaped (" \ and control characters; / is not) and valid
+ * UTF-8 passes unchanged. Each ill-formed sequence (bad lead byte, truncated,
+ * overlong, surrogate, above U+10FFFF) becomes one U+FFFD, so the output is
+ * always valid JSON. A NULL string is a failure: say string_or_null. */
+void sp_json_string(struct sp_json *j, const char *s);
+void sp_json_string_len(struct sp_json *j, const char *s, size_t len);
+void sp_json_string_or_null(struct sp_json *j, const char *s);
+void sp_json_int(struct sp_json *j, long long v);
+void sp_json_bool(struct sp_json *j, int v);
+void sp_json_null(struct sp_json *j);
+
+/* Key and value in one call; a NULL string is written as null. */
+void sp_json_member_str(struct sp_json *j, const char *key, const char *s);
+void sp_json_member_int(struct sp_json *j, const char *key, long long v);
+void sp_json_member_bool(struct sp_json *j, const char *key, int v);
+
+/* The text (malloc'd, NUL-terminated, no trailing newline), or NULL when
+ * anything failed or the top-level value is not complete. Either way the
+ * buffer is handed over or freed, and j may be initialised again. */
+char *sp_json_take(struct sp_json *j);
+
+/* Takes the text and writes it to out with a newline, flushed. 0, or -1 when
+ * the text could not be built or written. */
+int sp_json_print(struct sp_json *j, FILE *out);
+
+#endif
