@@ -48,20 +48,24 @@ CORE_SRC := common/xmlutil.c common/json.c config/settings.c config/snippet.c co
             core/start.c core/audit.c \
             rom/rom.c rom/vfct.c core/helper.c core/binder.c core/persist.c
 SHIM_SRC := shim/real.c shim/gate.c shim/events.c shim/domain_create.c shim/domain_define.c
-CLI_SRC := cli/main.c cli/preview.c cli/rom.c cli/vfio.c cli/status.c cli/inject.c
+CLI_SRC := cli/main.c cli/preview.c cli/rom.c cli/vfio.c cli/status.c cli/inject.c cli/import.c
+# `import`: the community scripts read into snippets (the CLI only, never the shim).
+IMPORT_SRC := import/shvars.c import/legacy.c import/apply.c import/oldhook.c import/report.c \
+              import/import.c import/dirs.c config/snippet_format.c
 TEST_HELPER_SRC := tests/tools/fakesysfs.c tests/unit/testutil.c
 UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_layout \
               test_xmlpatch test_start test_audit test_golden test_rom test_vfio test_json \
-              test_ids
+              test_ids test_import
 FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist fuzz_json \
-                fuzz_pci_ids
+                fuzz_pci_ids fuzz_shvars
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 BASE_OBJ := $(call obj,$(COMMON_SRC) $(PCI_SRC))
 CORE_OBJ := $(call obj,$(CORE_SRC)) $(BASE_OBJ)
 VFIO_OBJ := $(call obj,$(VFIO_SRC))
 SHIM_OBJ := $(call obj,$(SHIM_SRC)) $(CORE_OBJ)
-CLI_OBJ := $(call obj,$(CLI_SRC)) $(CORE_OBJ) $(VFIO_OBJ)
+IMPORT_OBJ := $(call obj,$(IMPORT_SRC))
+CLI_OBJ := $(call obj,$(CLI_SRC)) $(IMPORT_OBJ) $(CORE_OBJ) $(VFIO_OBJ)
 HELPER_OBJ := $(call obj,vfio/helper_main.c) $(VFIO_OBJ) $(BASE_OBJ)
 TEST_HELPER_OBJ := $(call obj,$(TEST_HELPER_SRC))
 
@@ -101,6 +105,10 @@ $(BUILD)/tests/synopassthru-vfio-model: $(HELPER_OBJ) $(BUILD)/obj/tests/tools/k
 	$(CC) $(ALL_CFLAGS) -o $@ $^
 
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(CORE_OBJ) $(VFIO_OBJ) $(TEST_HELPER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(BUILD)/tests/test_import: $(BUILD)/obj/tests/unit/test_import.o $(IMPORT_OBJ) $(CORE_OBJ) $(TEST_HELPER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
@@ -164,6 +172,9 @@ $(BUILD)/fuzzobj/%.o: %.c
 $(BUILD)/fuzz/%: $(BUILD)/fuzzobj/tests/fuzz/%.o $(FUZZ_BASE_OBJ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(XML_LIBS) $(JANSSON_LIBS)
+
+# A fuzz target's sources beyond the core ones, as extra prerequisites.
+$(BUILD)/fuzz/fuzz_shvars: $(call fuzz_obj,import/shvars.c)
 
 fuzz-smoke: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@FUZZ_RUNS=$(FUZZ_RUNS) tests/run.sh fuzz $(BUILD) $^

@@ -39,5 +39,6 @@ int sp_cmd_bind(const struct sp_cli_opts *opts);
 int sp_cmd_release(const struct sp_cli_opts *opts);
 int sp_cmd_status(const struct sp_cli_opts *opts);
 int sp_cmd_inject(const struct sp_cli_opts *opts);
+int sp_cmd_import(const struct sp_cli_opts *opts);
 
 #endif

@@ -23,6 +23,9 @@ static const char usage_text[] =
     "  bind [--vm NAME] ADDR...   put devices on vfio-pci (through the vfio helper)\n"
     "  release ADDR...    give devices back to the driver they had\n"
     "  status [--json]    processes with libvirt mapped, and whether the shim is there\n"
+    "  import [--from DIR] [--root DIR] [--dry-run] [--remove-old]\n"
+    "                     the community hot-plug scripts read (never run) into\n"
+    "                     snippets and ROMs; --remove-old then takes their hook out\n"
     "  inject systemd|dsm [--unit NAME] [--root DIR] [--remove] [--reload]\n"
     "                     a systemd drop-in that preloads the shim into the unit;\n"
     "                     dsm: a block in DSM's libvirt start hook that keeps it there\n"
@@ -115,6 +118,7 @@ static const struct command commands[] = {
     {"release", sp_cmd_release},
     {"status", sp_cmd_status},
     {"inject", sp_cmd_inject},
+    {"import", sp_cmd_import},
 };
 
 int main(int argc, char **argv)

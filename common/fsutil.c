@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,4 +208,29 @@ int sp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t m
     }
     free(tmpl);
     return rc;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+int sp_remove_tree(const char *path)
+{
+    /* Depth first, and never through a symlink: a link inside is removed
+     * as a link, not followed. */
+    return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+char *sp_memstream_done(FILE *f, char **text, int rc, struct sp_err *err)
+{
+    if (fclose(f) != 0 && rc == 0)
+        rc = sp_err_set(err, "out of memory");
+    if (rc < 0) {
+        free(*text);
+        *text = NULL;
+    }
+    return *text;
 }

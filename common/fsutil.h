@@ -1,10 +1,11 @@
 /* fsutil: small file helpers shared by the modules: whole-file reads with a
  * size cap, the StrictModes check (owner root, not group/world-writable), and
- * the one atomic file writer. Never edits a file in place. */
+ * the one atomic file writer and tree removal. Never edits a file in place. */
 #ifndef SP_FSUTIL_H
 #define SP_FSUTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/stat.h>
 
 #include "err.h"
@@ -37,6 +38,15 @@ int sp_stat_same(const struct stat *a, const struct stat *b);
  * The file is owned by the caller's uid. */
 int sp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode,
                          struct sp_err *err);
+
+/* Ends a text built with open_memstream into *text: the text when rc is 0
+ * and the stream closes cleanly; otherwise it is freed, err is set (when rc
+ * was 0: out of memory) and NULL returned. */
+char *sp_memstream_done(FILE *f, char **text, int rc, struct sp_err *err);
+
+/* rm -r of path: depth first, symlinks removed as links, never followed.
+ * 0 when everything went; -1 (errno set) otherwise. */
+int sp_remove_tree(const char *path);
 
 /* Joins dir and name with one '/'; returns malloc'd string or NULL. */
 char *sp_path_join(const char *dir, const char *name);
