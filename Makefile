@@ -48,24 +48,28 @@ CORE_SRC := common/xmlutil.c common/json.c config/settings.c config/snippet.c co
             core/start.c core/audit.c \
             rom/rom.c rom/vfct.c core/helper.c core/binder.c core/persist.c
 SHIM_SRC := shim/real.c shim/gate.c shim/events.c shim/domain_create.c shim/domain_define.c
-CLI_SRC := cli/main.c cli/preview.c cli/rom.c cli/vfio.c cli/status.c cli/inject.c cli/import.c
+INJECTOR_SRC := common/sha256.c injector/loadproof.c injector/dropin.c injector/dsm_hook.c injector/manifest.c \
+                injector/setup.c
+CLI_SRC := cli/main.c cli/preview.c cli/rom.c cli/vfio.c cli/status.c cli/inject.c cli/setup.c \
+           cli/import.c
 # `import`: the community scripts read into snippets (the CLI only, never the shim).
 IMPORT_SRC := import/shvars.c import/legacy.c import/apply.c import/oldhook.c import/report.c \
               import/import.c import/dirs.c config/snippet_format.c
 TEST_HELPER_SRC := tests/tools/fakesysfs.c tests/unit/testutil.c
 UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_layout \
-              test_xmlpatch test_start test_audit test_golden test_rom test_vfio test_json \
+              test_xmlpatch test_start test_audit test_golden test_rom test_vfio test_injector test_json \
               test_ids test_import
 FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist fuzz_json \
-                fuzz_pci_ids fuzz_shvars
+                fuzz_pci_ids fuzz_shvars fuzz_manifest fuzz_dsm_hook
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 BASE_OBJ := $(call obj,$(COMMON_SRC) $(PCI_SRC))
 CORE_OBJ := $(call obj,$(CORE_SRC)) $(BASE_OBJ)
 VFIO_OBJ := $(call obj,$(VFIO_SRC))
 SHIM_OBJ := $(call obj,$(SHIM_SRC)) $(CORE_OBJ)
+INJECTOR_OBJ := $(call obj,$(INJECTOR_SRC))
 IMPORT_OBJ := $(call obj,$(IMPORT_SRC))
-CLI_OBJ := $(call obj,$(CLI_SRC)) $(IMPORT_OBJ) $(CORE_OBJ) $(VFIO_OBJ)
+CLI_OBJ := $(call obj,$(CLI_SRC)) $(INJECTOR_OBJ) $(IMPORT_OBJ) $(CORE_OBJ) $(VFIO_OBJ)
 HELPER_OBJ := $(call obj,vfio/helper_main.c) $(VFIO_OBJ) $(BASE_OBJ)
 TEST_HELPER_OBJ := $(call obj,$(TEST_HELPER_SRC))
 
@@ -77,7 +81,7 @@ UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
 TOOL_BINS := $(BUILD)/tests/mkfakesysfs $(BUILD)/tests/domdiff $(BUILD)/tests/mkrom \
              $(BUILD)/tests/synopassthru-vfio-model
 
-.PHONY: all check e2e unit unit-run asan asan-daemon fuzz-smoke integration demo bench install uninstall clean
+.PHONY: all check dist spk payload e2e unit unit-run asan asan-daemon fuzz-smoke integration demo bench install uninstall clean
 all: $(SHIM) $(CLI) $(HELPER) $(VIRSH_WRAPPER)
 
 $(VIRSH_WRAPPER): $(BUILD)/obj/injector/virsh_wrapper.o
@@ -105,6 +109,10 @@ $(BUILD)/tests/synopassthru-vfio-model: $(HELPER_OBJ) $(BUILD)/obj/tests/tools/k
 	$(CC) $(ALL_CFLAGS) -o $@ $^
 
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(CORE_OBJ) $(VFIO_OBJ) $(TEST_HELPER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(BUILD)/tests/test_injector: $(BUILD)/obj/tests/unit/test_injector.o $(INJECTOR_OBJ) $(CORE_OBJ) $(TEST_HELPER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
@@ -156,7 +164,7 @@ asan-daemon:
 	  tests/run.sh asan-daemon build/asan tests/integration/test_vfio_daemon.sh \
 	  tests/integration/test_persistent.sh
 
-integration: all unit
+integration: all unit dist spk
 	@tests/run.sh integration $(BUILD) tests/integration/test_*.sh
 
 # The fuzzers: every source compiled once with the fuzzer's instrumentation,
@@ -175,6 +183,8 @@ $(BUILD)/fuzz/%: $(BUILD)/fuzzobj/tests/fuzz/%.o $(FUZZ_BASE_OBJ)
 
 # A fuzz target's sources beyond the core ones, as extra prerequisites.
 $(BUILD)/fuzz/fuzz_shvars: $(call fuzz_obj,import/shvars.c)
+$(BUILD)/fuzz/fuzz_manifest: $(call fuzz_obj,injector/manifest.c)
+$(BUILD)/fuzz/fuzz_dsm_hook: $(call fuzz_obj,injector/dsm_hook.c)
 
 fuzz-smoke: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@FUZZ_RUNS=$(FUZZ_RUNS) tests/run.sh fuzz $(BUILD) $^
@@ -182,7 +192,7 @@ fuzz-smoke: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 demo: all unit
 	@SP_BUILD=$(abspath $(BUILD)) SP_SRC=$(CURDIR) bash tests/integration/demo.sh
 
-check: all unit
+check: all unit dist spk
 	$(MAKE) asan
 	$(MAKE) asan-daemon
 	$(MAKE) fuzz-smoke
@@ -190,10 +200,66 @@ check: all unit
 	$(MAKE) e2e
 
 # Rung 4: a real kernel with an emulated IOMMU under QEMU (tests/e2e/).
-e2e: all $(BUILD)/tests/mkrom
+e2e: all $(BUILD)/tests/mkrom spk
 	@tests/run.sh e2e $(BUILD) tests/e2e/run.sh
 	@echo "e2e: measured (see README, \"Present from power-on\"):"
 	@tr -d '\r' < $(BUILD)/e2e-serial.log | sed -n 's/^E2E: MEASURE /  /p'
+
+# ---- Release files (see "Releases" in the README) ----
+PCI_IDS ?= /usr/share/misc/pci.ids
+DIST := $(BUILD)/dist
+PAYLOAD := $(DIST)/payload
+DIST_NAME := synopassthru-$(VERSION)-x86_64
+TARBALL := $(DIST)/$(DIST_NAME).tar.gz
+SPK := $(DIST)/SynoPassthru-$(VERSION)-x86_64.spk
+SPK_BUILD ?= 0001
+# Release files come out the same byte for byte from the same commit.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+TAR_REPRO := --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 --numeric-owner \
+             --format=gnu
+below_prefix = $(patsubst $(PREFIX)/%,%,$(1))
+
+# The programs laid out as below PREFIX, stripped: what both release files
+# carry and what `setup` copies into place.
+payload: all
+	rm -rf $(PAYLOAD)
+	install -d $(PAYLOAD)/bin $(PAYLOAD)/$(call below_prefix,$(LIBDIR)) \
+	  $(PAYLOAD)/$(call below_prefix,$(LIBEXECDIR)) $(PAYLOAD)/$(call below_prefix,$(DATADIR))
+	install -m 0755 -s $(CLI) $(VIRSH_WRAPPER) $(PAYLOAD)/bin/
+	install -m 0755 -s $(SHIM) $(PAYLOAD)/$(call below_prefix,$(LIBDIR))/
+	install -m 0755 -s $(HELPER) $(PAYLOAD)/$(call below_prefix,$(LIBEXECDIR))/
+	install -m 0644 $(PCI_IDS) $(PAYLOAD)/$(call below_prefix,$(DATADIR))/pci.ids
+
+dist: payload
+	rm -rf $(DIST)/$(DIST_NAME) $(TARBALL)
+	mkdir -p $(DIST)/$(DIST_NAME)
+	cp -a $(PAYLOAD)/. $(DIST)/$(DIST_NAME)/
+	install -m 0755 deploy/install.sh deploy/uninstall.sh $(DIST)/$(DIST_NAME)/
+	install -m 0644 README.md $(DIST)/$(DIST_NAME)/
+	cd $(DIST)/$(DIST_NAME) && find . -type f ! -name SHA256SUMS | LC_ALL=C sort | sed 's|^\./||' | \
+	  xargs sha256sum > SHA256SUMS
+	tar $(TAR_REPRO) -C $(DIST) -cf - $(DIST_NAME) | gzip -n9 > $(TARBALL)
+	@echo "wrote $(TARBALL)"
+
+$(BUILD)/mkicon: deploy/mkicon.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lm
+
+spk: payload $(BUILD)/mkicon
+	rm -rf $(DIST)/spk $(SPK)
+	mkdir -p $(DIST)/spk/scripts $(DIST)/spk/conf
+	tar $(TAR_REPRO) -C $(PAYLOAD) -cf - . | gzip -n9 > $(DIST)/spk/package.tgz
+	sed -e 's/@SPK_VERSION@/$(VERSION)-$(SPK_BUILD)/' \
+	    -e "s/@CHECKSUM@/$$(md5sum < $(DIST)/spk/package.tgz | cut -d' ' -f1)/" \
+	    deploy/spk/INFO.in > $(DIST)/spk/INFO
+	install -m 0755 deploy/spk/scripts/* $(DIST)/spk/scripts/
+	chmod 0644 $(DIST)/spk/scripts/common
+	install -m 0644 deploy/spk/conf/privilege $(DIST)/spk/conf/
+	$(BUILD)/mkicon 64 $(DIST)/spk/PACKAGE_ICON.PNG
+	$(BUILD)/mkicon 256 $(DIST)/spk/PACKAGE_ICON_256.PNG
+	tar $(TAR_REPRO) -C $(DIST)/spk -cf $(SPK) INFO package.tgz scripts conf \
+	  PACKAGE_ICON.PNG PACKAGE_ICON_256.PNG
+	@echo "wrote $(SPK)"
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
@@ -203,14 +269,17 @@ install: all
 	install -m 0755 $(VIRSH_WRAPPER) $(DESTDIR)$(PREFIX)/bin/synopassthru-virsh
 	install -d $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(HELPER) $(DESTDIR)$(LIBEXECDIR)/synopassthru-vfio
+	install -d $(DESTDIR)$(DATADIR)
+	install -m 0644 $(PCI_IDS) $(DESTDIR)$(DATADIR)/pci.ids
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/synopassthru/vm.d $(DESTDIR)$(SYSCONFDIR)/synopassthru/rom
 	test -e $(DESTDIR)$(SYSCONFDIR)/synopassthru/synopassthru.conf || \
 	  install -m 0644 config/synopassthru.conf.example $(DESTDIR)$(SYSCONFDIR)/synopassthru/synopassthru.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsynopassthru.so $(DESTDIR)$(PREFIX)/bin/synopassthru \
-	      $(DESTDIR)$(PREFIX)/bin/synopassthru-virsh $(DESTDIR)$(LIBEXECDIR)/synopassthru-vfio
-	-rmdir $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBEXECDIR)
+	      $(DESTDIR)$(PREFIX)/bin/synopassthru-virsh $(DESTDIR)$(LIBEXECDIR)/synopassthru-vfio \
+	      $(DESTDIR)$(DATADIR)/pci.ids
+	-rmdir $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)
 
 clean:
 	rm -rf build

@@ -39,6 +39,11 @@ int sp_cmd_bind(const struct sp_cli_opts *opts);
 int sp_cmd_release(const struct sp_cli_opts *opts);
 int sp_cmd_status(const struct sp_cli_opts *opts);
 int sp_cmd_inject(const struct sp_cli_opts *opts);
+int sp_cmd_setup(const struct sp_cli_opts *opts);
 int sp_cmd_import(const struct sp_cli_opts *opts);
+
+/* The path of the running program (from /proc/self/exe, else from argv[0]
+ * when that holds a '/'), malloc'd; NULL when neither tells. */
+char *sp_cli_self_path(void);
 
 #endif

@@ -1,36 +1,25 @@
 /* synopassthru inject systemd|dsm [--unit NAME] [--root DIR] [--remove] [--reload]:
- * systemd: a drop-in that preloads the shim into the libvirt daemon's unit
- * (on DSM the VM manager's daemon runs as pkg-libvirtd); --reload then runs
- * `systemctl daemon-reload` when the drop-in changed. dsm: a marked block in
- * the Virtualization package's insert_libvirtd_ko.sh, which runs when that
- * service starts (before its daemon), that puts the drop-in back with
- * --reload if a reboot took /etc away: systemd then starts that very daemon
- * with the shim. Both are added idempotently and removed exactly. */
-#include <errno.h>
-#include <fcntl.h>
+ * the two halves of `setup` on their own. Parses arguments and calls the
+ * injector (injector/): systemd writes the drop-in (after the load proof)
+ * or takes it out; dsm puts the block into the Virtualization package's
+ * start script or takes it out. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "../common/fsutil.h"
 #include "../config/config.h"
-#include "../core/helper.h"
+#include "../injector/dropin.h"
 #include "../injector/dsm_hook.h"
+#include "../injector/loadproof.h"
 #include "cli.h"
 
 #ifndef SP_LIBDIR
 #define SP_LIBDIR "/usr/local/lib/synopassthru"
 #endif
-#define DROPIN_NAME "50-synopassthru.conf"
-#define DSM_HOOK SP_DSM_HOOK_PATH
-#define BLOCK_BEGIN "# synopassthru: begin (synopassthru inject dsm --remove takes this out)\n"
-#define BLOCK_END "# synopassthru: end\n"
-
 #ifndef SP_BINDIR
 #define SP_BINDIR "/usr/local/bin"
 #endif
+#define SHIM_PATH SP_LIBDIR "/libsynopassthru.so"
 
 struct inject_args {
     const char *target; /* "systemd" or "dsm" */
@@ -38,17 +27,19 @@ struct inject_args {
     int remove, reload;
 };
 
+static const char usage[] =
+    "usage: synopassthru inject systemd|dsm [--unit NAME] [--root DIR] [--remove] [--reload]";
+
 static int parse(const struct sp_cli_opts *opts, struct inject_args *a)
 {
     a->root = "";
     if (opts->argc < 1 ||
         (strcmp(opts->argv[0], "systemd") != 0 && strcmp(opts->argv[0], "dsm") != 0)) {
-        sp_cli_error("inject: usage: synopassthru inject systemd|dsm [--unit NAME] [--root DIR] "
-                     "[--remove] [--reload]");
+        sp_cli_error("inject: %s", usage);
         return -1;
     }
     a->target = opts->argv[0];
-    a->unit = strcmp(a->target, "dsm") == 0 ? "pkg-libvirtd" : "libvirtd";
+    a->unit = strcmp(a->target, "dsm") == 0 ? SP_DSM_UNIT : "libvirtd";
     for (int i = 1; i < opts->argc; i++) {
         if (strcmp(opts->argv[i], "--unit") == 0 && i + 1 < opts->argc)
             a->unit = opts->argv[++i];
@@ -59,11 +50,11 @@ static int parse(const struct sp_cli_opts *opts, struct inject_args *a)
         else if (strcmp(opts->argv[i], "--reload") == 0)
             a->reload = 1;
         else {
-            sp_cli_error("inject: unknown argument '%s'", opts->argv[i]);
+            sp_cli_error("inject: unknown argument '%s' (%s)", opts->argv[i], usage);
             return -1;
         }
     }
-    if (!a->unit[0] || strchr(a->unit, '/')) {
+    if (!sp_unit_name_ok(a->unit)) {
         sp_cli_error("inject: '%s' is not a unit name", a->unit);
         return -1;
     }
@@ -75,142 +66,116 @@ static int parse(const struct sp_cli_opts *opts, struct inject_args *a)
     return 0;
 }
 
-static char *dropin_text(const struct sp_cli_opts *opts)
+/* After the drop-in changed: reload, or say what to run. */
+static int after_change(const struct inject_args *a, int removed)
 {
-    char *text = NULL;
-    if (asprintf(&text, "# Preloads SynoPassthru into this unit. Written by `synopassthru inject "
-                        "systemd`;\n# `synopassthru inject systemd --remove` takes it out.\n"
-                        "[Service]\nEnvironment=LD_PRELOAD=%s/libsynopassthru.so\n"
-                        "Environment=%s=%s\n", SP_LIBDIR, SP_ENV_CONFIG_DIR,
-                 sp_config_dir_choose(opts->config_dir)) < 0)
-        return NULL;
-    return text;
-}
-
-/* systemctl daemon-reload, as a child with a deadline (no shell). */
-static int reload_systemd(void)
-{
-    static const char *const candidates[] = {"/usr/bin/systemctl", "/bin/systemctl"};
-    const char *systemctl = NULL;
-    for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]) && !systemctl; i++)
-        if (access(candidates[i], X_OK) == 0)
-            systemctl = candidates[i];
-    if (!systemctl) {
-        sp_cli_error("inject: --reload: no systemctl in /usr/bin or /bin");
-        return SP_EXIT_INTERNAL;
-    }
-    char *argv[] = {(char *)systemctl, "daemon-reload", NULL};
-    static struct sp_helper_result res;
     struct sp_err err;
-    if (sp_helper_run(argv, 120000, &res, &err) < 0) {
-        sp_cli_error("inject: %s daemon-reload: %s", systemctl, err.msg);
-        return SP_EXIT_INTERNAL;
-    }
-    if (res.exit_code != 0) {
-        sp_cli_error("inject: %s daemon-reload failed (exit %d): %s", systemctl, res.exit_code,
-                     res.errout);
-        return SP_EXIT_INTERNAL;
-    }
-    return SP_EXIT_OK;
-}
-
-/* What to do next, once the drop-in changed. */
-static int after_change(const struct inject_args *a)
-{
     if (!a->reload) {
         printf("then: systemctl daemon-reload && systemctl restart %s.service\n", a->unit);
         return SP_EXIT_OK;
     }
-    int code = reload_systemd();
-    if (code == SP_EXIT_OK)
-        printf("ran systemctl daemon-reload; the next start of %s.service %s the shim\n", a->unit,
-               a->remove ? "runs without" : "has");
-    return code;
-}
-
-static int add(const char *dir, const char *path, const char *text, const struct inject_args *a)
-{
-    char *old = NULL;
-    struct sp_err err;
-    if (sp_read_file(path, 65536, &old, NULL, NULL) == 0 && strcmp(old, text) == 0) {
-        printf("%s is already in place\n", path);
-        free(old);
-        return SP_EXIT_OK;
-    }
-    free(old);
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-        sp_cli_error("inject: %s: %s", dir, strerror(errno));
-        return SP_EXIT_INTERNAL;
-    }
-    if (sp_write_file_atomic(path, text, strlen(text), 0644, &err) < 0) {
+    if (sp_systemd_reload(&err) < 0) {
         sp_cli_error("inject: %s", err.msg);
         return SP_EXIT_INTERNAL;
     }
-    printf("wrote %s\n", path);
-    return after_change(a);
+    printf("ran systemctl daemon-reload; the next start of %s.service %s the shim\n", a->unit,
+           removed ? "runs without" : "has");
+    return SP_EXIT_OK;
 }
 
-static int drop(const char *dir, const char *path, const struct inject_args *a)
+static int take_dropin(const struct inject_args *a)
 {
-    if (unlink(path) < 0) {
-        if (errno == ENOENT) {
-            printf("%s is not there\n", path);
-            return SP_EXIT_OK;
-        }
-        sp_cli_error("inject: %s: %s", path, strerror(errno));
+    struct sp_err err;
+    enum sp_change change;
+    char *path = sp_dropin_path(a->root, a->unit);
+    int code = SP_EXIT_OK;
+    if (sp_dropin_take(a->root, a->unit, &change, &err) < 0) {
+        sp_cli_error("inject: %s", err.msg);
+        code = SP_EXIT_INTERNAL;
+    } else if (change == SP_UNCHANGED) {
+        printf("%s is not there\n", path ? path : "the drop-in");
+    } else {
+        printf("removed %s\n", path ? path : "the drop-in");
+        code = after_change(a, 1);
+    }
+    free(path);
+    return code;
+}
+
+/* A shim that cannot load must not stay preloaded either: the daemon would
+ * not start at all. */
+static int refuse_unloadable(const struct inject_args *a, const char *why)
+{
+    sp_cli_error("inject: %s", why);
+    char *path = sp_dropin_path(a->root, a->unit);
+    struct sp_err err;
+    enum sp_change change = SP_UNCHANGED;
+    if (path && sp_dropin_take(a->root, a->unit, &change, &err) == 0 && change == SP_CHANGED) {
+        printf("took out %s, so that %s.service starts without the shim\n", path, a->unit);
+        if (a->reload)
+            after_change(a, 1);
+    }
+    free(path);
+    return SP_EXIT_REFUSED;
+}
+
+static int put_dropin(const struct sp_cli_opts *opts, const struct inject_args *a)
+{
+    struct sp_err err;
+    char *shim = NULL, *self = sp_cli_self_path();
+    if (!self || asprintf(&shim, "%s%s", a->root, SHIM_PATH) < 0) {
+        free(self);
+        sp_cli_error("inject: cannot find our own program (/proc/self/exe)");
         return SP_EXIT_INTERNAL;
     }
-    rmdir(dir); /* only when empty: other drop-ins stay */
-    printf("removed %s\n", path);
-    return after_change(a);
-}
-
-/* The hook script with our block taken out (the text is otherwise kept to
- * the byte). */
-static char *without_block(const char *text)
-{
-    char *out = strdup(text);
-    char *begin = out ? strstr(out, BLOCK_BEGIN) : NULL;
-    char *end = begin ? strstr(begin, BLOCK_END) : NULL;
-    if (end)
-        memmove(begin, end + strlen(BLOCK_END), strlen(end + strlen(BLOCK_END)) + 1);
-    return out;
+    int proved = sp_loadproof_run(self, shim, &err);
+    free(self);
+    free(shim);
+    if (proved < 0)
+        return refuse_unloadable(a, err.msg);
+    char *text = sp_dropin_text(SHIM_PATH, sp_config_dir_choose(opts->config_dir), &err);
+    char *path = sp_dropin_path(a->root, a->unit);
+    enum sp_change change = SP_UNCHANGED;
+    int code = SP_EXIT_OK;
+    if (!text || !path || sp_dropin_put(a->root, a->unit, text, &change, &err) < 0) {
+        sp_cli_error("inject: %s", path ? err.msg : "out of memory");
+        code = SP_EXIT_INTERNAL;
+    } else if (change == SP_UNCHANGED) {
+        printf("%s is already in place\n", path);
+    } else {
+        printf("wrote %s\n", path);
+        code = after_change(a, 0);
+    }
+    free(text);
+    free(path);
+    return code;
 }
 
 static int edit_dsm_hook(const struct sp_cli_opts *opts, const struct inject_args *a)
 {
-    char *path = NULL, *text = NULL, *next = NULL;
     struct sp_err err;
-    if (asprintf(&path, "%s%s", a->root, DSM_HOOK) < 0)
-        return SP_EXIT_INTERNAL;
-    if (sp_read_file(path, 1u << 20, &text, NULL, &err) < 0) {
-        sp_cli_error("inject: %s (is the Virtualization package installed?)", err.msg);
-        free(path);
-        return SP_EXIT_INPUT;
-    }
-    struct stat st;
-    mode_t mode = stat(path, &st) == 0 ? st.st_mode & 07777 : 0755;
-    char *kept = without_block(text);
-    int code = SP_EXIT_OK;
-    const char *config = sp_config_dir_choose(opts->config_dir);
-    if (!kept ||
-        (!a->remove && asprintf(&next, "%s%s%s/synopassthru --config '%s' inject systemd --unit "
-                                       "%s --reload >/dev/null 2>&1 || true\n" BLOCK_END, kept,
-                                BLOCK_BEGIN, SP_BINDIR, config, a->unit) < 0)) {
-        code = SP_EXIT_INTERNAL;
-    } else if (strcmp(a->remove ? kept : next, text) == 0) {
-        printf("%s: nothing to change\n", path);
-    } else if (sp_write_file_atomic(path, a->remove ? kept : next, strlen(a->remove ? kept : next), mode, &err) < 0) {
-        sp_cli_error("inject: %s", err.msg);
-        code = SP_EXIT_INTERNAL;
+    int missing = 0;
+    enum sp_change change = SP_UNCHANGED;
+    char *block = NULL;
+    int rc;
+    if (a->remove) {
+        rc = sp_dsm_hook_take(a->root, &missing, &change, &err);
     } else {
-        printf("%s %s\n", a->remove ? "removed our block from" : "added our block to", path);
+        block = sp_dsm_block(SP_BINDIR "/synopassthru", sp_config_dir_choose(opts->config_dir),
+                             a->unit, &err);
+        rc = block ? sp_dsm_hook_put(a->root, block, &missing, &change, &err) : -1;
     }
-    free(next);
-    free(kept);
-    free(text);
-    free(path);
-    return code;
+    free(block);
+    if (rc < 0) {
+        sp_cli_error("inject: %s", err.msg);
+        return missing ? SP_EXIT_INPUT : SP_EXIT_INTERNAL;
+    }
+    if (change == SP_UNCHANGED)
+        printf("%s%s: nothing to change\n", a->root, SP_DSM_HOOK_PATH);
+    else
+        printf("%s %s%s\n", a->remove ? "removed our block from" : "added our block to", a->root,
+               SP_DSM_HOOK_PATH);
+    return SP_EXIT_OK;
 }
 
 int sp_cmd_inject(const struct sp_cli_opts *opts)
@@ -220,15 +185,5 @@ int sp_cmd_inject(const struct sp_cli_opts *opts)
         return SP_EXIT_USAGE;
     if (strcmp(a.target, "dsm") == 0)
         return edit_dsm_hook(opts, &a);
-    char *dir = NULL, *path = NULL, *text = dropin_text(opts);
-    if (!text || asprintf(&dir, "%s/etc/systemd/system/%s.service.d", a.root, a.unit) < 0 ||
-        asprintf(&path, "%s/%s", dir, DROPIN_NAME) < 0) {
-        sp_cli_error("inject: out of memory");
-        return SP_EXIT_INTERNAL;
-    }
-    int code = a.remove ? drop(dir, path, &a) : add(dir, path, text, &a);
-    free(text);
-    free(dir);
-    free(path);
-    return code;
+    return a.remove ? take_dropin(&a) : put_dropin(opts, &a);
 }

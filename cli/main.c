@@ -1,12 +1,14 @@
 /* synopassthru: the command-line tool. Parses the common options and hands
  * over to one subcommand. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../injector/loadproof.h"
 #include "cli.h"
 
 static const char usage_text[] =
@@ -23,6 +25,10 @@ static const char usage_text[] =
     "  bind [--vm NAME] ADDR...   put devices on vfio-pci (through the vfio helper)\n"
     "  release ADDR...    give devices back to the driver they had\n"
     "  status [--json]    processes with libvirt mapped, and whether the shim is there\n"
+    "  setup [--root DIR] [--unit NAME] [--dry-run] [--remove [--purge]]\n"
+    "                     the one root step: root-owned copies of the programs, the\n"
+    "                     proof that the shim loads, the config dir, the drop-in and\n"
+    "                     DSM's start-hook block; --remove undoes exactly that\n"
     "  import [--from DIR] [--root DIR] [--dry-run] [--remove-old]\n"
     "                     the community hot-plug scripts read (never run) into\n"
     "                     snippets and ROMs; --remove-old then takes their hook out\n"
@@ -118,13 +124,34 @@ static const struct command commands[] = {
     {"release", sp_cmd_release},
     {"status", sp_cmd_status},
     {"inject", sp_cmd_inject},
+    {"setup", sp_cmd_setup},
     {"import", sp_cmd_import},
 };
+
+static const char *program_path; /* argv[0] */
+
+char *sp_cli_self_path(void)
+{
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+    if (n > 0) {
+        buf[n] = '\0';
+        return strdup(buf);
+    }
+    /* No /proc (a chroot, an early boot): a path we were started by. */
+    if (program_path && strchr(program_path, '/') && realpath(program_path, buf))
+        return strdup(buf);
+    return NULL;
+}
 
 int main(int argc, char **argv)
 {
     struct sp_cli_opts opts = {0};
     int i = 1;
+    program_path = argv[0];
+    /* The child side of the load proof (injector/loadproof.h). */
+    if (argc == 3 && strcmp(argv[1], SP_LOADPROOF_ARG) == 0)
+        return sp_loadproof_child(argv[2]);
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(usage_text, stdout);

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+char *const sp_clean_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+
 static long long now_ms(void)
 {
     struct timespec ts;
@@ -18,9 +20,8 @@ static long long now_ms(void)
 }
 
 /* In the child: wire the pipes and exec; only async-signal-safe calls. */
-static void exec_child(char *const argv[], int out_fd, int err_fd)
+static void exec_child(char *const argv[], char *const envp[], int out_fd, int err_fd)
 {
-    static char *const clean_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0)
         dup2(devnull, 0);
@@ -30,9 +31,11 @@ static void exec_child(char *const argv[], int out_fd, int err_fd)
      * pass on: close everything above stderr. */
     for (int fd = 3; fd < 1024; fd++)
         close(fd);
-    execve(argv[0], argv, clean_env);
-    static const char msg[] = "cannot execute the vfio helper\n";
+    execve(argv[0], argv, envp);
+    static const char msg[] = "cannot execute ";
     (void)!write(2, msg, sizeof(msg) - 1);
+    (void)!write(2, argv[0], strlen(argv[0]));
+    (void)!write(2, "\n", 1);
     _exit(127);
 }
 
@@ -89,28 +92,28 @@ static int reap(pid_t pid, long long deadline, int *status)
     }
 }
 
-int sp_helper_run(char *const argv[], int timeout_ms, struct sp_helper_result *res,
-                  struct sp_err *err)
+int sp_child_run(const char *what, char *const argv[], char *const envp[], int timeout_ms,
+                 struct sp_helper_result *res, struct sp_err *err)
 {
     memset(res, 0, sizeof(*res));
     res->exit_code = -1;
     int out[2], errp[2];
     if (pipe2(out, O_CLOEXEC) < 0)
-        return sp_err_set(err, "vfio helper: pipe: %s", strerror(errno));
+        return sp_err_set(err, "%s: pipe: %s", what, strerror(errno));
     if (pipe2(errp, O_CLOEXEC) < 0) {
         close(out[0]);
         close(out[1]);
-        return sp_err_set(err, "vfio helper: pipe: %s", strerror(errno));
+        return sp_err_set(err, "%s: pipe: %s", what, strerror(errno));
     }
     pid_t pid = fork();
     if (pid == 0)
-        exec_child(argv, out[1], errp[1]);
+        exec_child(argv, envp, out[1], errp[1]);
     close(out[1]);
     close(errp[1]);
     if (pid < 0) {
         close(out[0]);
         close(errp[0]);
-        return sp_err_set(err, "vfio helper: fork: %s", strerror(errno));
+        return sp_err_set(err, "%s: fork: %s", what, strerror(errno));
     }
     long long deadline = now_ms() + timeout_ms;
     struct sink sinks[2] = {{out[0], res->out, 0}, {errp[0], res->errout, 0}};
@@ -128,14 +131,25 @@ int sp_helper_run(char *const argv[], int timeout_ms, struct sp_helper_result *r
          * for it beyond a moment. */
         reap(pid, now_ms() + 200, &status);
         res->timed_out = 1;
-        return sp_err_set(err, "the vfio helper did not finish within %d ms and was killed "
-                               "(a driver may be stuck in unbind; see the kernel log)",
+        return sp_err_set(err, "%s did not finish within %d ms and was killed", what,
                           timeout_ms);
     }
     if (WIFEXITED(status)) {
         res->exit_code = WEXITSTATUS(status);
         return 0;
     }
-    return sp_err_set(err, "the vfio helper was killed by signal %d",
+    return sp_err_set(err, "%s was killed by signal %d", what,
                       WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+int sp_helper_run(char *const argv[], int timeout_ms, struct sp_helper_result *res,
+                  struct sp_err *err)
+{
+    if (sp_child_run("the vfio helper", argv, sp_clean_env, timeout_ms, res, err) == 0)
+        return 0;
+    if (res->timed_out)
+        sp_err_set(err, "the vfio helper did not finish within %d ms and was killed "
+                        "(a driver may be stuck in unbind; see the kernel log)",
+                   timeout_ms);
+    return -1;
 }

@@ -1,6 +1,6 @@
-/* helper: runs the vfio helper as a child process: fork + execve of our
- * own binary, no shell, a clean environment, its output captured, and a
- * deadline after which it is killed. Used by the shim and the CLI alike.
+/* helper: runs the vfio helper (and other programs) as a child process:
+ * fork + execve, no shell, a given or clean environment, its output
+ * captured, and a deadline after which it is killed. Shim and CLI alike.
  * Never waits longer than the deadline (plus a short reap). */
 #ifndef SP_HELPER_H
 #define SP_HELPER_H
@@ -18,7 +18,18 @@ struct sp_helper_result {
     char errout[SP_HELPER_OUTPUT_MAX]; /* stderr, trailing newline removed */
 };
 
-/* argv[0] is the program path. Returns 0 when the helper ran to an exit
+/* The environment our children get unless they need more: PATH, LC_ALL=C. */
+extern char *const sp_clean_env[];
+
+/* Runs argv (argv[0] is the program's path) with exactly the environment
+ * envp; `what` names it in errors ("the vfio helper"). Returns 0 when it ran
+ * to an exit (whatever its code), -1 when it could not be started, was
+ * killed by a signal, or timed out (res->timed_out). */
+int sp_child_run(const char *what, char *const argv[], char *const envp[], int timeout_ms,
+                 struct sp_helper_result *res, struct sp_err *err);
+
+/* The vfio helper (or another of our programs) with a clean environment.
+ * argv[0] is the program path. Returns 0 when the helper ran to an exit
  * (whatever its code), -1 when it could not be started or timed out. */
 int sp_helper_run(char *const argv[], int timeout_ms, struct sp_helper_result *res,
                   struct sp_err *err);

@@ -1,9 +1,11 @@
 # Runs under systemd (PID 1, as on the NAS) in the e2e guest: a real kernel
 # with an emulated Intel IOMMU, a spare e1000e and two e1000 behind a PCI
-# bridge. The product as a user has it: `make install` into the guest's
-# /usr/local, the DSM package service's stand-in (tests/e2e/dsm) with the shim
-# preloaded through `synopassthru inject`, snippets naming the NICs by
-# address and IDs, and the installed vfio helper. Prints "E2E: PASS|FAIL what"
+# bridge. The product as a NAS owner has it: the built .spk installed as
+# DSM's Package Center does (its files owned by the package's own user, its
+# scripts run as that user), the one root step `setup` run from it, the DSM
+# package service's stand-in (tests/e2e/dsm) with the shim preloaded by it,
+# snippets naming the NICs by address and IDs; at the end the package's
+# uninstall and `setup --remove`, after which the writable tree is as before. Prints "E2E: PASS|FAIL what"
 # lines, "E2E: MEASURE" lines and "E2E: DONE", then powers the guest off.
 project=$1
 export PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -71,18 +73,86 @@ check "it starts on e1000e" test "$(driver_of "$nic")" = e1000e
 group=$(basename "$(readlink "/sys/bus/pci/devices/$nic/iommu_group")")
 check "the IOMMU is on: the NIC is in group $group" test -n "$group"
 
-# Installed as a user installs it: the build tree's `make install` into the
-# guest's /usr/local (persistent on DSM), the default config dir under it.
+# The NAS's own setup, before the product: /usr/local (persistent on DSM),
+# the Virtualization package's start hook and service (a stand-in: see
+# tests/e2e/dsm), and libvirtd as root with no confinement, as DSM's VM
+# manager runs it. Its built-in default user must still exist for the qemu
+# driver to load.
 mount -t tmpfs -o mode=755 tmpfs /usr/local
-make -C "$project" install > /tmp/install.out 2>&1
-check "make install into the guest's /usr/local" test $? -eq 0
-check "and only installed: the build tree was up to date" test -z "$(grep -v '^install \|^test -e \|^  install \|^make' /tmp/install.out)"
+mkdir -p /usr/local/bin /usr/local/lib /usr/local/etc /volume1/@appstore
+hook=/var/packages/Virtualization/conf/systemd/insert_libvirtd_ko.sh
+mkdir -p "$(dirname "$hook")"
+install -m 0755 "$project/tests/e2e/dsm/insert_libvirtd_ko.sh" "$hook"
+install -m 0644 "$project/tests/e2e/dsm/pkg-libvirtd.service" /etc/systemd/system/
+grep -q '^libvirt-qemu:' /etc/passwd || {
+    echo 'libvirt-qemu:x:64055:64055:libvirt qemu:/var/lib/libvirt:/usr/sbin/nologin' >> /etc/passwd
+    echo 'libvirt-qemu:x:64055:' >> /etc/group
+}
+grep -q '^kvm:' /etc/group || echo 'kvm:x:64056:' >> /etc/group
+printf 'user = "root"\ngroup = "root"\nsecurity_driver = "none"\n' >> /etc/libvirt/qemu.conf
+mkdir -p /var/lib/libvirt/qemu /var/cache/libvirt /var/log/libvirt/qemu /run/libvirt
+echo 'log_outputs = "3:file:/tmp/libvirtd.log"' >> /etc/libvirt/libvirtd.conf
+virtlogd -d
+systemctl daemon-reload
+
+# writable_tree: everything the guest has written: /etc and /var are
+# overlays whose upper dirs (/ov/*-up, see init.sh) hold exactly what was
+# created, changed or deleted (a deletion as a whiteout), and /usr/local
+# and /volume1 are the guest's own. Each path with its type, mode and
+# owner, each file's digest. Left out: what libvirt, systemd and this test
+# write there themselves (domain definitions, libvirt's logs and state,
+# the journal).
+writable_tree() {
+    local dir name skip=(\( -path ./libvirt -o -path ./lib/libvirt -o -path ./log/libvirt
+        -o -path ./cache/libvirt -o -path ./lib/systemd -o -path ./log/journal -o -path ./tmp \)
+        -prune -o)
+    for dir in /ov/etc-up:/etc /ov/var-up:/var /usr/local:/usr/local /volume1:/volume1; do
+        name=${dir#*:} dir=${dir%%:*}
+        (cd "$dir" && find . "${skip[@]}" -printf "$name/%P %y %m %u:%g\n" | sort &&
+            find . "${skip[@]}" -type f -print0 | sort -z | xargs -0r sha256sum |
+            sed "s|  \./|  $name/|")
+    done
+}
+writable_tree > /tmp/tree.before
+
+# Installed as a NAS owner installs it: DSM's Package Center unpacks the
+# .spk (package.tgz into the package's target dir, owned by the package's
+# own user) and runs its scripts as that user; then the one root step.
+spk=$(ls "$project"/build/dist/SynoPassthru-*-x86_64.spk | head -1)
+pkguser=1234
+target=/volume1/@appstore/SynoPassthru
+pkgdir=/var/packages/SynoPassthru
+mkdir -p /tmp/spk "$target" "$pkgdir"
+tar -xf "$spk" -C /tmp/spk
+tar -xzf /tmp/spk/package.tgz -C "$target"
+ln -s "$target" "$pkgdir/target"
+cp -a /tmp/spk/INFO /tmp/spk/scripts /tmp/spk/conf "$pkgdir/"
+chown -hR "$pkguser:$pkguser" "$target"
+pkg_script() {
+    env -i PATH=/usr/bin:/bin SYNOPKG_PKGNAME=SynoPassthru SYNOPKG_PKGDEST="$target" \
+        SYNOPKG_PKG_STATUS="$1" SYNOPKG_TEMP_LOGFILE=/tmp/pkg.msg \
+        setpriv --reuid=$pkguser --regid=$pkguser --clear-groups sh "$pkgdir/scripts/$2"
+}
+: > /tmp/pkg.msg && chmod 666 /tmp/pkg.msg
+pkg_script INSTALL preinst && pkg_script INSTALL postinst
+check "the package installs as its own user; its message gives the root step" \
+    grep -q "sudo /var/packages/SynoPassthru/target/bin/synopassthru setup" /tmp/pkg.msg
+/var/packages/SynoPassthru/target/bin/synopassthru setup > /tmp/setup.out 2>&1
+rc=$?
+cat /tmp/setup.out
+check "setup, run as root from the package" test $rc -eq 0
+check "proved the installed shim loads" grep -q "proved: /usr/local/lib/synopassthru/libsynopassthru.so loads" /tmp/setup.out
+check "and had systemd reload" grep -q "ran systemctl daemon-reload" /tmp/setup.out
+check "root owns what root loads and runs" test "$(stat -c %u /usr/local/lib/synopassthru/libsynopassthru.so \
+    /usr/local/bin/synopassthru /usr/local/libexec/synopassthru/synopassthru-vfio | sort -u)" = 0
+check "the start hook has the block" grep -q "inject systemd --unit 'pkg-libvirtd' --reload" "$hook"
+dropin=/etc/systemd/system/pkg-libvirtd.service.d/50-synopassthru.conf
+check "the drop-in for pkg-libvirtd is there" test -f "$dropin"
 config=/usr/local/etc/synopassthru
-check "it installed the shim, the CLI, the helper and the config dir" test \
-    -f /usr/local/lib/synopassthru/libsynopassthru.so -a -x /usr/local/bin/synopassthru \
-    -a -x /usr/local/libexec/synopassthru/synopassthru-vfio -a -f "$config/synopassthru.conf"
+check "setup made the config dir with vm.d and rom" test -d "$config/vm.d" -a -d "$config/rom"
 # Emulation inside emulation is slow: give the helper time.
-echo 'helper_timeout_ms = 60000' >> "$config/synopassthru.conf"
+echo 'helper_timeout_ms = 60000' > "$config/synopassthru.conf"
+chmod 644 "$config/synopassthru.conf"
 audit=/var/log/synopassthru-audit.log
 for vm in e2e e2e-h e2e-a e2e-p; do snippet "$vm" "$nic" 10d3; done
 snippet e2e-r "$nic" 10d3 "" ' release="yes"'
@@ -101,31 +171,6 @@ done
 check "two e1000 sit behind the bridge (${bridged[*]})" test "${#bridged[@]}" -eq 2
 snippet bridged "${bridged[0]}" 100e
 
-# libvirtd as root with no confinement, as DSM's VM manager runs it. Its
-# built-in default user must still exist for the qemu driver to load.
-grep -q '^libvirt-qemu:' /etc/passwd || {
-    echo 'libvirt-qemu:x:64055:64055:libvirt qemu:/var/lib/libvirt:/usr/sbin/nologin' >> /etc/passwd
-    echo 'libvirt-qemu:x:64055:' >> /etc/group
-}
-grep -q '^kvm:' /etc/group || echo 'kvm:x:64056:' >> /etc/group
-printf 'user = "root"\ngroup = "root"\nsecurity_driver = "none"\n' >> /etc/libvirt/qemu.conf
-mkdir -p /var/lib/libvirt/qemu /var/cache/libvirt /var/log/libvirt/qemu /run/libvirt
-echo 'log_outputs = "3:file:/tmp/libvirtd.log"' >> /etc/libvirt/libvirtd.conf
-virtlogd -d
-
-# The Virtualization package's service as DSM has it (a stand-in: see
-# tests/e2e/dsm), and the shim put into it the way the README tells a user.
-hook=/var/packages/Virtualization/conf/systemd/insert_libvirtd_ko.sh
-mkdir -p "$(dirname "$hook")"
-install -m 0755 "$project/tests/e2e/dsm/insert_libvirtd_ko.sh" "$hook"
-install -m 0644 "$project/tests/e2e/dsm/pkg-libvirtd.service" /etc/systemd/system/
-synopassthru inject dsm > /tmp/inject.out 2>&1
-check "inject dsm adds its block to the package's start hook" grep -q "inject systemd --unit pkg-libvirtd" "$hook"
-synopassthru inject systemd --unit pkg-libvirtd --reload >> /tmp/inject.out 2>&1
-dropin=/etc/systemd/system/pkg-libvirtd.service.d/50-synopassthru.conf
-check "inject systemd --reload writes the drop-in for pkg-libvirtd" test -f "$dropin"
-check "and has systemd reload it" grep -q "ran systemctl daemon-reload" /tmp/inject.out
-cat /tmp/inject.out
 systemctl start pkg-libvirtd
 check "systemd starts pkg-libvirtd" systemctl is-active -q pkg-libvirtd
 check "libvirtd answers" wait_for_daemon
@@ -334,13 +379,25 @@ cat /tmp/status2.out
 # shellcheck source=tests/e2e/compare.sh
 . "$project/tests/e2e/compare.sh"
 
-# The injector's way out, exactly.
-synopassthru inject dsm --remove > /dev/null
-check "inject dsm --remove leaves the start hook as it was" \
-    cmp -s "$hook" "$project/tests/e2e/dsm/insert_libvirtd_ko.sh"
-synopassthru inject systemd --unit pkg-libvirtd --remove --reload > /dev/null
+# Uninstalling: Package Center removes the package's files and runs its
+# scripts as its user; they name the root command that undoes setup.
+: > /tmp/pkg.msg
+pkg_script UNINSTALL preuninst && pkg_script UNINSTALL postuninst
+check "the package's uninstall names the command that undoes setup" \
+    grep -q "sudo /usr/local/bin/synopassthru setup --remove" /tmp/pkg.msg
+rm -rf "$target" "$pkgdir"
+/usr/local/bin/synopassthru setup --remove --purge > /tmp/remove.out 2>&1
+rc=$?
+cat /tmp/remove.out
+check "setup --remove --purge" test $rc -eq 0
+check "leaves the start hook as it was" cmp -s "$hook" "$project/tests/e2e/dsm/insert_libvirtd_ko.sh"
 systemctl restart pkg-libvirtd
 wait_for_daemon
 check "without the drop-in systemd starts the daemon with no shim" test ! -e "$dropin"
-synopassthru status > /dev/null 2>&1
+check "(the removed CLI is gone)" test ! -e /usr/local/bin/synopassthru
+"$project/build/synopassthru" status > /dev/null 2>&1
 check "and status says so" test $? -eq 1
+writable_tree > /tmp/tree.after
+diff /tmp/tree.before /tmp/tree.after > /tmp/tree.diff
+check "every file the guest could write is as before the package came" test $? -eq 0
+head -40 /tmp/tree.diff

@@ -175,3 +175,53 @@ stop_daemon() {
     wait "$DAEMON_PID" 2>/dev/null || true
     DAEMON_PID=
 }
+
+# unloadable_shim PATH missing-lib|missing-version: a library at PATH that
+# the dynamic loader refuses: it needs a library that is not there, or a
+# symbol version its library does not have (as a shim built against a newer
+# glibc than the box's would).
+unloadable_shim() {
+    local path=$1 kind=$2 dir
+    dir=$(mktemp -d "$WORK/unloadable-XXXXXX")
+    echo 'int sp_dep(void) { return 1; }' > "$dir/dep.c"
+    echo 'int sp_dep(void); int virDomainCreateXML(void) { return sp_dep(); }' > "$dir/shim.c"
+    printf 'SP_DEP_2 { global: sp_dep; local: *; };\n' > "$dir/dep.map"
+    cc -shared -fPIC -o "$dir/libspdep.so" "$dir/dep.c" -Wl,--version-script="$dir/dep.map"
+    mkdir -p "$(dirname "$path")"
+    cc -shared -fPIC -o "$path" "$dir/shim.c" -L"$dir" -lspdep -Wl,-rpath,"$dir"
+    if [ "$kind" = missing-lib ]; then
+        rm "$dir/libspdep.so"
+    else
+        printf 'SP_DEP_1 { global: sp_dep; local: *; };\n' > "$dir/dep.map"
+        cc -shared -fPIC -o "$dir/libspdep.so" "$dir/dep.c" -Wl,--version-script="$dir/dep.map"
+    fi
+}
+
+# minimal_root DIR: Debian's libc6, libxml2 and libxml2's own dependencies
+# (as installed here), fetched with apt-get download into $SP_BUILD/debs once
+# and unpacked with dpkg -x: a root file system with glibc and libxml2 and
+# nothing else (no shell). Fails the test when a package cannot be had.
+minimal_root() {
+    local dir=$1 debs=$SP_BUILD/debs todo="libc6 libxml2" pkgs="" p deb
+    while [ -n "$todo" ]; do
+        set -- $todo; p=$1; shift; todo="$*"
+        case " $pkgs " in *" $p "*) continue ;; esac
+        pkgs="$pkgs $p"
+        todo="$todo $(dpkg-query -W -f='${Pre-Depends}, ${Depends}\n' "$p" 2>/dev/null | tr ',' '\n' |
+            sed 's/|.*//; s/(.*)//; s/:any//; s/ //g' | grep -v '^$' | tr '\n' ' ')"
+    done
+    echo "minimal root:$pkgs"
+    mkdir -p "$debs" "$dir"
+    for p in $pkgs; do
+        deb=$(ls "$debs/${p}"_*.deb 2>/dev/null | head -1)
+        if [ -z "$deb" ]; then
+            (cd "$debs" && apt-get download -q "$p") > "$debs/download-$p.log" 2>&1
+            deb=$(ls "$debs/${p}"_*.deb 2>/dev/null | head -1)
+        fi
+        if [ -z "$deb" ]; then
+            fail "cannot fetch Debian's $p for the minimal root (see $debs/download-$p.log)"
+            return 1
+        fi
+        dpkg -x "$deb" "$dir"
+    done
+}
