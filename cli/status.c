@@ -11,6 +11,7 @@
 #include "../common/fsutil.h"
 #include "../common/json.h"
 #include "../config/config.h"
+#include "../pci/pci.h"
 #include "cli.h"
 
 #define SHIM_NAME "libsynopassthru.so"
@@ -26,8 +27,7 @@ struct proc_info {
 
 static const char *proc_root(void)
 {
-    const char *env = secure_getenv("SYNOPASSTHRU_PROC_ROOT");
-    return env && *env ? env : "/proc";
+    return sp_pci_proc_root(NULL);
 }
 
 static char *read_proc_file(int pid, const char *name, size_t *len)

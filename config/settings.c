@@ -10,6 +10,7 @@
 enum key_id {
     KEY_AUDIT_LOG,
     KEY_SYSFS_ROOT,
+    KEY_PROC_ROOT,
     KEY_ROM_DIR,
     KEY_VFIO_HELPER,
     KEY_STATE_DIR,
@@ -21,6 +22,7 @@ enum key_id {
 static const char *const key_names[KEY_COUNT] = {
     [KEY_AUDIT_LOG] = "audit_log",
     [KEY_SYSFS_ROOT] = "sysfs_root",
+    [KEY_PROC_ROOT] = "proc_root",
     [KEY_ROM_DIR] = "rom_dir",
     [KEY_VFIO_HELPER] = "vfio_helper",
     [KEY_STATE_DIR] = "state_dir",
@@ -48,6 +50,7 @@ static char **field_of(struct sp_settings *s, enum key_id key)
     switch (key) {
     case KEY_AUDIT_LOG: return &s->audit_log;
     case KEY_SYSFS_ROOT: return &s->sysfs_root;
+    case KEY_PROC_ROOT: return &s->proc_root;
     case KEY_ROM_DIR: return &s->rom_dir;
     case KEY_VFIO_HELPER: return &s->vfio_helper;
     case KEY_STATE_DIR: return &s->state_dir;
@@ -137,8 +140,8 @@ static int parse_line(struct sp_settings *s, char *line, const char *where,
     char *key = trim(text, eq);
     int k = lookup_key(key);
     if (k < 0)
-        return sp_err_set(err, "%s: unknown key '%s' (known: audit_log, sysfs_root, rom_dir, "
-                               "vfio_helper, state_dir, helper_timeout_ms, rom_check)", where, key);
+        return sp_err_set(err, "%s: unknown key '%s' (known: audit_log, sysfs_root, proc_root, "
+                               "rom_dir, vfio_helper, state_dir, helper_timeout_ms, rom_check)", where, key);
     if (*seen & (1u << k))
         return sp_err_set(err, "%s: key '%s' is set twice", where, key);
     *seen |= 1u << k;
@@ -181,12 +184,14 @@ int sp_settings_copy(struct sp_settings *dst, const struct sp_settings *src)
     memset(dst, 0, sizeof(*dst));
     dst->audit_log = src->audit_log ? strdup(src->audit_log) : NULL;
     dst->sysfs_root = src->sysfs_root ? strdup(src->sysfs_root) : NULL;
+    dst->proc_root = src->proc_root ? strdup(src->proc_root) : NULL;
     dst->rom_dir = src->rom_dir ? strdup(src->rom_dir) : NULL;
     dst->vfio_helper = src->vfio_helper ? strdup(src->vfio_helper) : NULL;
     dst->state_dir = src->state_dir ? strdup(src->state_dir) : NULL;
     dst->helper_timeout_ms = src->helper_timeout_ms;
     dst->rom_check = src->rom_check;
     if ((src->audit_log && !dst->audit_log) || (src->sysfs_root && !dst->sysfs_root) ||
+        (src->proc_root && !dst->proc_root) ||
         (src->rom_dir && !dst->rom_dir) || (src->vfio_helper && !dst->vfio_helper) ||
         (src->state_dir && !dst->state_dir)) {
         sp_settings_free(dst);
@@ -199,6 +204,7 @@ void sp_settings_free(struct sp_settings *s)
 {
     free(s->audit_log);
     free(s->sysfs_root);
+    free(s->proc_root);
     free(s->rom_dir);
     free(s->vfio_helper);
     free(s->state_dir);

@@ -28,6 +28,7 @@ enum sp_rom_check {
 struct sp_settings {
     char *audit_log;       /* absolute path; "" disables the audit log */
     char *sysfs_root;      /* NULL: environment or /sys */
+    char *proc_root;       /* NULL: environment or /proc */
     char *rom_dir;         /* absolute; default <config dir>/rom */
     char *vfio_helper;     /* absolute path of synopassthru-vfio */
     char *state_dir;       /* absolute; who holds which device */

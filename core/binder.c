@@ -40,13 +40,15 @@ static void free_argv(char **argv)
 static char **build_argv(enum sp_binder_op op, const struct sp_settings *s, const char *vm,
                          const struct sp_resolved_dev *devs, size_t n)
 {
-    char **argv = calloc(n + 10, sizeof(*argv));
-    size_t k = 0;
+    const char *fixed[] = {s->vfio_helper, op_name(op), "--root", sp_pci_sysfs_root(s->sysfs_root),
+                           "--proc-root", sp_pci_proc_root(s->proc_root), "--state-dir",
+                           s->state_dir};
+    size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]), k = 0;
+    /* the fixed part, --vm NAME, one per device, the NULL */
+    char **argv = calloc(n_fixed + 2 + n + 1, sizeof(*argv));
     if (!argv)
         return NULL;
-    const char *fixed[] = {s->vfio_helper, op_name(op), "--root", sp_pci_sysfs_root(s->sysfs_root),
-                           "--state-dir", s->state_dir};
-    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+    for (size_t i = 0; i < n_fixed; i++)
         argv[k++] = strdup(fixed[i]);
     if (vm) {
         argv[k++] = strdup("--vm");
@@ -82,7 +84,8 @@ int sp_binder_run(enum sp_binder_op op, const struct sp_settings *s, const char 
 int sp_binder_release_stopped(const struct sp_settings *s, const char *vm, struct sp_err *err)
 {
     char *argv[] = {s->vfio_helper, "release-stopped", "--root",
-                    (char *)sp_pci_sysfs_root(s->sysfs_root), "--state-dir", s->state_dir,
+                    (char *)sp_pci_sysfs_root(s->sysfs_root), "--proc-root",
+                    (char *)sp_pci_proc_root(s->proc_root), "--state-dir", s->state_dir,
                     "--vm", (char *)vm, NULL};
     struct sp_helper_result *res = calloc(1, sizeof(*res));
     if (!res)

@@ -267,12 +267,22 @@ int sp_pci_slot_functions(const char *root, const struct sp_pci_addr *addr,
     return scan_devices(root, in_slot, addr, out, count, err);
 }
 
-const char *sp_pci_sysfs_root(const char *configured)
+static const char *choose_root(const char *env_name, const char *configured, const char *fallback)
 {
-    const char *env = secure_getenv(SP_ENV_SYSFS_ROOT);
+    const char *env = secure_getenv(env_name);
     if (env && *env)
         return env;
     if (configured && *configured)
         return configured;
-    return SP_DEFAULT_SYSFS_ROOT;
+    return fallback;
+}
+
+const char *sp_pci_sysfs_root(const char *configured)
+{
+    return choose_root(SP_ENV_SYSFS_ROOT, configured, SP_DEFAULT_SYSFS_ROOT);
+}
+
+const char *sp_pci_proc_root(const char *configured)
+{
+    return choose_root(SP_ENV_PROC_ROOT, configured, SP_DEFAULT_PROC_ROOT);
 }

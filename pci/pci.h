@@ -11,6 +11,8 @@
 
 #define SP_DEFAULT_SYSFS_ROOT "/sys"
 #define SP_ENV_SYSFS_ROOT "SYNOPASSTHRU_SYSFS_ROOT"
+#define SP_DEFAULT_PROC_ROOT "/proc"
+#define SP_ENV_PROC_ROOT "SYNOPASSTHRU_PROC_ROOT"
 
 struct sp_pci_addr {
     unsigned domain;   /* 0..0xffff */
@@ -63,5 +65,7 @@ int sp_pci_slot_functions(const char *root, const struct sp_pci_addr *addr,
 /* Picks the sysfs root: the environment variable, else the configured
  * value, else /sys. */
 const char *sp_pci_sysfs_root(const char *configured);
+/* The same for /proc (mounts, swaps, mdstat, processes). */
+const char *sp_pci_proc_root(const char *configured);
 
 #endif

@@ -64,7 +64,7 @@ static void check_holds(const struct sp_vfio_request *req, struct sp_problems *p
         int held = sp_state_read(req->state_dir, &req->bind[i], &h, &err);
         if (held < 0)
             sp_problems_add(problems, "%s", err.msg);
-        else if (held && strcmp(h.vm, req->vm) != 0 && sp_hold_alive(&h, now))
+        else if (held && strcmp(h.vm, req->vm) != 0 && sp_hold_alive(&h, now, req->proc_root))
             sp_problems_add(problems, "device %s is held by VM '%s'", name, h.vm);
     }
 }

@@ -12,6 +12,7 @@
 
 struct sp_vfio_request {
     const char *root;      /* sysfs root */
+    const char *proc_root; /* /proc, or a stand-in */
     const char *state_dir;
     const char *vm;        /* domain name holding the devices */
     const struct sp_vfio_device *devs; /* the VM's whole device set (for groups) */

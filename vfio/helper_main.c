@@ -1,7 +1,7 @@
 /* synopassthru-vfio: the vfio helper, run as its own process (by the shim
  * and the CLI, with a timeout) so that a driver stuck in unbind can never
  * hang its caller.
- *   synopassthru-vfio bind    --root SYSFS --state-dir DIR --vm NAME DEV...
+ *   synopassthru-vfio bind    --root SYSFS [--proc-root PROC] --state-dir DIR --vm NAME DEV...
  *   synopassthru-vfio release --root SYSFS --state-dir DIR [--vm NAME] ADDR...
  *   synopassthru-vfio check   --root SYSFS DEV...
  *   synopassthru-vfio release-stopped --root SYSFS --state-dir DIR --vm NAME
@@ -16,7 +16,7 @@
 #include "bind.h"
 
 struct args {
-    const char *cmd, *root, *state_dir, *vm;
+    const char *cmd, *root, *proc_root, *state_dir, *vm;
     struct sp_vfio_device *devs;
     struct sp_pci_addr *bind;
     unsigned char *release;
@@ -72,6 +72,7 @@ static int parse_args(int argc, char **argv, struct args *a)
     a->cmd = argv[1];
     for (int i = 2; i < argc; i++) {
         const char **opt = strcmp(argv[i], "--root") == 0        ? &a->root
+                           : strcmp(argv[i], "--proc-root") == 0 ? &a->proc_root
                            : strcmp(argv[i], "--state-dir") == 0 ? &a->state_dir
                            : strcmp(argv[i], "--vm") == 0        ? &a->vm
                                                                  : NULL;
@@ -84,6 +85,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             return 2;
         }
     }
+    if (!a->proc_root)
+        a->proc_root = SP_DEFAULT_PROC_ROOT;
     int needs_devices = strcmp(a->cmd, "release-stopped") != 0;
     if (!a->root || (needs_devices && a->n_devs == 0))
         return usage("--root and at least one device are needed");
@@ -108,8 +111,8 @@ static int run(const struct args *a)
     if (strcmp(a->cmd, "bind") == 0) {
         if (!a->vm)
             return usage("bind needs --vm");
-        struct sp_vfio_request req = {a->root, a->state_dir, a->vm, a->devs, a->n_devs,
-                                      a->bind, a->release, a->n_bind};
+        struct sp_vfio_request req = {a->root, a->proc_root, a->state_dir, a->vm, a->devs,
+                                      a->n_devs, a->bind, a->release, a->n_bind};
         rc = sp_vfio_bind_request(&req, stdout, &err);
     } else if (strcmp(a->cmd, "release-stopped") == 0) {
         if (!a->vm)

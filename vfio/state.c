@@ -135,9 +135,9 @@ static int cmdline_names_guest(const char *cmdline, size_t len, const char *vm)
     return 0;
 }
 
-static int qemu_running_for(const char *vm)
+static int qemu_running_for(const char *vm, const char *proc_root)
 {
-    DIR *d = opendir("/proc");
+    DIR *d = opendir(proc_root);
     if (!d)
         return 0;
     struct dirent *de;
@@ -146,8 +146,8 @@ static int qemu_running_for(const char *vm)
     while (!found && (de = readdir(d)) != NULL) {
         if (!isdigit((unsigned char)de->d_name[0]))
             continue;
-        char path[300];
-        snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/%s/cmdline", proc_root, de->d_name);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             continue;
@@ -159,9 +159,9 @@ static int qemu_running_for(const char *vm)
     return found;
 }
 
-int sp_hold_alive(const struct sp_hold *h, time_t now)
+int sp_hold_alive(const struct sp_hold *h, time_t now, const char *proc_root)
 {
     if (now - h->since < SP_HOLD_GRACE_SECONDS)
         return 1;
-    return qemu_running_for(h->vm);
+    return qemu_running_for(h->vm, proc_root);
 }

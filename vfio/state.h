@@ -36,7 +36,8 @@ void sp_state_remove(const char *dir, const struct sp_pci_addr *addr);
 /* Every held address, sorted. *out is malloc'd. */
 int sp_state_list(const char *dir, struct sp_pci_addr **out, size_t *n, struct sp_err *err);
 
-/* The holding VM still counts: its QEMU runs, or the hold is recent. */
-int sp_hold_alive(const struct sp_hold *h, time_t now);
+/* The holding VM still counts: its QEMU runs (a process under proc_root
+ * with "-name guest=VM"), or the hold is recent. */
+int sp_hold_alive(const struct sp_hold *h, time_t now, const char *proc_root);
 
 #endif

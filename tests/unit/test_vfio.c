@@ -76,7 +76,7 @@ static int bind(const struct host *h, const char *vm, const char *const *addrs, 
         devs[i] = (struct sp_vfio_device){.addr = addr(addrs[i])};
         list[i] = devs[i].addr;
     }
-    struct sp_vfio_request req = {h->root, h->state, vm, devs, n, list, NULL, n};
+    struct sp_vfio_request req = {h->root, "/proc", h->state, vm, devs, n, list, NULL, n};
     return sp_vfio_bind_request(&req, NULL, err);
 }
 
