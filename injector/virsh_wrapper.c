@@ -1,7 +1,10 @@
 /* synopassthru-virsh: virsh with the shim preloaded, for VMs started by
  * hand. Puts the shim first in LD_PRELOAD (keeping what was there) and
  * execs virsh with the same arguments. SYNOPASSTHRU_SHIM and
- * SYNOPASSTHRU_VIRSH point elsewhere (tests, unusual installs). */
+ * SYNOPASSTHRU_VIRSH point elsewhere (tests, unusual installs). Fails
+ * closed: a shim that is missing or does not load stops it before virsh
+ * runs, since a plain virsh would start the VMs without their devices. */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,16 @@ int main(int argc, char **argv)
     (void)argc;
     const char *shim = from_env("SYNOPASSTHRU_SHIM", SP_LIBDIR "/libsynopassthru.so");
     const char *virsh = from_env("SYNOPASSTHRU_VIRSH", "virsh");
+    /* The loader skips a preload it cannot open, with a warning only: try
+     * it here, every symbol bound, and refuse with the loader's reason. */
+    void *handle = dlopen(shim, RTLD_NOW | RTLD_LOCAL);
+    if (!handle || !dlsym(handle, "virDomainCreateXML")) {
+        fprintf(stderr, "synopassthru-virsh: the shim %s does not load, so virsh would start "
+                        "VMs without their devices: %s\n",
+                shim, handle ? "it has no virDomainCreateXML" : dlerror());
+        return 1;
+    }
+    dlclose(handle);
     const char *old = getenv("LD_PRELOAD");
     char *preload = NULL;
     int rc = old && *old && !strstr(old, shim) ? asprintf(&preload, "%s %s", shim, old)

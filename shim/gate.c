@@ -222,19 +222,20 @@ static int store_definition(virDomainPtr dom, const char *xml)
     return 0;
 }
 
-/* Test-only: a file that makes the shim stop right after storing the
- * patched definition, as a daemon that dies there would. */
-static int test_fault_after_store(void)
+/* Test-only: a file whose first word makes the shim fail at one point of
+ * a persistent start, as a daemon that dies there ("stop-after-redefine")
+ * or a definition that cannot be marked ("fail-mark") would. */
+static int test_fault(const char *word)
 {
     const char *path = secure_getenv("SYNOPASSTHRU_TEST_FAULT_FILE");
     FILE *f = path && *path ? fopen(path, "re") : NULL;
-    char word[64] = "";
+    char text[64] = "";
     if (f) {
-        if (!fgets(word, sizeof(word), f))
-            word[0] = '\0';
+        if (!fgets(text, sizeof(text), f))
+            text[0] = '\0';
         fclose(f);
     }
-    return strncmp(word, "stop-after-redefine", 19) == 0;
+    return strncmp(text, word, strlen(word)) == 0;
 }
 
 /* A marked definition means an earlier start died half way: put the
@@ -270,6 +271,27 @@ static void put_back_original(virDomainPtr dom, const char *original)
         r->free_error(saved);
 }
 
+/* The patched definition, marked with the original, stored for the start.
+ * On failure err names the VM and the cause (libvirt's, for the define). */
+static int store_marked(struct sp_start *st, virDomainPtr dom, const char *original,
+                        struct sp_err *err)
+{
+    char *marked = NULL;
+    int rc = test_fault("fail-mark") ? sp_err_set(err, "test fault: the marker was refused")
+                                      : sp_persist_mark(st->xml, st->xml_len, original, &marked,
+                                                        err);
+    if (rc < 0) {
+        sp_err_prefix(err, "VM %s: cannot mark the patched definition", st->label);
+    } else if (store_definition(dom, marked) < 0) {
+        const struct sp_real *r = sp_real();
+        const char *why = r->last_error_message ? r->last_error_message() : NULL;
+        rc = sp_err_set(err, "VM %s: cannot store the patched definition: %s", st->label,
+                        why ? why : "libvirt gave no reason");
+    }
+    free(marked);
+    return rc;
+}
+
 /* The start itself, with the patched definition stored around it. */
 static int start_with_patch(struct sp_start *st, const char *api, virDomainPtr dom,
                             const char *original, sp_start_fn start, void *ctx)
@@ -278,21 +300,26 @@ static int start_with_patch(struct sp_start *st, const char *api, virDomainPtr d
     if (prepare_devices(st, api, &bound) < 0)
         return -1;
     struct sp_err err;
-    char *marked = NULL;
     int patched = st->report.n_added > 0;
-    if (patched && (sp_persist_mark(st->xml, st->xml_len, original, &marked, &err) < 0 ||
-                    store_definition(dom, marked) < 0))
-        patched = -1;
-    free(marked);
-    if (patched > 0 && test_fault_after_store()) {
+    if (patched && store_marked(st, dom, original, &err) < 0) {
+        /* Nothing was started: the devices go back, the client and the
+         * log get the reason (reported last, after the audit). */
+        st->verdict = SP_REFUSED;
+        st->err = err;
+        log_line(err.msg);
+        finish_start(st, api, bound, 0, 0, NULL);
+        sp_gate_report(err.msg);
+        return -1;
+    }
+    if (patched > 0 && test_fault("stop-after-redefine")) {
         sp_gate_report("test fault: stopped after storing the patched definition");
         free(bound);
         return -1;
     }
-    int rc = patched >= 0 ? start(dom, ctx) : -1;
-    if (patched > 0)
+    int rc = start(dom, ctx);
+    if (patched)
         put_back_original(dom, original);
-    finish_start(st, api, bound, patched >= 0, rc == 0, sp_real()->get_connect(dom));
+    finish_start(st, api, bound, 1, rc == 0, sp_real()->get_connect(dom));
     return rc;
 }
 

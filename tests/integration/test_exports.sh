@@ -8,5 +8,14 @@ if diff -u "$WORK/expected" "$WORK/exports"; then
 else
     fail "unexpected dynamic exports (diff above)"
 fi
-check "the CLI exports nothing of its own beyond main" \
-    test "$(nm -D --defined-only "$CLI" | awk '$2 == "T" {print $3}' | grep -c '^sp_' || true)" -eq 0
+# The programs define nothing in their dynamic symbol tables: nothing of
+# theirs can be bound by a preloaded library, and the load proof's child
+# finds the interposed functions in the shim alone.
+for prog in "$CLI" "$SP_BUILD/synopassthru-vfio" "$SP_BUILD/synopassthru-virsh"; do
+    nm -D --defined-only "$prog" > "$WORK/defined" 2>&1
+    if [ -s "$WORK/defined" ]; then
+        fail "$(basename "$prog") exports symbols:"; sed 's/^/    | /' "$WORK/defined" | head
+    else
+        pass "$(basename "$prog") exports nothing"
+    fi
+done

@@ -101,6 +101,21 @@ SYNOPASSTHRU_SHIM=$SHIM SYNOPASSTHRU_CONFIG_DIR=$CONFIG SYNOPASSTHRU_TRUSTED_UID
 check "synopassthru-virsh runs virsh" test $? -eq 0
 contains "with the shim: the device is injected" "$WORK/wrapped.out" "bus='0x06' slot='0x00' function='0x0'/>" 1
 
+# It fails closed: with a shim that is missing or does not load, a plain
+# virsh would start VMs without their devices, so it does not run virsh.
+printf '#!/bin/sh\necho ran > "%s/virsh-ran"\n' "$WORK" > "$WORK/fake-virsh" && chmod 755 "$WORK/fake-virsh"
+for shim in "$WORK/no-such-shim.so" "$WORK/missing-lib/libsynopassthru.so" "$WORK/plain-lib.so"; do
+    [ "$shim" = "$WORK/plain-lib.so" ] && cc -shared -fPIC -o "$shim" "$WORK/plain.c"
+    rm -f "$WORK/virsh-ran"
+    expect_exit 1 "synopassthru-virsh refuses $(basename "$shim")" \
+        env SYNOPASSTHRU_SHIM="$shim" SYNOPASSTHRU_VIRSH="$WORK/fake-virsh" "$SP_BUILD/synopassthru-virsh" list
+    contains "saying why" "$WORK/stderr" "does not load, so virsh would start VMs without their devices"
+    check "and does not run virsh" test ! -e "$WORK/virsh-ran"
+done
+contains "(with the loader's reason)" "$WORK/stderr" "no virDomainCreateXML"
+env SYNOPASSTHRU_SHIM="$SHIM" SYNOPASSTHRU_VIRSH="$WORK/fake-virsh" "$SP_BUILD/synopassthru-virsh" list > /dev/null 2>&1
+check "with the real shim it runs virsh" test -e "$WORK/virsh-ran"
+
 # DSM: a marked block in the Virtualization package's start hook, right
 # after its first line, so that the script's own `exit` cannot skip it.
 HOOK=$ROOT/var/packages/Virtualization/conf/systemd/insert_libvirtd_ko.sh

@@ -14,6 +14,7 @@ add_snippet "$CONFIG" desk.xml '<passthrough vm="desk">
 </passthrough>'
 add_snippet "$CONFIG" tpu.xml '<passthrough vm="frigate"><pci address="06:00.0"/></passthrough>'
 add_snippet "$CONFIG" race.xml '<passthrough vm="race"><pci address="05:00.0"/></passthrough>'
+add_snippet "$CONFIG" marked.xml '<passthrough vm="marked"><pci address="01:00.0"/></passthrough>'
 export SYNOPASSTHRU_TEST_FAULT_FILE=$WORK/fault
 start_daemon "$CONFIG" "$SYSFS" || exit 1
 remote() { virsh -c "$DAEMON_URI" "$@"; }
@@ -72,6 +73,24 @@ check "and the definition is healed, byte for byte" cmp -s "$WORK/frigate.define
 remote "dumpxml frigate" > "$WORK/frigate.live"
 contains "with the TPU once in the live domain" "$WORK/frigate.live" "bus='0x06' slot='0x00' function='0x0'/>" 1
 contains "the daemon log says it healed" "$DAEMON_DIR/libvirtd.log" "put back a definition left patched"
+
+# 3b. Storing the marked definition fails (a test fault stands in for a
+# marker that cannot be added): the client and the log get the reason, the
+# definition stays as defined, and the device goes back to its driver.
+test_domain marked > "$WORK/marked.xml"
+remote "define $WORK/marked.xml" > /dev/null 2>&1
+remote "dumpxml --inactive marked" > "$WORK/marked.defined"
+echo fail-mark > "$WORK/fault"
+remote "start marked" > "$WORK/s3c" 2>&1
+check "a start whose definition cannot be marked fails" test $? -ne 0
+contains "telling the client why" "$WORK/s3c" "VM 'marked': cannot mark the patched definition: test fault: the marker was refused"
+contains "and the daemon's log" "$DAEMON_DIR/libvirtd.log" "VM 'marked': cannot mark the patched definition"
+tail -n 1 "$CONFIG/audit.log" > "$WORK/s3c.audit"
+contains "the audit record says refused, with the reason" "$WORK/s3c.audit" '"result":"refused","reason":"VM '"'"'marked'"'"': cannot mark the patched definition'
+remote "dumpxml --inactive marked" > "$WORK/marked.after"
+check "the definition is as defined, byte for byte" cmp -s "$WORK/marked.defined" "$WORK/marked.after"
+check "the device is back on its driver" test "$(driver_of "$SYSFS" 0000:01:00.0)" = nvme
+rm -f "$WORK/fault"
 
 # 4. Two clients define and start the same VM at once.
 test_domain race > "$WORK/race.xml"
