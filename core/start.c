@@ -126,15 +126,61 @@ static void check_device(struct sp_start *st, struct sp_resolved_dev *d,
     }
 }
 
-/* The other functions of a functions="all" device (no ROM, no ID check:
- * the snippet's IDs and ROM belong to the function it names). */
+/* Class codes: base class in the top byte, subclass below it. */
+#define CLASS_BASE(c) ((c) >> 16)
+#define CLASS_DISPLAY 0x03
+#define CLASS_SUB(c) ((c) >> 8)
+#define CLASS_AUDIO_DEVICE 0x0401
+#define CLASS_HD_AUDIO 0x0403
+
+struct function_facts {
+    struct sp_pci_ids ids;
+    uint32_t class_code;
+    int group;
+};
+
+static int read_facts(const char *root, const struct sp_pci_addr *addr,
+                      struct function_facts *f, struct sp_err *err)
+{
+    if (sp_pci_read_ids(root, addr, &f->ids, err) < 0 ||
+        sp_pci_read_class(root, addr, &f->class_code, err) < 0)
+        return -1;
+    f->group = sp_pci_iommu_group(root, addr);
+    return 0;
+}
+
+/* Why functions="all" takes a sibling, or NULL when it leaves it: the
+ * functions that share the named one's IOMMU group (they move together or
+ * not at all), and for a display device its vendor's display and audio
+ * functions (an APU's HDMI audio has a group of its own). Never the rest of
+ * the slot: on an APU the crypto processor, the USB controllers and the
+ * board's own audio sit there too, and the host uses them. */
+static const char *sibling_reason(const struct function_facts *named,
+                                  const struct function_facts *other)
+{
+    if (named->group >= 0 && other->group == named->group)
+        return "shares its IOMMU group";
+    if (CLASS_BASE(named->class_code) != CLASS_DISPLAY || other->ids.vendor != named->ids.vendor)
+        return NULL;
+    if (CLASS_BASE(other->class_code) == CLASS_DISPLAY)
+        return "a display function of the same vendor";
+    if (CLASS_SUB(other->class_code) == CLASS_HD_AUDIO ||
+        CLASS_SUB(other->class_code) == CLASS_AUDIO_DEVICE)
+        return "the display's audio function";
+    return NULL;
+}
+
+/* The other functions functions="all" takes (no ROM, no ID check: the
+ * snippet's IDs and ROM belong to the function it names). */
 static int add_sibling_functions(struct sp_start *st, const struct sp_dev_spec *spec,
                                  struct problems *pr)
 {
     struct sp_pci_addr *found = NULL;
     size_t n = 0;
     struct sp_err e;
-    if (sp_pci_slot_functions(sysfs_root(st), &spec->addr, &found, &n, &e) < 0) {
+    struct function_facts named, other;
+    if (read_facts(sysfs_root(st), &spec->addr, &named, &e) < 0 ||
+        sp_pci_slot_functions(sysfs_root(st), &spec->addr, &found, &n, &e) < 0) {
         add_problem(pr, "%s (%s:%d)", e.msg, spec->file, spec->line);
         return 0;
     }
@@ -143,6 +189,13 @@ static int add_sibling_functions(struct sp_start *st, const struct sp_dev_spec *
     for (size_t i = 0; i < n; i++) {
         if (found[i].function == spec->addr.function)
             continue;
+        if (read_facts(sysfs_root(st), &found[i], &other, &e) < 0) {
+            add_problem(pr, "%s (%s:%d)", e.msg, spec->file, spec->line);
+            continue;
+        }
+        const char *why = sibling_reason(&named, &other);
+        if (!why)
+            continue;
         struct sp_resolved_dev *d = new_dev(st, spec);
         if (!d) {
             free(found);
@@ -150,6 +203,7 @@ static int add_sibling_functions(struct sp_start *st, const struct sp_dev_spec *
         }
         d->has_addr = 1;
         d->addr = found[i];
+        d->joined = why;
         check_device(st, d, &plain, pr);
     }
     free(found);

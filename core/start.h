@@ -32,6 +32,7 @@ struct sp_resolved_dev {
     int release;           /* back to the host driver when the VM stops */
     const char *file;      /* snippet, points into the snapshot */
     int line;
+    const char *joined;    /* functions="all" took it: why; NULL when named */
 };
 
 struct sp_start {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/fsutil.h"
 
@@ -155,6 +156,46 @@ int sp_pci_read_subsystem_ids(const char *root, const struct sp_pci_addr *addr,
         rc = read_id_file(dir, "subsystem_device", &ids->device, err);
     free(dir);
     return rc;
+}
+
+int sp_pci_read_class(const char *root, const struct sp_pci_addr *addr, uint32_t *class_code,
+                      struct sp_err *err)
+{
+    char *dir = device_dir(root, addr), *path = dir ? sp_path_join(dir, "class") : NULL;
+    char *text = NULL, *end = NULL;
+    int rc = path ? sp_read_file(path, 64, &text, NULL, err) : sp_err_set(err, "out of memory");
+    if (rc == 0) {
+        errno = 0;
+        unsigned long v = strtoul(text, &end, 16);
+        while (end && isspace((unsigned char)*end))
+            end++;
+        if (errno || end == text || (end && *end) || v > 0xffffff)
+            rc = sp_err_set(err, "%s: unexpected content '%s'", path, text);
+        else
+            *class_code = (uint32_t)v;
+    }
+    free(text);
+    free(path);
+    free(dir);
+    return rc;
+}
+
+int sp_pci_iommu_group(const char *root, const struct sp_pci_addr *addr)
+{
+    char *dir = device_dir(root, addr), *link = dir ? sp_path_join(dir, "iommu_group") : NULL;
+    char target[4096];
+    ssize_t n = link ? readlink(link, target, sizeof(target) - 1) : -1;
+    free(link);
+    free(dir);
+    if (n <= 0)
+        return -1;
+    target[n] = '\0';
+    const char *base = strrchr(target, '/');
+    char *end;
+    long group = strtol(base ? base + 1 : target, &end, 10);
+    return *end == '\0' && end != (base ? base + 1 : target) && group >= 0 && group < 1 << 20
+               ? (int)group
+               : -1;
 }
 
 static int addr_qsort_cmp(const void *a, const void *b)

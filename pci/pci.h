@@ -58,6 +58,14 @@ int sp_pci_read_subsystem_ids(const char *root, const struct sp_pci_addr *addr,
 int sp_pci_find_by_ids(const char *root, const struct sp_pci_ids *ids,
                        struct sp_pci_addr **out, size_t *count, struct sp_err *err);
 
+/* The 24-bit class code ("0x030000": display, VGA). */
+int sp_pci_read_class(const char *root, const struct sp_pci_addr *addr, uint32_t *class_code,
+                      struct sp_err *err);
+
+/* The IOMMU group number from the iommu_group link, -1 when there is none
+ * (the IOMMU is off) or it cannot be read. */
+int sp_pci_iommu_group(const char *root, const struct sp_pci_addr *addr);
+
 /* Every function present in addr's slot (same domain, bus, slot), sorted. */
 int sp_pci_slot_functions(const char *root, const struct sp_pci_addr *addr,
                           struct sp_pci_addr **out, size_t *count, struct sp_err *err);

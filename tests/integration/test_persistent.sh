@@ -41,7 +41,9 @@ remote "start desk" > "$WORK/s1" 2>&1
 check "a defined VM starts" test $? -eq 0
 remote "dumpxml desk" > "$WORK/desk.live"
 remote "dumpxml --inactive desk" > "$WORK/desk.inactive"
-contains "the live domain has the APU's six functions" "$WORK/desk.live" "<hostdev mode='subsystem' type='pci' managed='no'>" 6
+contains "the live domain has the iGPU and its HDMI audio (functions=all)" "$WORK/desk.live" "<hostdev mode='subsystem' type='pci' managed='no'>" 2
+contains "but not the PSP the host uses" "$WORK/desk.live" "bus='0x08' slot='0x00' function='0x2'/>" 0
+contains "nor the USB controllers" "$WORK/desk.live" "bus='0x08' slot='0x00' function='0x3'/>" 0
 contains "and the ROM" "$WORK/desk.live" "<rom file='$CONFIG/rom/vbios_1002_1638.bin'/>" 1
 check "the stored definition is byte for byte what was defined" cmp -s "$WORK/desk.defined" "$WORK/desk.inactive"
 check "the devices were bound" test "$(driver_of "$SYSFS" 0000:08:00.1)" = vfio-pci

@@ -15,6 +15,7 @@
 #include "../../common/fsutil.h"
 #include "../../config/config.h"
 #include "../../core/start.h"
+#include "../tools/fakesysfs.h"
 #include "testutil.h"
 
 static char *sysfs;
@@ -204,20 +205,95 @@ static void ids_expand_to_every_matching_device(void **state)
     expect_refusal(f, DOMAIN("win11", ""), "no device dead:beef under");
 }
 
-static void functions_all_passes_the_whole_slot(void **state)
+/* functions="all" on the default host (no IOMMU groups there): the iGPU and
+ * its vendor's HDMI audio, not the board's own audio at .6 (another vendor). */
+static void functions_all_takes_the_display_and_its_audio(void **state)
 {
     struct fixture *f = *state;
     snippet(f, "a.xml", "<passthrough vm='win11'><pci address='08:00.0' vendor='1002' "
                         "product='1638' rom='good.bin' functions='all'/></passthrough>");
     assert_int_equal(decide(f, DOMAIN("win11", "")), SP_READY);
-    assert_int_equal(f->st.n_devs, 3); /* 08:00.0, .1 and .6 on the default host */
+    assert_int_equal(f->st.n_devs, 2);
     assert_int_equal(f->st.devs[1].addr.function, 1);
-    assert_int_equal(f->st.devs[2].addr.function, 6);
+    assert_string_equal(f->st.devs[1].joined, "the display's audio function");
+    assert_null(f->st.devs[0].joined);
     assert_non_null(f->st.devs[0].rom);
     assert_null(f->st.devs[1].rom);
-    /* One guest slot, functions 0..2, multifunction on 0. */
-    assert_non_null(strstr(f->st.xml, "function=\"0x2\"/>"));
+    /* One guest slot, functions 0..1, multifunction on 0. */
+    assert_non_null(strstr(f->st.xml, "function=\"0x1\"/>"));
+    assert_null(strstr(f->st.xml, "function=\"0x2\"/>"));
     assert_non_null(strstr(f->st.xml, "multifunction=\"on\""));
+}
+
+/* decide() on another fake host (spec text in fakesysfs's format). */
+static enum sp_verdict decide_on_host(struct fixture *f, const char *host_spec, const char *xml)
+{
+    char *root = tu_mkdtemp("host");
+    assert_int_equal(fakesysfs_build(root, host_spec), 0);
+    setenv("SYNOPASSTHRU_SYSFS_ROOT", root, 1);
+    enum sp_verdict v = decide(f, xml);
+    setenv("SYNOPASSTHRU_SYSFS_ROOT", sysfs, 1);
+    tu_rm_rf(root);
+    free(root);
+    return v;
+}
+
+static int has_function(const struct sp_start *st, unsigned function)
+{
+    for (size_t i = 0; i < st->n_devs; i++)
+        if (st->devs[i].addr.function == function)
+            return 1;
+    return 0;
+}
+
+/* An APU's slot: the iGPU and its HDMI audio each in a group of their own,
+ * with the crypto processor, two USB controllers and the board's audio
+ * beside them. Only the HDMI audio goes with the iGPU. */
+static void functions_all_on_an_apu_leaves_the_host_functions(void **state)
+{
+    struct fixture *f = *state;
+    char *path = sp_path_join(tu_src_dir(), "tests/data/hosts/amd-apu.txt");
+    char *spec = tu_read(path, NULL);
+    free(path);
+    snippet(f, "a.xml", "<passthrough vm='win11'><pci address='08:00.0' functions='all'/>"
+                        "</passthrough>");
+    assert_int_equal(decide_on_host(f, spec, DOMAIN("win11", "")), SP_READY);
+    assert_int_equal(f->st.n_devs, 2);
+    assert_true(has_function(&f->st, 1));
+    for (unsigned fn = 2; fn <= 6; fn++)
+        assert_false(has_function(&f->st, fn));
+    free(spec);
+}
+
+/* A discrete card whose VGA, audio, USB-C and UCSI functions share one
+ * IOMMU group: all of them move together; a NIC's second port in a group
+ * of its own stays, one in the same group goes. */
+static void functions_all_takes_the_group(void **state)
+{
+    struct fixture *f = *state;
+    static const char host[] =
+        "0000:01:00.0 10de 1e84 0x030000 nouveau 1\n"
+        "0000:01:00.1 10de 10f8 0x040300 snd_hda_intel 1\n"
+        "0000:01:00.2 10de 1ad8 0x0c0330 xhci_hcd 1\n"
+        "0000:01:00.3 10de 1ad9 0x0c8000 - 1\n"
+        "0000:05:00.0 8086 10fb 0x020000 ixgbe 2\n"
+        "0000:05:00.1 8086 10fb 0x020000 ixgbe 3\n"
+        "0000:06:00.0 8086 1521 0x020000 igb 4\n"
+        "0000:06:00.1 8086 1521 0x020000 igb 4\n";
+    snippet(f, "a.xml", "<passthrough vm='win11'><pci address='01:00.0' functions='all'/>"
+                        "<pci address='05:00.0' functions='all'/>"
+                        "<pci address='06:00.0' functions='all'/></passthrough>");
+    assert_int_equal(decide_on_host(f, host, DOMAIN("win11", "")), SP_READY);
+    assert_int_equal(f->st.n_devs, 7); /* three named, four joined */
+    size_t joined = 0;
+    for (size_t i = 0; i < f->st.n_devs; i++) {
+        assert_false(f->st.devs[i].addr.bus == 5 && f->st.devs[i].addr.function == 1);
+        if (f->st.devs[i].joined) {
+            joined++;
+            assert_string_equal(f->st.devs[i].joined, "shares its IOMMU group");
+        }
+    }
+    assert_int_equal(joined, 4); /* 01:00.1-.3 and 06:00.1 */
 }
 
 static void same_device_twice_is_given_once(void **state)
@@ -341,7 +417,9 @@ int main(void)
         T(absent_device_and_wrong_ids_are_both_listed),
         T(subsystem_ids_are_checked_when_given),
         T(ids_expand_to_every_matching_device),
-        T(functions_all_passes_the_whole_slot),
+        T(functions_all_takes_the_display_and_its_audio),
+        T(functions_all_on_an_apu_leaves_the_host_functions),
+        T(functions_all_takes_the_group),
         T(same_device_twice_is_given_once),
         T(two_roms_for_one_device_conflict),
         T(broken_snippet_refuses_its_vm),
