@@ -42,25 +42,26 @@ RELEASE_LDFLAGS := -Wl,--as-needed -Wl,-z,now -Wl,-z,relro
 # Sources by module; each program below names the modules it is made of.
 COMMON_SRC := common/err.c common/fsutil.c
 PCI_SRC := pci/pci.c pci/ids.c
-VFIO_SRC := vfio/sysfs.c vfio/names.c vfio/check.c vfio/state.c vfio/bind.c
+VFIO_SRC := vfio/sysfs.c vfio/names.c vfio/procview.c vfio/hostuse.c vfio/check.c vfio/state.c \
+            vfio/claim.c vfio/bind.c
 CORE_SRC := common/xmlutil.c common/json.c config/settings.c config/snippet.c config/config.c \
-            xmlpatch/slots.c xmlpatch/layout.c xmlpatch/domain.c xmlpatch/xmlpatch.c \
-            core/start.c core/audit.c \
+            xmlpatch/slots.c xmlpatch/layout.c xmlpatch/domain.c xmlpatch/source.c \
+            xmlpatch/xmlpatch.c core/start.c core/audit.c \
             rom/rom.c rom/vfct.c core/helper.c core/binder.c core/persist.c
 SHIM_SRC := shim/real.c shim/gate.c shim/events.c shim/domain_create.c shim/domain_define.c
 INJECTOR_SRC := common/sha256.c injector/loadproof.c injector/dropin.c injector/dsm_hook.c injector/manifest.c \
                 injector/setup.c
-CLI_SRC := cli/main.c cli/preview.c cli/rom.c cli/vfio.c cli/status.c cli/inject.c cli/setup.c \
-           cli/import.c
+CLI_SRC := cli/main.c cli/preview.c cli/rom.c cli/vfio.c cli/holds.c cli/status.c cli/inject.c \
+           cli/setup.c cli/import.c
 # `import`: the community scripts read into snippets (the CLI only, never the shim).
 IMPORT_SRC := import/shvars.c import/legacy.c import/apply.c import/oldhook.c import/report.c \
               import/import.c import/dirs.c config/snippet_format.c
 TEST_HELPER_SRC := tests/tools/fakesysfs.c tests/unit/testutil.c
 UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_layout \
-              test_xmlpatch test_start test_audit test_golden test_rom test_vfio test_injector test_json \
-              test_ids test_import
+              test_xmlpatch test_raw_hostdev test_start test_audit test_golden test_rom test_vfio \
+              test_injector test_json test_ids test_import test_hostuse
 FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist fuzz_json \
-                fuzz_pci_ids fuzz_shvars fuzz_manifest fuzz_dsm_hook
+                fuzz_pci_ids fuzz_shvars fuzz_manifest fuzz_dsm_hook fuzz_hostuse
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 BASE_OBJ := $(call obj,$(COMMON_SRC) $(PCI_SRC))
@@ -125,6 +126,10 @@ $(BUILD)/tests/test_vfio: $(BUILD)/obj/tests/unit/test_vfio.o $(BUILD)/obj/tests
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
+$(BUILD)/tests/test_hostuse: $(BUILD)/obj/tests/unit/test_hostuse.o $(BUILD)/obj/tests/tools/kmodel.o $(CORE_OBJ) $(VFIO_OBJ) $(TEST_HELPER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
 $(BUILD)/tests/mkfakesysfs: $(BUILD)/obj/tests/tools/mkfakesysfs.o $(BUILD)/obj/tests/tools/fakesysfs.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^
@@ -185,6 +190,7 @@ $(BUILD)/fuzz/%: $(BUILD)/fuzzobj/tests/fuzz/%.o $(FUZZ_BASE_OBJ)
 $(BUILD)/fuzz/fuzz_shvars: $(call fuzz_obj,import/shvars.c)
 $(BUILD)/fuzz/fuzz_manifest: $(call fuzz_obj,injector/manifest.c)
 $(BUILD)/fuzz/fuzz_dsm_hook: $(call fuzz_obj,injector/dsm_hook.c)
+$(BUILD)/fuzz/fuzz_hostuse: $(call fuzz_obj,vfio/procview.c)
 
 fuzz-smoke: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@FUZZ_RUNS=$(FUZZ_RUNS) tests/run.sh fuzz $(BUILD) $^

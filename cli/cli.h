@@ -41,6 +41,13 @@ int sp_cmd_status(const struct sp_cli_opts *opts);
 int sp_cmd_inject(const struct sp_cli_opts *opts);
 int sp_cmd_setup(const struct sp_cli_opts *opts);
 int sp_cmd_import(const struct sp_cli_opts *opts);
+int sp_cmd_holds(const struct sp_cli_opts *opts);
+
+struct sp_config;
+struct sp_snapshot;
+/* The settings of the config dir (for the sysfs and proc roots, the helper
+ * and the state dir); *cfg goes with it. NULL when out of memory (said). */
+struct sp_snapshot *sp_cli_load_snapshot(const struct sp_cli_opts *opts, struct sp_config **cfg);
 
 /* The path of the running program (from /proc/self/exe, else from argv[0]
  * when that holds a '/'), malloc'd; NULL when neither tells. */

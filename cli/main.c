@@ -23,7 +23,11 @@ static const char usage_text[] =
     "  check VM [--json]  every check a start of VM would make (devices, IDs, ROMs,\n"
     "                     IOMMU groups); exit 0 when all pass\n"
     "  bind [--vm NAME] ADDR...   put devices on vfio-pci (through the vfio helper)\n"
-    "  release ADDR...    give devices back to the driver they had\n"
+    "  release [--vm NAME] [--force] ADDR...\n"
+    "                     give devices back to the driver they had; refused while\n"
+    "                     the holding VM runs, unless --force\n"
+    "  holds [--json]     every hold: device, VM, since, the driver it had, whether\n"
+    "                     the VM runs and the device is still on vfio-pci\n"
     "  status [--json]    processes with libvirt mapped, and whether the shim is there\n"
     "  setup [--root DIR] [--unit NAME] [--dry-run] [--remove [--purge]]\n"
     "                     the one root step: root-owned copies of the programs, the\n"
@@ -122,6 +126,7 @@ static const struct command commands[] = {
     {"check", sp_cmd_check},
     {"bind", sp_cmd_bind},
     {"release", sp_cmd_release},
+    {"holds", sp_cmd_holds},
     {"status", sp_cmd_status},
     {"inject", sp_cmd_inject},
     {"setup", sp_cmd_setup},

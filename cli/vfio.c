@@ -1,6 +1,6 @@
 /* synopassthru groups | check | bind | release: the vfio side of the tool.
  * `groups` reads sysfs under the sysfs root; check, bind and release go
- * through the vfio helper exactly as the shim does. */
+ * through the vfio helper exactly as the shim does. Never writes sysfs itself. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +28,7 @@ static int has_flag(const struct sp_cli_opts *opts, const char *flag)
     return 0;
 }
 
-/* The settings of the config dir (for the sysfs root, helper and state dir). */
-static struct sp_snapshot *load_snapshot(const struct sp_cli_opts *opts, struct sp_config **cfg)
+struct sp_snapshot *sp_cli_load_snapshot(const struct sp_cli_opts *opts, struct sp_config **cfg)
 {
     struct sp_snapshot *snap = NULL;
     struct sp_err err;
@@ -114,7 +113,7 @@ static int print_json(struct sp_json *j, const char *cmd)
 int sp_cmd_groups(const struct sp_cli_opts *opts)
 {
     struct sp_config *cfg;
-    struct sp_snapshot *snap = load_snapshot(opts, &cfg);
+    struct sp_snapshot *snap = sp_cli_load_snapshot(opts, &cfg);
     if (!snap)
         return SP_EXIT_INTERNAL;
     const char *root = sp_pci_sysfs_root(snap->settings.sysfs_root);
@@ -207,7 +206,7 @@ int sp_cmd_check(const struct sp_cli_opts *opts)
         return SP_EXIT_USAGE;
     }
     struct sp_config *cfg;
-    struct sp_snapshot *snap = load_snapshot(opts, &cfg);
+    struct sp_snapshot *snap = sp_cli_load_snapshot(opts, &cfg);
     if (!snap)
         return SP_EXIT_INTERNAL;
     struct sp_problems problems = {0};
@@ -229,49 +228,89 @@ int sp_cmd_check(const struct sp_cli_opts *opts)
     return code;
 }
 
+static const char bind_usage[] =
+    "Usage: synopassthru [--config DIR] bind [--vm NAME] ADDR...\n"
+    "Puts the devices on vfio-pci through the vfio helper, held by VM NAME\n"
+    "(default \"(manual)\"). Exit 0 bound; 1 refused; 2 bad command line.\n";
+
+static const char release_usage[] =
+    "Usage: synopassthru [--config DIR] release [--vm NAME] [--force] ADDR...\n"
+    "Gives the devices back to the driver they had before they were bound, and\n"
+    "drops their holds. A device whose VM still runs (or was bound less than two\n"
+    "minutes ago) is refused, naming the VM, unless --force. A device nobody\n"
+    "holds is said to be so. Exit 0 done; 1 refused; 2 bad command line.\n";
+
+/* The addresses and options of bind/release into devs (*n of them); 1 when
+ * --help was printed, -1 on a usage error (said), else 0. */
+static int parse_addresses(const struct sp_cli_opts *opts, enum sp_binder_op *op,
+                           const char **vm, struct sp_resolved_dev *devs, size_t *n)
+{
+    const char *cmd = *op == SP_BIND ? "bind" : "release";
+    for (int i = 0; i < opts->argc; i++) {
+        const char *arg = opts->argv[i];
+        struct sp_err err;
+        if (strcmp(arg, "--vm") == 0 && i + 1 < opts->argc) {
+            *vm = opts->argv[++i];
+        } else if (*op != SP_BIND && strcmp(arg, "--force") == 0) {
+            *op = SP_RELEASE_FORCE;
+        } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(*op == SP_BIND ? bind_usage : release_usage, stdout);
+            return 1;
+        } else if (arg[0] == '-') {
+            sp_cli_error("%s: unknown option '%s' (see synopassthru %s --help)", cmd, arg, cmd);
+            return -1;
+        } else if (sp_pci_addr_parse(arg, &devs[*n].addr, &err) < 0) {
+            sp_cli_error("%s", err.msg);
+            return -1;
+        } else {
+            devs[*n].has_addr = devs[*n].bind = 1;
+            ++*n;
+        }
+    }
+    if (*n == 0) {
+        sp_cli_error("%s: give one or more PCI addresses", cmd);
+        return -1;
+    }
+    return 0;
+}
+
+/* The helper's op on devs; its report on stdout, its refusal on stderr. */
+static int run_helper(const struct sp_cli_opts *opts, enum sp_binder_op op, const char *vm,
+                      const struct sp_resolved_dev *devs, size_t n)
+{
+    struct sp_config *cfg;
+    struct sp_snapshot *snap = sp_cli_load_snapshot(opts, &cfg);
+    int code = SP_EXIT_INTERNAL;
+    struct sp_helper_result *res = calloc(1, sizeof(*res));
+    if (snap && res) {
+        struct sp_err err;
+        int rc = sp_binder_run(op, &snap->settings, vm, devs, n, res, &err);
+        fputs(res->out, stdout); /* what was done, also when some were refused */
+        if (rc < 0)
+            sp_cli_error("%s", err.msg);
+        code = rc < 0 ? SP_EXIT_REFUSED : SP_EXIT_OK;
+    }
+    free(res);
+    sp_snapshot_release(snap);
+    sp_config_free(cfg);
+    return code;
+}
+
 /* bind/release ADDR...: the helper on bare addresses, held by --vm NAME. */
 static int run_on_addresses(const struct sp_cli_opts *opts, enum sp_binder_op op)
 {
     const char *vm = op == SP_BIND ? "(manual)" : NULL;
     struct sp_resolved_dev *devs = calloc((size_t)opts->argc + 1, sizeof(*devs));
     size_t n = 0;
-    for (int i = 0; devs && i < opts->argc; i++) {
-        if (strcmp(opts->argv[i], "--vm") == 0 && i + 1 < opts->argc) {
-            vm = opts->argv[++i];
-            continue;
-        }
-        struct sp_err err;
-        if (sp_pci_addr_parse(opts->argv[i], &devs[n].addr, &err) < 0) {
-            sp_cli_error("%s", err.msg);
-            free(devs);
-            return SP_EXIT_USAGE;
-        }
-        devs[n].has_addr = devs[n].bind = 1;
-        n++;
+    if (!devs) {
+        sp_cli_error("out of memory");
+        return SP_EXIT_INTERNAL;
     }
-    if (!devs || n == 0) {
-        sp_cli_error("%s: give one or more PCI addresses", op == SP_BIND ? "bind" : "release");
-        free(devs);
-        return SP_EXIT_USAGE;
-    }
-    struct sp_config *cfg;
-    struct sp_snapshot *snap = load_snapshot(opts, &cfg);
-    int code = SP_EXIT_INTERNAL;
-    struct sp_helper_result *res = calloc(1, sizeof(*res));
-    if (snap && res) {
-        struct sp_err err;
-        if (sp_binder_run(op, &snap->settings, vm, devs, n, res, &err) < 0) {
-            sp_cli_error("%s", err.msg);
-            code = SP_EXIT_REFUSED;
-        } else {
-            fputs(res->out, stdout);
-            code = SP_EXIT_OK;
-        }
-    }
-    free(res);
+    int parsed = parse_addresses(opts, &op, &vm, devs, &n);
+    int code = parsed > 0   ? SP_EXIT_OK
+               : parsed < 0 ? SP_EXIT_USAGE
+                            : run_helper(opts, op, vm, devs, n);
     free(devs);
-    sp_snapshot_release(snap);
-    sp_config_free(cfg);
     return code;
 }
 

@@ -210,10 +210,23 @@ static int set_subsystem(struct parse_ctx *ctx, xmlNodePtr node, struct sp_dev_s
     return 0;
 }
 
+/* host_use="allow": the device may be one the host uses (a NIC up with an
+ * address, a mounted data disk), never one / or DSM's boot device needs. */
+static int set_host_use(struct parse_ctx *ctx, xmlNodePtr node, struct sp_dev_spec *spec,
+                        const char *value)
+{
+    if (strcmp(value, "allow") == 0)
+        spec->allow_host_use = 1;
+    else if (strcmp(value, "refuse") != 0)
+        return fail_at(ctx, node, "host_use='%s': the values are 'allow' and 'refuse'", value,
+                       NULL);
+    return 0;
+}
+
 static int parse_pci(struct parse_ctx *ctx, xmlNodePtr node)
 {
     static const char *const allowed[] = {"address", "vendor", "product", "rom", "functions",
-                                          "subsystem", NULL};
+                                          "subsystem", "host_use", NULL};
     if (check_attributes(ctx, node, allowed) < 0)
         return -1;
     if (node->children)
@@ -230,12 +243,16 @@ static int parse_pci(struct parse_ctx *ctx, xmlNodePtr node)
     xmlChar *rom = xmlGetNoNsProp(node, BAD_CAST "rom");
     xmlChar *functions = xmlGetNoNsProp(node, BAD_CAST "functions");
     xmlChar *subsystem = xmlGetNoNsProp(node, BAD_CAST "subsystem");
+    xmlChar *host_use = xmlGetNoNsProp(node, BAD_CAST "host_use");
     int rc = fill_pci_spec(ctx, node, spec, (const char *)address, (const char *)vendor,
                            (const char *)product, (const char *)rom);
     if (rc == 0 && functions)
         rc = set_functions(ctx, node, spec, (const char *)functions);
     if (rc == 0 && subsystem)
         rc = set_subsystem(ctx, node, spec, (const char *)subsystem);
+    if (rc == 0 && host_use)
+        rc = set_host_use(ctx, node, spec, (const char *)host_use);
+    xmlFree(host_use);
     xmlFree(functions);
     xmlFree(subsystem);
     xmlFree(address);

@@ -28,6 +28,7 @@ struct sp_dev_spec {
     char *raw_xml; /* SP_SPEC_RAW: the element as written */
     int bind;      /* 0 when the snippet says bind="no" */
     int release;   /* 1 when release="yes": back to the host driver at VM stop */
+    int allow_host_use; /* host_use="allow" on <pci>: see vfio/hostuse.h */
     char *file;    /* snippet the spec comes from */
     int line;
 };

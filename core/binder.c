@@ -16,10 +16,11 @@ int sp_binder_needed(const struct sp_resolved_dev *devs, size_t n)
 
 static const char *op_name(enum sp_binder_op op)
 {
-    return op == SP_BIND ? "bind" : op == SP_RELEASE ? "release" : "check";
+    return op == SP_BIND ? "bind" : op == SP_CHECK ? "check" : "release";
 }
 
-/* "ADDR[=VVVV:DDDD][,nobind|,release]" for one device; malloc'd. */
+/* "ADDR[=VVVV:DDDD][,nobind|,release][,allow-host-use]" for one device;
+ * malloc'd. */
 static char *device_arg(const struct sp_resolved_dev *d)
 {
     char name[SP_PCI_ADDR_STRLEN], ids[16] = "", *arg = NULL;
@@ -27,7 +28,8 @@ static char *device_arg(const struct sp_resolved_dev *d)
     if (d->has_ids)
         snprintf(ids, sizeof(ids), "=%04x:%04x", d->ids.vendor, d->ids.device);
     const char *flag = !d->bind ? ",nobind" : d->release ? ",release" : "";
-    return asprintf(&arg, "%s%s%s", name, ids, flag) < 0 ? NULL : arg;
+    const char *host_use = d->allow_host_use ? ",allow-host-use" : "";
+    return asprintf(&arg, "%s%s%s%s", name, ids, flag, host_use) < 0 ? NULL : arg;
 }
 
 static void free_argv(char **argv)
@@ -44,8 +46,8 @@ static char **build_argv(enum sp_binder_op op, const struct sp_settings *s, cons
                            "--proc-root", sp_pci_proc_root(s->proc_root), "--state-dir",
                            s->state_dir};
     size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]), k = 0;
-    /* the fixed part, --vm NAME, one per device, the NULL */
-    char **argv = calloc(n_fixed + 2 + n + 1, sizeof(*argv));
+    /* the fixed part, --vm NAME, --force, one per device, the NULL */
+    char **argv = calloc(n_fixed + 3 + n + 1, sizeof(*argv));
     if (!argv)
         return NULL;
     for (size_t i = 0; i < n_fixed; i++)
@@ -54,6 +56,8 @@ static char **build_argv(enum sp_binder_op op, const struct sp_settings *s, cons
         argv[k++] = strdup("--vm");
         argv[k++] = strdup(vm);
     }
+    if (op == SP_RELEASE_FORCE)
+        argv[k++] = strdup("--force");
     for (size_t i = 0; i < n; i++)
         if (devs[i].has_addr)
             argv[k++] = device_arg(&devs[i]);
@@ -123,7 +127,8 @@ int sp_binder_undo(const struct sp_settings *s, const char *vm,
     int rc = 0;
     if (n > 0) {
         struct sp_helper_result res;
-        rc = sp_binder_run(SP_RELEASE, s, vm, devs, n, &res, err);
+        /* The start failed: the VM never ran, its fresh holds do not count. */
+        rc = sp_binder_run(SP_RELEASE_FORCE, s, vm, devs, n, &res, err);
     }
     free(devs);
     return rc;

@@ -9,7 +9,9 @@
 #include "helper.h"
 #include "start.h"
 
-enum sp_binder_op { SP_BIND, SP_RELEASE, SP_CHECK };
+/* SP_RELEASE_FORCE: a release also of devices whose holder still counts as
+ * running (the helper's --force). */
+enum sp_binder_op { SP_BIND, SP_RELEASE, SP_RELEASE_FORCE, SP_CHECK };
 
 /* Runs the helper on the devices of a prepared start (bind="no" ones are
  * passed for IOMMU groups but not bound). Returns 0 when the helper
@@ -18,7 +20,8 @@ int sp_binder_run(enum sp_binder_op op, const struct sp_settings *s, const char 
                   const struct sp_resolved_dev *devs, size_t n, struct sp_helper_result *res,
                   struct sp_err *err);
 
-/* Releases the devices that res (a bind's result) reports as newly bound. */
+/* Releases the devices that res (a bind's result) reports as newly bound,
+ * by force: the start they were bound for failed. */
 int sp_binder_undo(const struct sp_settings *s, const char *vm,
                    const struct sp_helper_result *bound, struct sp_err *err);
 

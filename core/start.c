@@ -74,6 +74,7 @@ static struct sp_resolved_dev *new_dev(struct sp_start *st, const struct sp_dev_
     d->raw_xml = spec->raw_xml;
     d->bind = spec->bind;
     d->release = spec->release;
+    d->allow_host_use = spec->allow_host_use;
     d->file = spec->file;
     d->line = spec->line;
     return d;
@@ -412,6 +413,8 @@ static int merge_devices(struct sp_start *st, xmlDocPtr doc, const char *xml, si
         pd[i].host = st->devs[i].addr;
         pd[i].rom = st->devs[i].rom;
         pd[i].raw_xml = st->devs[i].raw_xml;
+        pd[i].file = st->devs[i].file;
+        pd[i].line = st->devs[i].line;
     }
     struct sp_err e;
     int rc = sp_xmlpatch_apply(doc, pd, st->n_devs, &st->report, &e);

@@ -30,6 +30,7 @@ struct sp_resolved_dev {
     const char *raw_xml;   /* points into the snapshot */
     int bind;
     int release;           /* back to the host driver when the VM stops */
+    int allow_host_use;    /* host_use="allow" (see vfio/hostuse.h) */
     const char *file;      /* snippet, points into the snapshot */
     int line;
     const char *joined;    /* functions="all" took it: why; NULL when named */

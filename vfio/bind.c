@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "claim.h"
 #include "state.h"
 
 int sp_vfio_bind_one(const char *root, const struct sp_pci_addr *addr, char *was, size_t size,
@@ -52,131 +53,138 @@ int sp_vfio_release_one(const char *root, const struct sp_pci_addr *addr, const 
     return 0;
 }
 
-/* Devices held by another VM that still runs. */
-static void check_holds(const struct sp_vfio_request *req, struct sp_problems *problems)
+void sp_vfio_check_holds(const char *state_dir, const char *proc_root, const char *vm,
+                         const struct sp_pci_addr *addrs, size_t n, struct sp_problems *out)
 {
     time_t now = time(NULL);
-    for (size_t i = 0; i < req->n_bind; i++) {
+    for (size_t i = 0; i < n; i++) {
         struct sp_hold h;
         struct sp_err err;
-        char name[SP_PCI_ADDR_STRLEN];
-        sp_pci_addr_format(&req->bind[i], name);
-        int held = sp_state_read(req->state_dir, &req->bind[i], &h, &err);
+        char name[SP_PCI_ADDR_STRLEN], why[128];
+        sp_pci_addr_format(&addrs[i], name);
+        int held = sp_state_read(state_dir, &addrs[i], &h, &err);
         if (held < 0)
-            sp_problems_add(problems, "%s", err.msg);
-        else if (held && strcmp(h.vm, req->vm) != 0 && sp_hold_alive(&h, now, req->proc_root))
-            sp_problems_add(problems, "device %s is held by VM '%s'", name, h.vm);
+            sp_problems_add(out, "%s", err.msg);
+        else if (held && (!vm || strcmp(h.vm, vm) != 0) &&
+                 sp_hold_why_alive(&h, now, proc_root, why, sizeof(why)))
+            sp_problems_add(out, "device %s is held by VM '%s' (%s)", name, h.vm, why);
     }
 }
 
-/* Puts back the first n devices of a failed request. */
-static void roll_back(const struct sp_vfio_request *req, size_t n, char (*was)[64])
+static int claim_all(const struct sp_vfio_request *req, FILE *out, struct sp_err *err)
 {
-    for (size_t i = n; i-- > 0;) {
-        struct sp_err ignored;
-        if (strcmp(was[i], SP_VFIO_DRIVER) != 0)
-            sp_vfio_release_one(req->root, &req->bind[i], was[i], &ignored);
-        sp_state_remove(req->state_dir, &req->bind[i]);
-    }
-}
-
-static int bind_all(const struct sp_vfio_request *req, FILE *out, struct sp_err *err)
-{
-    char (*was)[64] = calloc(req->n_bind ? req->n_bind : 1, sizeof(*was));
-    if (!was)
-        return sp_err_set(err, "out of memory");
-    for (size_t i = 0; i < req->n_bind; i++) {
-        struct sp_hold h = {.since = (long long)time(NULL)};
-        if (sp_vfio_bind_one(req->root, &req->bind[i], was[i], sizeof(was[i]), err) < 0) {
-            roll_back(req, i, was);
-            free(was);
-            return -1;
-        }
-        snprintf(h.vm, sizeof(h.vm), "%s", req->vm);
-        snprintf(h.driver, sizeof(h.driver), "%s", was[i]);
-        h.release = req->release ? req->release[i] : 0;
-        struct sp_hold old;
-        /* Keep the original driver of a device this VM already holds. */
-        if (sp_state_read(req->state_dir, &req->bind[i], &old, NULL) == 1 &&
-            strcmp(old.vm, req->vm) == 0)
-            snprintf(h.driver, sizeof(h.driver), "%s", old.driver);
-        if (sp_state_write(req->state_dir, &req->bind[i], &h, err) < 0) {
-            roll_back(req, i + 1, was);
-            free(was);
-            return -1;
-        }
-    }
-    for (size_t i = 0; out && i < req->n_bind; i++) {
-        char name[SP_PCI_ADDR_STRLEN];
-        sp_pci_addr_format(&req->bind[i], name);
-        if (strcmp(was[i], SP_VFIO_DRIVER) == 0)
-            fprintf(out, "kept %s\n", name);
-        else
-            fprintf(out, "bound %s was=%s\n", name, was[i]);
-    }
-    free(was);
-    return 0;
+    struct sp_claim claim;
+    if (sp_claim_begin(&claim, req->root, req->state_dir, req->vm, (long long)time(NULL),
+                       err) < 0)
+        return -1;
+    struct sp_problems problems = {0};
+    sp_vfio_check_holds(req->state_dir, req->proc_root, req->vm, req->bind, req->n_bind,
+                        &problems);
+    int rc = sp_problems_to_err(&problems, err);
+    sp_problems_free(&problems);
+    for (size_t i = 0; rc == 0 && i < req->n_bind; i++)
+        rc = sp_claim_add(&claim, &req->bind[i], req->release ? req->release[i] : 0, err);
+    if (rc == 0)
+        sp_claim_commit(&claim, out);
+    else
+        sp_claim_rollback(&claim);
+    return rc;
 }
 
 int sp_vfio_bind_request(const struct sp_vfio_request *req, FILE *out, struct sp_err *err)
 {
     struct sp_problems problems = {0};
-    sp_vfio_check(req->root, req->devs, req->n_devs, &problems);
-    if (sp_problems_to_err(&problems, err) < 0) {
-        sp_problems_free(&problems);
-        return -1;
-    }
-    int lock = sp_state_lock(req->state_dir, err);
-    if (lock < 0)
-        return -1;
-    check_holds(req, &problems);
+    sp_vfio_check(req->root, req->proc_root, req->devs, req->n_devs, &problems);
     int rc = sp_problems_to_err(&problems, err);
     sp_problems_free(&problems);
-    if (rc == 0)
-        rc = bind_all(req, out, err);
-    sp_state_unlock(lock);
-    return rc;
+    return rc < 0 ? -1 : claim_all(req, out, err);
 }
 
-int sp_vfio_release(const char *root, const char *state_dir, const char *vm,
-                    const struct sp_pci_addr *addrs, size_t n, FILE *out, struct sp_err *err)
+/* A device nobody holds and that is not on vfio-pci (nor on its way there,
+ * with driver_override set) has nothing to give back: says so, 1. */
+static int left_alone(const struct sp_vfio_giveback *g, const struct sp_pci_addr *addr,
+                      FILE *out, struct sp_err *err)
 {
-    int lock = sp_state_lock(state_dir, err);
+    char name[SP_PCI_ADDR_STRLEN], now[64], override[64];
+    sp_pci_addr_format(addr, name);
+    if (sp_sysfs_driver(g->root, addr, now, sizeof(now), err) < 0 ||
+        sp_sysfs_driver_override(g->root, addr, override, sizeof(override), err) < 0)
+        return -1;
+    if (strcmp(now, SP_VFIO_DRIVER) == 0 || override[0])
+        return 0;
+    if (out)
+        fprintf(out, "unheld %s driver=%s (nobody holds it and it is not on vfio-pci: left "
+                     "as it is)\n", name, now[0] ? now : "none");
+    return 1;
+}
+
+/* Why h stops a release of name (into problems), 1; else 0. */
+static int refused(const struct sp_vfio_giveback *g, const struct sp_hold *h, const char *name,
+                   struct sp_problems *problems)
+{
+    char why[128];
+    if (g->vm && strcmp(h->vm, g->vm) != 0) {
+        sp_problems_add(problems, "device %s is held by VM '%s', not '%s'", name, h->vm, g->vm);
+        return 1;
+    }
+    if (g->force || !sp_hold_why_alive(h, time(NULL), g->proc_root, why, sizeof(why)))
+        return 0;
+    sp_problems_add(problems, "device %s is held by VM '%s', which still counts as running (%s): "
+                              "stop the VM first, or release --force", name, h->vm, why);
+    return 1;
+}
+
+/* One device back to its host driver; problems into problems. */
+static void release_device(const struct sp_vfio_giveback *g, const struct sp_pci_addr *addr,
+                           FILE *out, struct sp_problems *problems)
+{
+    struct sp_hold h;
+    struct sp_err e;
+    char name[SP_PCI_ADDR_STRLEN], now[64] = "";
+    sp_pci_addr_format(addr, name);
+    int held = sp_state_read(g->state_dir, addr, &h, &e);
+    int alone = held == 0 ? left_alone(g, addr, out, &e) : 0;
+    if (held < 0 || alone < 0) {
+        sp_problems_add(problems, "%s", e.msg);
+        return;
+    }
+    if (alone || (held && refused(g, &h, name, problems)))
+        return;
+    /* It was on vfio-pci before it was bound: that is where it stays. */
+    int stays = held && strcmp(h.driver, SP_VFIO_DRIVER) == 0;
+    if (!stays && sp_vfio_release_one(g->root, addr, held ? h.driver : NULL, &e) < 0) {
+        sp_problems_add(problems, "%s", e.msg);
+        return;
+    }
+    sp_state_remove(g->state_dir, addr);
+    sp_sysfs_driver(g->root, addr, now, sizeof(now), &e);
+    if (out)
+        fprintf(out, "released %s driver=%s%s\n", name, now[0] ? now : "none",
+                stays    ? " (it was on vfio-pci before it was bound)"
+                : !held ? " (nobody held it)"
+                        : "");
+}
+
+int sp_vfio_release(const struct sp_vfio_giveback *g, const struct sp_pci_addr *addrs, size_t n,
+                    FILE *out, struct sp_err *err)
+{
+    int lock = sp_state_lock(g->state_dir, err);
     if (lock < 0)
         return -1;
     struct sp_problems problems = {0};
-    for (size_t i = 0; i < n; i++) {
-        struct sp_hold h;
-        struct sp_err e;
-        char name[SP_PCI_ADDR_STRLEN];
-        sp_pci_addr_format(&addrs[i], name);
-        int held = sp_state_read(state_dir, &addrs[i], &h, &e);
-        if (held == 1 && vm && strcmp(h.vm, vm) != 0) {
-            sp_problems_add(&problems, "device %s is held by VM '%s', not '%s'", name, h.vm, vm);
-            continue;
-        }
-        if (sp_vfio_release_one(root, &addrs[i], held == 1 ? h.driver : NULL, &e) < 0) {
-            sp_problems_add(&problems, "%s", e.msg);
-            continue;
-        }
-        sp_state_remove(state_dir, &addrs[i]);
-        char now[64] = "";
-        sp_sysfs_driver(root, &addrs[i], now, sizeof(now), &e);
-        if (out)
-            fprintf(out, "released %s driver=%s\n", name, now[0] ? now : "none");
-    }
+    for (size_t i = 0; i < n; i++)
+        release_device(g, &addrs[i], out, &problems);
     sp_state_unlock(lock);
     int rc = sp_problems_to_err(&problems, err);
     sp_problems_free(&problems);
     return rc;
 }
 
-int sp_vfio_release_stopped(const char *root, const char *state_dir, const char *vm, FILE *out,
-                            struct sp_err *err)
+int sp_vfio_release_stopped(const struct sp_vfio_giveback *g, FILE *out, struct sp_err *err)
 {
     struct sp_pci_addr *held = NULL, *mine = NULL;
     size_t n = 0, k = 0;
-    if (sp_state_list(state_dir, &held, &n, err) < 0)
+    if (sp_state_list(g->state_dir, &held, &n, err) < 0)
         return -1;
     mine = calloc(n ? n : 1, sizeof(*mine));
     if (!mine) {
@@ -185,11 +193,14 @@ int sp_vfio_release_stopped(const char *root, const char *state_dir, const char 
     }
     for (size_t i = 0; i < n; i++) {
         struct sp_hold h;
-        if (sp_state_read(state_dir, &held[i], &h, NULL) == 1 && h.release &&
-            strcmp(h.vm, vm) == 0)
+        if (sp_state_read(g->state_dir, &held[i], &h, NULL) == 1 && h.release &&
+            strcmp(h.vm, g->vm) == 0)
             mine[k++] = held[i];
     }
-    int rc = k ? sp_vfio_release(root, state_dir, vm, mine, k, out, err) : 0;
+    /* The VM stopped: its holds no longer count, whatever their age. */
+    struct sp_vfio_giveback stopped = *g;
+    stopped.force = 1;
+    int rc = k ? sp_vfio_release(&stopped, mine, k, out, err) : 0;
     free(held);
     free(mine);
     return rc;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostuse.h"
 #include "names.h"
 
 void sp_problems_add(struct sp_problems *p, const char *fmt, ...)
@@ -121,9 +122,36 @@ static void check_group(const char *root, const struct sp_pci_info *info,
     sp_problems_free(&culprits);
 }
 
-static void check_device(const char *root, const struct sp_vfio_device *d,
+/* Each use the host makes of the device, unless host_use="allow" covers it. */
+static void check_host_use(struct sp_host_scan *scan, const struct sp_vfio_device *d,
+                           struct sp_problems *out)
+{
+    struct sp_host_uses uses = {0};
+    struct sp_err err;
+    char name[SP_PCI_ADDR_STRLEN];
+    sp_pci_addr_format(&d->addr, name);
+    if (sp_host_use_find(scan, &d->addr, &uses, &err) < 0) {
+        sp_problems_add(out, "device %s: cannot tell what the host uses on it, so it stays with "
+                             "the host (host_use=\"allow\" cannot cover this): %s", name, err.msg);
+        return;
+    }
+    for (size_t i = 0; i < uses.n; i++) {
+        if (uses.items[i].system)
+            sp_problems_add(out, "device %s is the host's own: %s; host_use=\"allow\" cannot "
+                                 "cover what / or the DSM boot device depends on", name,
+                            uses.items[i].chain);
+        else if (!d->allow_host_use)
+            sp_problems_add(out, "device %s is in use by the host: %s (stop that use first; if "
+                                 "the host can do without it, host_use=\"allow\" on its <pci> "
+                                 "lets it go)", name, uses.items[i].chain);
+    }
+    sp_host_uses_free(&uses);
+}
+
+static void check_device(struct sp_host_scan *scan, const struct sp_vfio_device *d,
                          const struct sp_vfio_device *devs, size_t n, struct sp_problems *out)
 {
+    const char *root = scan->sysfs_root;
     struct sp_pci_info info;
     struct sp_err err;
     char name[SP_PCI_ADDR_STRLEN];
@@ -142,10 +170,11 @@ static void check_device(const char *root, const struct sp_vfio_device *d,
         return;
     }
     check_group(root, &info, devs, n, out);
+    check_host_use(scan, d, out);
 }
 
-int sp_vfio_check(const char *root, const struct sp_vfio_device *devs, size_t n,
-                  struct sp_problems *out)
+int sp_vfio_check(const char *root, const char *proc_root, const struct sp_vfio_device *devs,
+                  size_t n, struct sp_problems *out)
 {
     if (!sp_sysfs_iommu_enabled(root)) {
         sp_problems_add(out, "the IOMMU is off: no groups under %s/kernel/iommu_groups (turn on "
@@ -156,8 +185,11 @@ int sp_vfio_check(const char *root, const struct sp_vfio_device *devs, size_t n,
     if (!sp_sysfs_driver_available(root, SP_VFIO_DRIVER))
         sp_problems_add(out, "the vfio-pci driver is not loaded (%s/bus/pci/drivers/vfio-pci "
                              "is missing): modprobe vfio-pci", root);
+    struct sp_host_scan scan;
+    sp_host_scan_init(&scan, root, proc_root);
     for (size_t i = 0; i < n; i++)
-        check_device(root, &devs[i], devs, n, out);
+        check_device(&scan, &devs[i], devs, n, out);
+    sp_host_scan_free(&scan);
     return 0;
 }
 

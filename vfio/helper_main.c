@@ -2,13 +2,18 @@
  * and the CLI, with a timeout) so that a driver stuck in unbind can never
  * hang its caller.
  *   synopassthru-vfio bind    --root SYSFS [--proc-root PROC] --state-dir DIR --vm NAME DEV...
- *   synopassthru-vfio release --root SYSFS --state-dir DIR [--vm NAME] ADDR...
- *   synopassthru-vfio check   --root SYSFS DEV...
+ *   synopassthru-vfio release --root SYSFS --state-dir DIR [--vm NAME] [--force] ADDR...
+ *   synopassthru-vfio check   --root SYSFS [--proc-root PROC] [--state-dir DIR --vm NAME] DEV...
  *   synopassthru-vfio release-stopped --root SYSFS --state-dir DIR --vm NAME
- * DEV is ADDR[=VVVV:DDDD][,nobind|,release]: the VM's whole device set;
- * nobind ones count for IOMMU groups but are not bound; release ones are
- * given back by release-stopped once the VM stops. Exit 0 done, 1 refused or
- * failed (the reason on stderr, one line), 2 usage. */
+ * DEV is ADDR[=VVVV:DDDD][,nobind|,release][,allow-host-use]: the VM's whole
+ * device set; nobind ones count for IOMMU groups but are not bound; release
+ * ones are given back by release-stopped once the VM stops; allow-host-use
+ * ones may be what the host uses (host_use="allow"), but never what / or
+ * the DSM boot device needs. check and bind read what the host uses under
+ * --proc-root (default /proc). release refuses a device whose holder still
+ * counts as alive unless --force; check with --state-dir and --vm also
+ * reports devices held by another live VM. Exit 0 done, 1 refused or failed
+ * (the reason on stderr, one line), 2 usage. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,26 +26,43 @@ struct args {
     struct sp_pci_addr *bind;
     unsigned char *release;
     size_t n_devs, n_bind;
+    int force;
 };
 
 static int usage(const char *why)
 {
     fprintf(stderr, "synopassthru-vfio: %s (usage: synopassthru-vfio bind|release|check "
-                    "--root SYSFS [--state-dir DIR] [--vm NAME] DEV...)\n", why);
+                    "--root SYSFS [--state-dir DIR] [--vm NAME] [--force] DEV...)\n", why);
     return 2;
 }
 
-/* ADDR[=VVVV:DDDD][,nobind] */
+/* The flags after ADDR[=IDS]: nobind or release, and allow-host-use. */
+static int parse_flags(char *flags, int *nobind, int *release, int *allow_host_use)
+{
+    char *save = NULL;
+    for (char *f = strtok_r(flags, ",", &save); f; f = strtok_r(NULL, ",", &save)) {
+        int *set = strcmp(f, "nobind") == 0           ? nobind
+                   : strcmp(f, "release") == 0        ? release
+                   : strcmp(f, "allow-host-use") == 0 ? allow_host_use
+                                                      : NULL;
+        if (!set)
+            return -1;
+        *set = 1;
+    }
+    return *nobind && *release ? -1 : 0;
+}
+
+/* ADDR[=VVVV:DDDD][,nobind|,release][,allow-host-use] */
 static int parse_dev(char *text, struct args *a)
 {
     struct sp_vfio_device d = {0};
     char *flags = strchr(text, ',');
-    int nobind = flags && strcmp(flags, ",nobind") == 0;
-    int release = flags && strcmp(flags, ",release") == 0;
-    if (flags && !nobind && !release)
-        return -1;
-    if (flags)
-        *flags = '\0';
+    int nobind = 0, release = 0;
+    if (flags) {
+        *flags++ = '\0';
+        if (parse_flags(flags, &nobind, &release, &d.allow_host_use) < 0)
+            return -1;
+    }
     char *ids = strchr(text, '=');
     if (ids) {
         *ids++ = '\0';
@@ -78,6 +100,8 @@ static int parse_args(int argc, char **argv, struct args *a)
                                                                  : NULL;
         if (opt && i + 1 < argc)
             *opt = argv[++i];
+        else if (strcmp(argv[i], "--force") == 0)
+            a->force = 1;
         else if (opt || argv[i][0] == '-')
             return usage("bad option");
         else if (parse_dev(argv[i], a) < 0) {
@@ -98,7 +122,9 @@ static int run(const struct args *a)
     struct sp_err err;
     if (strcmp(a->cmd, "check") == 0) {
         struct sp_problems problems = {0};
-        sp_vfio_check(a->root, a->devs, a->n_devs, &problems);
+        sp_vfio_check(a->root, a->proc_root, a->devs, a->n_devs, &problems);
+        if (a->state_dir && a->vm)
+            sp_vfio_check_holds(a->state_dir, a->proc_root, a->vm, a->bind, a->n_bind, &problems);
         for (size_t i = 0; i < problems.n; i++)
             fprintf(stderr, "synopassthru-vfio: %s\n", problems.items[i]);
         int rc = problems.n ? 1 : 0;
@@ -108,6 +134,7 @@ static int run(const struct args *a)
     if (!a->state_dir)
         return usage("--state-dir is needed");
     int rc;
+    struct sp_vfio_giveback g = {a->root, a->proc_root, a->state_dir, a->vm, a->force};
     if (strcmp(a->cmd, "bind") == 0) {
         if (!a->vm)
             return usage("bind needs --vm");
@@ -117,9 +144,9 @@ static int run(const struct args *a)
     } else if (strcmp(a->cmd, "release-stopped") == 0) {
         if (!a->vm)
             return usage("release-stopped needs --vm");
-        rc = sp_vfio_release_stopped(a->root, a->state_dir, a->vm, stdout, &err);
+        rc = sp_vfio_release_stopped(&g, stdout, &err);
     } else if (strcmp(a->cmd, "release") == 0) {
-        rc = sp_vfio_release(a->root, a->state_dir, a->vm, a->bind, a->n_bind, stdout, &err);
+        rc = sp_vfio_release(&g, a->bind, a->n_bind, stdout, &err);
     } else {
         return usage("unknown command");
     }

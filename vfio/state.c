@@ -135,8 +135,9 @@ static int cmdline_names_guest(const char *cmdline, size_t len, const char *vm)
     return 0;
 }
 
-static int qemu_running_for(const char *vm, const char *proc_root)
+int sp_hold_qemu_running(const struct sp_hold *h, const char *proc_root)
 {
+    const char *vm = h->vm;
     DIR *d = opendir(proc_root);
     if (!d)
         return 0;
@@ -161,7 +162,19 @@ static int qemu_running_for(const char *vm, const char *proc_root)
 
 int sp_hold_alive(const struct sp_hold *h, time_t now, const char *proc_root)
 {
-    if (now - h->since < SP_HOLD_GRACE_SECONDS)
-        return 1;
-    return qemu_running_for(h->vm, proc_root);
+    char why[128];
+    return sp_hold_why_alive(h, now, proc_root, why, sizeof(why));
+}
+
+int sp_hold_why_alive(const struct sp_hold *h, time_t now, const char *proc_root, char *out,
+                      size_t size)
+{
+    if (sp_hold_qemu_running(h, proc_root))
+        snprintf(out, size, "its QEMU runs");
+    else if (now - h->since < SP_HOLD_GRACE_SECONDS)
+        snprintf(out, size, "it was bound %llds ago and a start has %ds to get QEMU running",
+                 (long long)now - h->since, SP_HOLD_GRACE_SECONDS);
+    else
+        return 0;
+    return 1;
 }

@@ -36,8 +36,15 @@ void sp_state_remove(const char *dir, const struct sp_pci_addr *addr);
 /* Every held address, sorted. *out is malloc'd. */
 int sp_state_list(const char *dir, struct sp_pci_addr **out, size_t *n, struct sp_err *err);
 
-/* The holding VM still counts: its QEMU runs (a process under proc_root
- * with "-name guest=VM"), or the hold is recent. */
+/* The holding VM's QEMU runs: a process under proc_root with "-name guest=VM". */
+int sp_hold_qemu_running(const struct sp_hold *h, const char *proc_root);
+
+/* The holding VM still counts: its QEMU runs, or the hold is recent. */
 int sp_hold_alive(const struct sp_hold *h, time_t now, const char *proc_root);
+
+/* As sp_hold_alive, and when alive, why in out ("its QEMU runs", "it was
+ * bound 5s ago and ..."). */
+int sp_hold_why_alive(const struct sp_hold *h, time_t now, const char *proc_root, char *out,
+                      size_t size);
 
 #endif

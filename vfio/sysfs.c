@@ -11,15 +11,15 @@
 
 #include "../common/fsutil.h"
 
-static void device_path(const char *root, const struct sp_pci_addr *addr, const char *file,
-                        char *out, size_t size)
+void sp_sysfs_device_path(const char *root, const struct sp_pci_addr *addr, const char *file,
+                          char *out, size_t size)
 {
     char name[SP_PCI_ADDR_STRLEN];
     sp_pci_addr_format(addr, name);
     snprintf(out, size, "%s/bus/pci/devices/%s%s%s", root, name, file ? "/" : "", file ? file : "");
 }
 
-static int read_line(const char *path, char *out, size_t size, struct sp_err *err)
+int sp_sysfs_read_line(const char *path, char *out, size_t size, struct sp_err *err)
 {
     char *text = NULL;
     size_t len = 0;
@@ -34,7 +34,7 @@ static int read_line(const char *path, char *out, size_t size, struct sp_err *er
 static int read_hex(const char *path, unsigned long max, unsigned long *out, struct sp_err *err)
 {
     char text[64];
-    if (read_line(path, text, sizeof(text), err) < 0)
+    if (sp_sysfs_read_line(path, text, sizeof(text), err) < 0)
         return -1;
     char *end = NULL;
     errno = 0;
@@ -45,8 +45,7 @@ static int read_hex(const char *path, unsigned long max, unsigned long *out, str
     return 0;
 }
 
-/* The last component of a symlink's target ("" when there is no link). */
-static int link_base(const char *link, char *out, size_t size, struct sp_err *err)
+int sp_sysfs_link_name(const char *link, char *out, size_t size, struct sp_err *err)
 {
     char target[4096];
     ssize_t n = readlink(link, target, sizeof(target) - 1);
@@ -65,8 +64,8 @@ int sp_sysfs_driver(const char *root, const struct sp_pci_addr *addr, char *out,
                     struct sp_err *err)
 {
     char link[4096];
-    device_path(root, addr, "driver", link, sizeof(link));
-    return link_base(link, out, size, err);
+    sp_sysfs_device_path(root, addr, "driver", link, sizeof(link));
+    return sp_sysfs_link_name(link, out, size, err);
 }
 
 int sp_sysfs_device_info(const char *root, const struct sp_pci_addr *addr,
@@ -82,14 +81,14 @@ int sp_sysfs_device_info(const char *root, const struct sp_pci_addr *addr,
     info->device = ids.device;
     char path[4096], group[32];
     unsigned long class_code = 0;
-    device_path(root, addr, "class", path, sizeof(path));
+    sp_sysfs_device_path(root, addr, "class", path, sizeof(path));
     if (read_hex(path, 0xffffff, &class_code, err) < 0)
         return -1;
     info->class_code = (uint32_t)class_code;
     if (sp_sysfs_driver(root, addr, info->driver, sizeof(info->driver), err) < 0)
         return -1;
-    device_path(root, addr, "iommu_group", path, sizeof(path));
-    if (link_base(path, group, sizeof(group), err) < 0)
+    sp_sysfs_device_path(root, addr, "iommu_group", path, sizeof(path));
+    if (sp_sysfs_link_name(path, group, sizeof(group), err) < 0)
         return -1;
     if (group[0])
         info->group = atoi(group);
@@ -100,8 +99,8 @@ int sp_sysfs_driver_override(const char *root, const struct sp_pci_addr *addr, c
                              size_t size, struct sp_err *err)
 {
     char path[4096];
-    device_path(root, addr, "driver_override", path, sizeof(path));
-    if (read_line(path, out, size, err) < 0)
+    sp_sysfs_device_path(root, addr, "driver_override", path, sizeof(path));
+    if (sp_sysfs_read_line(path, out, size, err) < 0)
         return -1;
     if (strcmp(out, "(null)") == 0)
         out[0] = '\0';
@@ -133,7 +132,7 @@ int sp_sysfs_set_driver_override(const char *root, const struct sp_pci_addr *add
                                  const char *driver, struct sp_err *err)
 {
     char path[4096];
-    device_path(root, addr, "driver_override", path, sizeof(path));
+    sp_sysfs_device_path(root, addr, "driver_override", path, sizeof(path));
     /* A lone newline clears the override. */
     return write_attr(path, driver && driver[0] ? driver : "\n", addr, err);
 }

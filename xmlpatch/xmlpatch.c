@@ -9,6 +9,7 @@
 #include "../common/xmlutil.h"
 #include "layout.h"
 #include "slots.h"
+#include "source.h"
 
 /* A host device already in the domain, with its guest placement if any. */
 struct present {
@@ -131,15 +132,11 @@ static xmlNodePtr new_pci_address(xmlDocPtr doc, const struct sp_pci_addr *a, in
     return addr;
 }
 
-/* <alias name='ua-sp-KIND-DDDD-BB-SS[-F]'/>: our mark on what we add. */
-static int add_alias(xmlNodePtr node, const char *kind, const struct sp_pci_addr *host,
-                     int with_function)
+/* <alias name='ua-sp-KEY'/>: our mark on what we add. */
+static int set_alias(xmlNodePtr node, const char *key)
 {
-    char name[64];
-    int n = snprintf(name, sizeof(name), SP_ALIAS_PREFIX "%s%04x-%02x-%02x", kind,
-                     host->domain, host->bus, host->slot);
-    if (with_function)
-        snprintf(name + n, sizeof(name) - (size_t)n, "-%x", host->function);
+    char name[sizeof(SP_ALIAS_PREFIX) + SP_SRC_KEY_MAX];
+    snprintf(name, sizeof(name), SP_ALIAS_PREFIX "%s", key);
     xmlNodePtr alias = xmlNewDocNode(node->doc, NULL, BAD_CAST "alias", NULL);
     if (!alias || !xmlNewProp(alias, BAD_CAST "name", BAD_CAST name) || !xmlAddChild(node, alias)) {
         xmlFreeNode(alias);
@@ -170,7 +167,9 @@ static xmlNodePtr build_hostdev(xmlDocPtr doc, const struct sp_patch_dev *dev)
             return NULL;
         }
     }
-    if (add_alias(hd, "", &dev->host, 1) < 0) {
+    char key[SP_SRC_KEY_MAX];
+    sp_src_pci_key(key, sizeof(key), &dev->host, 1);
+    if (set_alias(hd, key) < 0) {
         xmlFreeNode(hd);
         return NULL;
     }
@@ -249,8 +248,9 @@ static int place_device(struct patch *p, xmlNodePtr node)
     return 0;
 }
 
-/* q35: one pcie-root-port per host slot; returns its bus number. */
-static int add_root_port(struct patch *p, const struct sp_pci_addr *host, unsigned *bus)
+/* q35: one pcie-root-port per host slot (or per raw device that takes a
+ * guest PCI slot), its alias "ua-sp-port-..."; returns its bus number. */
+static int add_root_port(struct patch *p, const char *port_key, unsigned *bus)
 {
     unsigned slot;
     if (sp_slot_map_take_bus0_slot(&p->slots, &slot, p->err) < 0)
@@ -262,7 +262,7 @@ static int add_root_port(struct patch *p, const struct sp_pci_addr *host, unsign
     if (!ctl || !addr || !xmlNewProp(ctl, BAD_CAST "type", BAD_CAST "pci") ||
         set_attr(ctl, "index", "%u", index) < 0 ||
         !xmlNewProp(ctl, BAD_CAST "model", BAD_CAST "pcie-root-port") ||
-        add_alias(ctl, "port-", host, 0) < 0) {
+        set_alias(ctl, port_key) < 0) {
         xmlFreeNode(ctl);
         xmlFreeNode(addr);
         return sp_err_set(p->err, "out of memory");
@@ -280,6 +280,17 @@ struct placement {
     int fresh; /* a new slot: functions numbered from 0 */
 };
 
+/* A guest slot nothing uses: on bus 0, or behind a new root port. */
+static int fresh_placement(struct patch *p, const char *port_key, struct placement *pl)
+{
+    pl->fresh = 1;
+    pl->slot = 0;
+    if (p->slots.pcie)
+        return add_root_port(p, port_key, &pl->bus);
+    pl->bus = 0;
+    return sp_slot_map_take_bus0_slot(&p->slots, &pl->slot, p->err);
+}
+
 static int choose_placement(struct patch *p, const struct sp_pci_addr *host, struct placement *pl)
 {
     const struct present *sib = present_sibling(p, host);
@@ -289,12 +300,9 @@ static int choose_placement(struct patch *p, const struct sp_pci_addr *host, str
         pl->fresh = 0;
         return 0;
     }
-    pl->fresh = 1;
-    pl->slot = 0;
-    if (p->slots.pcie)
-        return add_root_port(p, host, &pl->bus);
-    pl->bus = 0;
-    return sp_slot_map_take_bus0_slot(&p->slots, &pl->slot, p->err);
+    char port_key[SP_SRC_KEY_MAX] = "port-";
+    sp_src_pci_key(port_key + 5, sizeof(port_key) - 5, host, 0);
+    return fresh_placement(p, port_key, pl);
 }
 
 static int next_free_function(const struct patch *p, const struct placement *pl, unsigned *fn)
@@ -338,12 +346,11 @@ static int mark_slot_multifunction(struct patch *p, unsigned bus, unsigned slot)
     return xmlSetProp(addr, BAD_CAST "multifunction", BAD_CAST "on") ? 0 : -1;
 }
 
+/* name: the device, for messages. */
 static int give_guest_address(struct patch *p, xmlNodePtr hd, const struct placement *pl,
-                              const struct sp_pci_addr *host, int multifunction)
+                              const char *name, int multifunction)
 {
     struct sp_pci_addr guest = {.bus = pl->bus, .slot = pl->slot};
-    char name[SP_PCI_ADDR_STRLEN];
-    sp_pci_addr_format(host, name);
     if (next_free_function(p, pl, &guest.function) < 0)
         return sp_err_set(p->err, "device %s: guest slot %02x:%02x.x has no free function",
                           name, pl->bus, pl->slot);
@@ -356,15 +363,58 @@ static int give_guest_address(struct patch *p, xmlNodePtr hd, const struct place
     return 0;
 }
 
+/* "FILE:LINE: " of a raw element, or "" when not known. */
+static void origin(const struct sp_patch_dev *dev, char *out, size_t size)
+{
+    if (dev->file)
+        snprintf(out, size, "%s:%d: ", dev->file, dev->line);
+    else
+        out[0] = '\0';
+}
+
+/* An <alias> a raw element brings is kept only when it is the one we
+ * would give (copied from a domain we patched). Any other is refused: one
+ * without "ua-" libvirt drops, a user alias may be named elsewhere (so we
+ * cannot replace it), and kept, the element could not be found again. */
+static int check_own_alias(struct patch *p, xmlNodePtr el, const struct sp_patch_dev *dev,
+                           const char *key)
+{
+    xmlNodePtr own = sp_xml_child(el, "alias");
+    if (!own)
+        return 0;
+    char want[sizeof(SP_ALIAS_PREFIX) + SP_SRC_KEY_MAX];
+    snprintf(want, sizeof(want), SP_ALIAS_PREFIX "%s", key);
+    xmlChar *name = xmlGetNoNsProp(own, BAD_CAST "name");
+    int same = name && strcmp((const char *)name, want) == 0;
+    if (!same) {
+        char where[512];
+        origin(dev, where, sizeof(where));
+        sp_err_set(p->err, "%s<hostdev> has <alias name='%s'/>, but SynoPassthru names each "
+                   "device it adds itself ('%s'), to find it again at the next start and when "
+                   "live XML is defined back; remove that <alias>", where,
+                   name ? (const char *)name : "", want);
+    }
+    xmlFree(name);
+    return same ? 0 : -1;
+}
+
+/* A raw element is marked like the ones we build (check_raw_elements has
+ * made sure that an alias it brings is that one). */
+static int mark_raw(struct patch *p, xmlNodePtr el, const char *key)
+{
+    if (sp_xml_child(el, "alias") || set_alias(el, key) == 0)
+        return 0;
+    return sp_err_set(p->err, "out of memory");
+}
+
 static xmlNodePtr device_element(struct patch *p, const struct sp_patch_dev *dev)
 {
     if (dev->raw_xml) {
         xmlNodePtr raw = copy_raw_hostdev(p, dev->raw_xml);
-        /* Marked like ours, unless it brings an alias of its own. */
-        if (raw && dev->has_host && !sp_xml_child(raw, "alias") &&
-            add_alias(raw, "", &dev->host, 1) < 0) {
+        char key[SP_SRC_KEY_MAX];
+        sp_src_pci_key(key, sizeof(key), &dev->host, 1);
+        if (raw && mark_raw(p, raw, key) < 0) {
             xmlFreeNode(raw);
-            sp_err_set(p->err, "out of memory");
             return NULL;
         }
         return raw;
@@ -400,7 +450,9 @@ static int add_slot_group(struct patch *p, const struct sp_patch_dev **group, si
                 return -1;
             }
             placed = 1;
-            if (give_guest_address(p, el, &pl, &group[i]->host, pl.fresh && n > 1) < 0) {
+            char name[SP_PCI_ADDR_STRLEN];
+            sp_pci_addr_format(&group[i]->host, name);
+            if (give_guest_address(p, el, &pl, name, pl.fresh && n > 1) < 0) {
                 xmlFreeNode(el);
                 return -1;
             }
@@ -411,6 +463,72 @@ static int add_slot_group(struct patch *p, const struct sp_patch_dev **group, si
     return 0;
 }
 
+/* --- raw elements without a PCI host address ----------------------------- */
+
+static int read_raw_source(struct patch *p, xmlNodePtr el, const struct sp_patch_dev *dev,
+                           struct sp_hostdev_src *src)
+{
+    struct sp_err why;
+    if (sp_hostdev_src_read(el, src, &why) == 0)
+        return 0;
+    char where[512];
+    origin(dev, where, sizeof(where));
+    return sp_err_set(p->err, "%s<hostdev>: %s, so SynoPassthru cannot tell whether the domain "
+                      "has the device already", where, why.msg);
+}
+
+/* A <hostdev> in <devices> (the domain's own, or one added before) names
+ * the same device. */
+static int source_present(const struct patch *p, const struct sp_hostdev_src *src)
+{
+    for (xmlNodePtr c = p->devices ? p->devices->children : NULL; c; c = c->next) {
+        struct sp_hostdev_src have;
+        if (sp_xml_is(c, "hostdev") && sp_hostdev_src_read(c, &have, NULL) == 0 &&
+            sp_hostdev_src_same(&have, src))
+            return 1;
+    }
+    return 0;
+}
+
+/* A device that takes a guest PCI slot (mdev vfio-pci, vhost-scsi) gets a
+ * slot of its own, as a host PCI device does. */
+static int place_alone(struct patch *p, xmlNodePtr el, const struct sp_hostdev_src *src)
+{
+    char port_key[SP_SRC_KEY_MAX];
+    snprintf(port_key, sizeof(port_key), "port-%s", src->key);
+    struct placement pl;
+    if (fresh_placement(p, port_key, &pl) < 0)
+        return -1;
+    return give_guest_address(p, el, &pl, src->key, 0);
+}
+
+/* A raw <hostdev> that names no host PCI address (USB, SCSI, mdev, ...):
+ * added once, marked like ours. */
+static int add_raw(struct patch *p, const struct sp_patch_dev *dev)
+{
+    if (!dev->raw_xml)
+        return sp_err_set(p->err, "a device with neither a host PCI address nor a <hostdev>");
+    xmlNodePtr el = copy_raw_hostdev(p, dev->raw_xml);
+    if (!el)
+        return -1;
+    struct sp_hostdev_src src;
+    int rc = read_raw_source(p, el, dev, &src);
+    if (rc == 0 && source_present(p, &src)) {
+        p->report->n_present++;
+        xmlFreeNode(el);
+        return 0;
+    }
+    if (rc == 0)
+        rc = mark_raw(p, el, src.key);
+    if (rc == 0 && src.guest_pci && !guest_address(el))
+        rc = place_alone(p, el, &src);
+    if (rc < 0) {
+        xmlFreeNode(el);
+        return -1;
+    }
+    return place_device(p, el);
+}
+
 static int already_listed(const struct sp_patch_dev *devs, size_t upto, const struct sp_patch_dev *d)
 {
     for (size_t i = 0; i < upto; i++)
@@ -419,25 +537,53 @@ static int already_listed(const struct sp_patch_dev *devs, size_t upto, const st
     return 0;
 }
 
-/* Marks guest addresses that raw hostdevs bring with them, before any
- * slot is chosen, so that nothing else lands there. */
-static int reserve_raw_guest_addresses(struct patch *p, const struct sp_patch_dev *devs, size_t n)
+/* Marks a guest address that a raw hostdev brings with it. */
+static int reserve_guest_address(struct patch *p, xmlNodePtr el)
+{
+    xmlNodePtr guest = guest_address(el);
+    struct sp_pci_addr a;
+    if (guest && sp_xml_read_pci_address(guest, &a) == 0 && sp_slot_map_mark(&p->slots, &a) < 0)
+        return sp_err_set(p->err, "out of memory");
+    return 0;
+}
+
+/* The key of a raw element's device: its host PCI address, or its source. */
+static int raw_key(struct patch *p, xmlNodePtr el, const struct sp_patch_dev *dev, char *key)
+{
+    struct sp_hostdev_src src;
+    if (dev->has_host) {
+        sp_src_pci_key(key, SP_SRC_KEY_MAX, &dev->host, 1);
+        return 0;
+    }
+    if (read_raw_source(p, el, dev, &src) < 0)
+        return -1;
+    memcpy(key, src.key, SP_SRC_KEY_MAX);
+    return 0;
+}
+
+/* Before anything is added (so that the verdict never depends on what the
+ * domain has): every raw element names a device we can tell apart and
+ * brings no alias but ours; the guest addresses raw elements bring are
+ * taken before any slot is chosen, so that nothing else lands there. */
+static int check_raw_elements(struct patch *p, const struct sp_patch_dev *devs, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (!devs[i].raw_xml)
             continue;
-        xmlDocPtr src = sp_xml_parse(devs[i].raw_xml, strlen(devs[i].raw_xml), "snippet hostdev",
+        xmlDocPtr doc = sp_xml_parse(devs[i].raw_xml, strlen(devs[i].raw_xml), "snippet hostdev",
                                      0, p->err);
-        if (!src)
+        if (!doc)
             return -1;
-        xmlNodePtr guest = guest_address(xmlDocGetRootElement(src));
-        struct sp_pci_addr a;
-        int rc = 0;
-        if (guest && sp_xml_read_pci_address(guest, &a) == 0)
-            rc = sp_slot_map_mark(&p->slots, &a);
-        xmlFreeDoc(src);
+        xmlNodePtr el = xmlDocGetRootElement(doc);
+        char key[SP_SRC_KEY_MAX];
+        int rc = raw_key(p, el, &devs[i], key);
+        if (rc == 0)
+            rc = check_own_alias(p, el, &devs[i], key);
+        if (rc == 0)
+            rc = reserve_guest_address(p, el);
+        xmlFreeDoc(doc);
         if (rc < 0)
-            return sp_err_set(p->err, "out of memory");
+            return -1;
     }
     return 0;
 }
@@ -464,12 +610,7 @@ static int add_all(struct patch *p, const struct sp_patch_dev *devs, size_t n)
                 done[j] = 1;
             }
         }
-        if (devs[i].has_host) {
-            rc = add_slot_group(p, group, k);
-        } else {
-            xmlNodePtr el = device_element(p, &devs[i]);
-            rc = el ? place_device(p, el) : -1;
-        }
+        rc = devs[i].has_host ? add_slot_group(p, group, k) : add_raw(p, &devs[i]);
     }
     free(group);
     free(done);
@@ -494,7 +635,7 @@ int sp_xmlpatch_apply(xmlDocPtr doc, const struct sp_patch_dev *devs, size_t n,
     if (rc == 0)
         rc = sp_slot_map_from_doc(doc, &p.slots, err);
     if (rc == 0)
-        rc = reserve_raw_guest_addresses(&p, devs, n);
+        rc = check_raw_elements(&p, devs, n);
     if (rc == 0)
         rc = add_all(&p, devs, n);
     sp_slot_map_free(&p.slots);

@@ -1,8 +1,7 @@
 /* xmlpatch: merges passthrough devices into a parsed libvirt domain.
- * Owns the <hostdev> elements it builds, their guest PCI addresses and any
- * pcie-root-port controllers they need. Never touches other content:
- * comments, namespaces, metadata and layout stay as they are, and a host
- * address the domain already has is never added twice. */
+ * Owns the <hostdev> elements it adds (built, or raw from a snippet), their
+ * aliases, guest PCI addresses and root ports. Never touches other content
+ * (comments, namespaces, metadata, layout), nor adds a device the domain has. */
 #ifndef SP_XMLPATCH_H
 #define SP_XMLPATCH_H
 
@@ -23,6 +22,8 @@ struct sp_patch_dev {
     struct sp_pci_addr host; /* host address */
     const char *rom;         /* absolute ROM path or NULL */
     const char *raw_xml;     /* raw <hostdev> to copy as written, or NULL */
+    const char *file;        /* raw: the snippet and line, for messages (file may be NULL) */
+    int line;
 };
 
 struct sp_patch_report {

@@ -56,7 +56,7 @@ report() {
     echo "E2E: MEASURE $who firmware_option_roms_run=$(grep -c 'Running option rom' "$fw")"
 }
 
-synopassthru release "$nic" > /dev/null 2>&1
+synopassthru release --force "$nic" > /dev/null 2>&1
 
 # Ours.
 start_timed ours cmp-ours
@@ -66,7 +66,7 @@ check "compare: ours has the device in QEMU's argv" grep -q '"driver":"vfio-pci"
 report ours cmp-ours "$(launch_time cmp-ours)"
 check "compare: ours: the firmware initialised the NIC" grep -q 'id=8086:10d3' /tmp/fw-cmp-ours.log
 virsh destroy cmp-ours > /dev/null 2>&1
-synopassthru release "$nic" > /dev/null
+synopassthru release --force "$nic" > /dev/null
 
 # The seed's hook (installed by guest.sh before its last daemon restarts:
 # libvirt looks for hooks only when it starts).

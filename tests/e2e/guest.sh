@@ -8,6 +8,7 @@
 # uninstall and `setup --remove`, after which the writable tree is as before. Prints "E2E: PASS|FAIL what"
 # lines, "E2E: MEASURE" lines and "E2E: DONE", then powers the guest off.
 project=$1
+build=${2:-$project/build} # the build under test (make BUILD=DIR e2e)
 export PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 passed=0 failed=0
 # Each verdict carries the guest's uptime, to see where the time goes.
@@ -118,7 +119,7 @@ writable_tree > /tmp/tree.before
 # Installed as a NAS owner installs it: DSM's Package Center unpacks the
 # .spk (package.tgz into the package's target dir, owned by the package's
 # own user) and runs its scripts as that user; then the one root step.
-spk=$(ls "$project"/build/dist/SynoPassthru-*-x86_64.spk | head -1)
+spk=$(ls "$build"/dist/SynoPassthru-*-x86_64.spk | head -1)
 pkguser=1234
 target=/volume1/@appstore/SynoPassthru
 pkgdir=/var/packages/SynoPassthru
@@ -157,8 +158,8 @@ audit=/var/log/synopassthru-audit.log
 for vm in e2e e2e-h e2e-a e2e-p; do snippet "$vm" "$nic" 10d3; done
 snippet e2e-r "$nic" 10d3 "" ' release="yes"'
 # ROMs made for the test: one for the NIC's IDs, one for another device's.
-"$project/build/tests/mkrom" for 8086 10d3 "$config/rom/e1000e.bin"
-"$project/build/tests/mkrom" for 10de 1b80 "$config/rom/other.bin"
+"$build/tests/mkrom" for 8086 10d3 "$config/rom/e1000e.bin"
+"$build/tests/mkrom" for 10de 1b80 "$config/rom/other.bin"
 chmod 644 "$config/rom/"*.bin
 snippet e2e-rom "$nic" 10d3 ' rom="e1000e.bin"'
 snippet e2e-badrom "$nic" 10d3 ' rom="other.bin"'
@@ -202,8 +203,17 @@ virsh qemu-monitor-command e2e --hmp 'info qtree' > /tmp/qtree 2>&1
 check "info qtree shows a vfio-pci device" grep -q 'dev: vfio-pci' /tmp/qtree
 grep -A3 'dev: vfio-pci' /tmp/qtree | head -4
 check "the audit log records the bind and the start" grep -q '"event":"bind"' "$audit"
+synopassthru release "$nic" > /tmp/release-live.out 2>&1
+rc=$?
+cat /tmp/release-live.out
+check "release is refused while the VM's QEMU runs" test $rc -eq 1
+check "naming the VM" grep -q "held by VM 'e2e', which still counts as running (its QEMU runs)" \
+    /tmp/release-live.out
+check "and the NIC stays on vfio-pci" test "$(driver_of "$nic")" = vfio-pci
 virsh destroy e2e > /dev/null 2>&1
-synopassthru release "$nic"
+# Its hold is younger than the two minutes a start has to get QEMU running,
+# so it still counts: --force, now that the VM is destroyed (here and below).
+synopassthru release --force "$nic"
 check "release gives the NIC back to e1000e" test "$(driver_of "$nic")" = e1000e
 
 # A ROM made for the NIC's IDs goes to QEMU as its romfile; one made for
@@ -218,7 +228,7 @@ virsh qemu-monitor-command e2e-rom --hmp 'info qtree' > /tmp/rom.qtree 2>&1
 check "info qtree shows it on the vfio-pci device" \
     grep -q "romfile = \"$config/rom/e1000e.bin\"" /tmp/rom.qtree
 virsh destroy e2e-rom > /dev/null 2>&1
-synopassthru release "$nic" > /dev/null
+synopassthru release --force "$nic" > /dev/null
 qemu_domain e2e-badrom > /tmp/e2e-badrom.xml
 virsh create /tmp/e2e-badrom.xml > /tmp/badrom.out 2>&1
 rc=$?
@@ -247,7 +257,7 @@ virsh qemu-monitor-command "$uuid" --hmp 'info pci' > /tmp/vmm.pci 2>&1
 check "QEMU has both on bus 0: the NIC at 30 and the rng at 31" \
     test "$(grep -cE 'Bus  0, device  *(30|31), function 0' /tmp/vmm.pci)" -eq 2
 virsh destroy "$uuid" > /dev/null 2>&1
-synopassthru release "$nic" > /dev/null
+synopassthru release --force "$nic" > /dev/null
 
 # A persistent domain: define, then start; the stored definition stays.
 qemu_domain e2e-p > /tmp/e2e-p.xml
@@ -261,7 +271,7 @@ check "its QEMU has the NIC from power-on" grep -q '"driver":"vfio-pci"' /tmp/p.
 virsh dumpxml --inactive e2e-p > /tmp/p.after
 check "dumpxml --inactive is unchanged, byte for byte" cmp -s /tmp/p.before /tmp/p.after
 virsh destroy e2e-p > /dev/null 2>&1
-synopassthru release "$nic" > /dev/null
+synopassthru release --force "$nic" > /dev/null
 
 # A group that is not viable: refused, naming the other NIC; nothing unbound.
 group_b=$(basename "$(readlink "/sys/bus/pci/devices/${bridged[0]}/iommu_group")")
@@ -334,7 +344,7 @@ virsh dumpxml --inactive e2e-h > /tmp/h.after
 check "and the definition is healed, byte for byte" cmp -s /tmp/h.before /tmp/h.after
 check "with the NIC in the running domain" test "$(driver_of "$nic")" = vfio-pci
 virsh destroy e2e-h > /dev/null 2>&1
-synopassthru release "$nic" > /dev/null
+synopassthru release --force "$nic" > /dev/null
 
 # A defined start that libvirt itself refuses after the shim stored the
 # patched definition (QEMU rejects an option): the client gets libvirt's
@@ -395,7 +405,7 @@ systemctl restart pkg-libvirtd
 wait_for_daemon
 check "without the drop-in systemd starts the daemon with no shim" test ! -e "$dropin"
 check "(the removed CLI is gone)" test ! -e /usr/local/bin/synopassthru
-"$project/build/synopassthru" status > /dev/null 2>&1
+"$build/synopassthru" status > /dev/null 2>&1
 check "and status says so" test $? -eq 1
 writable_tree > /tmp/tree.after
 diff /tmp/tree.before /tmp/tree.after > /tmp/tree.diff

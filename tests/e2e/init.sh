@@ -8,6 +8,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 for m in $(cat /modules.order); do insmod "/modules/$m" || echo "init: insmod $m failed"; done
 project=$(sed -n 's/.*sp.project=\([^ ]*\).*/\1/p' /proc/cmdline)
+build=$(sed -n 's/.*sp.build=\([^ ]*\).*/\1/p' /proc/cmdline)
 mount -t tmpfs -o size=1500m tmpfs /newroot
 mkdir -p /lower/etc /lower/var /newroot/usr /newroot/etc /newroot/var /newroot/ov
 for tag in usr etc var; do
@@ -37,7 +38,7 @@ Description=SynoPassthru end-to-end checks
 DefaultDependencies=no
 [Service]
 Type=oneshot
-ExecStart=/bin/bash $project/tests/e2e/guest.sh $project
+ExecStart=/bin/bash $project/tests/e2e/guest.sh $project $build
 StandardInput=null
 StandardOutput=tty
 StandardError=inherit

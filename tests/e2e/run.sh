@@ -31,7 +31,7 @@ timeout 600 qemu-system-x86_64 \
     -netdev user,id=n2 -device e1000,netdev=n2,bus=br1,addr=2 \
     $(share usr /usr) $(share etc /etc) $(share var /var) $(share project "$project") \
     -kernel "$kernel" -initrd "$work/initrd.gz" \
-    -append "console=ttyS0 intel_iommu=on iommu=pt panic=-1 sp.project=$project systemd.unit=sp-e2e.target systemd.show_status=false" \
+    -append "console=ttyS0 intel_iommu=on iommu=pt panic=-1 sp.project=$project sp.build=$build systemd.unit=sp-e2e.target systemd.show_status=false" \
     -display none -serial "file:$log" -no-reboot || true
 cp "$log" "$build/e2e-serial.log" 2>/dev/null || true
 secs=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')

@@ -1,7 +1,9 @@
 /* Fuzzes the domain pipeline: sp_domain_parse, sp_domain_identity,
- * sp_xmlpatch_apply with a fixed device set, sp_domain_serialize. Properties:
- * no memory errors, leaks or UB; and idempotence: re-parsing the patched
- * output and patching it again must succeed and add nothing. */
+ * sp_xmlpatch_apply with a fixed device set (built PCI hostdevs and raw
+ * <hostdev> elements of every kind), sp_domain_serialize. Properties: no
+ * memory errors, leaks or UB; every added element carries our alias; and
+ * idempotence: re-parsing the patched output and patching it again must
+ * succeed and add nothing. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,15 +19,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
     "<hostdev mode='subsystem' type='pci' managed='no'><source>"                     \
     "<address domain='0x0000' bus='0x08' slot='0x00' function='0x6'/></source>"      \
     "</hostdev>"
+#define RAW(attrs, body) "<hostdev mode='subsystem' " attrs "><source" body "</hostdev>"
 
 /* Two functions of one host slot (one with a ROM), a device on another slot,
  * and a raw hostdev that shares the first slot. As in core/start.c, a raw
- * hostdev carries the host address of its <source>. */
+ * hostdev carries the host address of its <source>. Then raw elements of
+ * every other kind: USB by IDs, by place and by both (the last one the same
+ * device as the first: added once), SCSI, iSCSI, vhost-scsi and mdev (these
+ * two take guest PCI slots), and the capabilities kinds. */
 static const struct sp_patch_dev devs[] = {
     {.has_host = 1, .host = {0, 0x08, 0x00, 0}, .rom = "/etc/synopassthru/rom/gpu.bin"},
     {.has_host = 1, .host = {0, 0x08, 0x00, 1}},
     {.has_host = 1, .host = {0, 0x03, 0x00, 0}},
     {.has_host = 1, .host = {0, 0x08, 0x00, 6}, .raw_xml = RAW_HOSTDEV},
+    {.raw_xml = RAW("type='usb'", "><vendor id='0x046d'/><product id='0xc52b'/></source>")},
+    {.raw_xml = RAW("type='usb'", "><address bus='1' device='4'/></source>"
+                    "<address type='usb' bus='0' port='3'/>")},
+    {.raw_xml = RAW("type='usb'", "><vendor id='0x46D'/><product id='50475'/>"
+                    "<address bus='2' device='7'/></source>")},
+    {.raw_xml = RAW("type='scsi'", "><adapter name='scsi_host2'/>"
+                    "<address bus='0' target='1' unit='0'/></source><readonly/>")},
+    {.raw_xml = RAW("type='scsi'", " protocol='iscsi' name='iqn.2014-08.com.example:tape/1'>"
+                    "<host name='nas.local'/></source>")},
+    {.raw_xml = RAW("type='scsi_host'", " protocol='vhost' wwpn='naa.5001405df3e54061'/>")},
+    {.raw_xml = RAW("type='mdev' model='vfio-pci'",
+                    "><address uuid='c2177883-f1bb-47f0-914d-32a22e3a8804'/></source>"
+                    "<alias name='ua-sp-mdev-c2177883-f1bb-47f0-914d-32a22e3a8804'/>")},
+    {.raw_xml = "<hostdev mode='capabilities' type='storage'><source><block>/dev/sdf</block>"
+                "</source></hostdev>"},
+    {.raw_xml = "<hostdev mode='capabilities' type='misc'><source><char>/dev/input/event3</char>"
+                "</source></hostdev>"},
+    {.raw_xml = "<hostdev mode='capabilities' type='net'><source><interface>eth3</interface>"
+                "</source></hostdev>"},
 };
 #define N_DEVS (sizeof(devs) / sizeof(devs[0]))
 
@@ -81,9 +106,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct sp_patch_report report;
     int rc = sp_xmlpatch_apply(doc, devs, N_DEVS, &report, &err);
     if (rc == 0) {
-        for (size_t i = 0; i < report.n_added; i++)
+        for (size_t i = 0; i < report.n_added; i++) {
             if (!report.added[i] || strlen(report.added[i]) == 0)
                 fail("empty report entry", NULL, NULL);
+            if (!strstr(report.added[i], "<alias name=\"" SP_ALIAS_PREFIX))
+                fail("an added element has no alias of ours", report.added[i], NULL);
+        }
         char *out = NULL;
         size_t out_len = 0;
         if (sp_domain_serialize(doc, xml, size, &out, &out_len, &err) < 0)

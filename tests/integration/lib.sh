@@ -67,14 +67,16 @@ finish() {
 }
 trap finish EXIT
 
-# make_sysfs DIR [HOST]: a fake host from tests/data/hosts/HOST.txt
-# (default amd-apu), with the kernel model's files.
+# make_sysfs DIR [HOST [PROC]]: a fake host from tests/data/hosts/HOST.txt
+# (default amd-apu), with the kernel model's files; with PROC, its fake /proc
+# (mounts, swaps, mdstat, net/route ...) there.
 make_sysfs() {
-    "$SP_BUILD/tests/mkfakesysfs" "$1" "$SP_SRC/tests/data/hosts/${2:-amd-apu}.txt"
+    "$SP_BUILD/tests/mkfakesysfs" "$1" "$SP_SRC/tests/data/hosts/${2:-amd-apu}.txt" ${3:+"$3"}
 }
 
-# make_config DIR [SYSFS]: an empty config dir; audit log and device state inside
-# DIR; the vfio helper is the test build with the kernel model in it.
+# make_config DIR [SYSFS [PROC]]: an empty config dir; audit log and device state inside
+# DIR; the vfio helper is the test build with the kernel model in it, and reads
+# a fake /proc (default $WORK/proc), never this machine's.
 make_config() {
     local dir=$1
     mkdir -p "$dir/vm.d" "$dir/rom"
@@ -82,6 +84,7 @@ make_config() {
     cat > "$dir/synopassthru.conf" <<CONF
 audit_log = $dir/audit.log
 sysfs_root = ${2:-$WORK/sysfs}
+proc_root = ${3:-$WORK/proc}
 state_dir = $dir/state
 vfio_helper = $SP_BUILD/tests/synopassthru-vfio-model
 helper_timeout_ms = ${HELPER_TIMEOUT_MS:-10000}

@@ -2,7 +2,8 @@
 # start gets the devices in the live domain while the stored definition
 # stays as the manager wrote it; a start interrupted after storing the
 # patched definition is healed by the next one; live XML written back by
-# define loses what the shim added; two clients starting one VM at once.
+# define loses what the shim added, raw <hostdev> elements (USB, SCSI)
+# included; two clients starting one VM at once.
 . "$(dirname "$0")/lib.sh"
 
 CONFIG=$WORK/config SYSFS=$WORK/sysfs
@@ -15,6 +16,13 @@ add_snippet "$CONFIG" desk.xml '<passthrough vm="desk">
 add_snippet "$CONFIG" tpu.xml '<passthrough vm="frigate"><pci address="06:00.0"/></passthrough>'
 add_snippet "$CONFIG" race.xml '<passthrough vm="race"><pci address="05:00.0"/></passthrough>'
 add_snippet "$CONFIG" marked.xml '<passthrough vm="marked"><pci address="01:00.0"/></passthrough>'
+add_snippet "$CONFIG" office.xml '<passthrough vm="office">
+  <hostdev mode="subsystem" type="usb"><source><vendor id="0x046d"/><product id="0xc52b"/></source></hostdev>
+  <hostdev mode="subsystem" type="scsi"><source><adapter name="scsi_host2"/><address bus="0" target="1" unit="0"/></source></hostdev>
+</passthrough>'
+add_snippet "$CONFIG" office2.xml '<passthrough vm="office2">
+  <hostdev mode="subsystem" type="usb"><source><vendor id="0x046d"/><product id="0xc52b"/></source></hostdev>
+</passthrough>'
 export SYNOPASSTHRU_TEST_FAULT_FILE=$WORK/fault
 start_daemon "$CONFIG" "$SYSFS" || exit 1
 remote() { virsh -c "$DAEMON_URI" "$@"; }
@@ -120,4 +128,33 @@ remote "define $WORK/plain.xml; autostart plain" > "$WORK/s5b" 2>&1
 check "autostart of another VM works" test $? -eq 0
 remote "autostart --disable desk" > "$WORK/s5c" 2>&1
 check "turning autostart off is always allowed" test $? -eq 0
+
+# 6. Raw <hostdev> elements (a USB receiver, a SCSI disk): in the live
+# domain once, each with its alias; gone from live XML defined back; once
+# again after a restart.
+test_domain office > "$WORK/office.xml"
+remote "define $WORK/office.xml" > /dev/null 2>&1
+remote "start office" > "$WORK/s6" 2>&1
+check "a defined VM with raw hostdevs starts" test $? -eq 0
+remote "dumpxml office" > "$WORK/office.live"
+contains "the live domain has the USB receiver once" "$WORK/office.live" "<alias name='ua-sp-usb-046d-c52b'/>" 1
+contains "and the SCSI disk once" "$WORK/office.live" "<alias name='ua-sp-scsi-scsi_host2-0-1-0'/>" 1
+remote "define $WORK/office.live" > /dev/null 2>&1
+remote "dumpxml --inactive office" > "$WORK/office.back"
+contains "a define of live XML keeps neither raw hostdev" "$WORK/office.back" "<hostdev" 0
+contains "and no alias of ours" "$WORK/office.back" "ua-sp-" 0
+remote "destroy office" > /dev/null 2>&1
+remote "start office" > "$WORK/s6b" 2>&1
+check "it starts again" test $? -eq 0
+remote "dumpxml office" > "$WORK/office.again"
+contains "with the USB receiver once" "$WORK/office.again" "<vendor id='0x046d'/>" 1
+contains "and the SCSI disk once" "$WORK/office.again" "<adapter name='scsi_host2'/>" 1
+# A definition that has the receiver already, written its own way.
+test_domain office2 | sed "s|^  <devices>|&<hostdev mode='subsystem' type='usb'><source><vendor id='0x46d'/><product id='50475'/></source></hostdev>|" > "$WORK/office2.xml"
+remote "define $WORK/office2.xml" > /dev/null 2>&1
+remote "start office2" > "$WORK/s6c" 2>&1
+check "a VM whose definition has the USB device starts" test $? -eq 0
+remote "dumpxml office2" > "$WORK/office2.live"
+contains "with the device once, not added again" "$WORK/office2.live" "<hostdev mode='subsystem' type='usb'" 1
+contains "and nothing of ours" "$WORK/office2.live" "ua-sp-" 0
 check "libvirtd is alive" daemon_alive

@@ -1,10 +1,19 @@
-# groups, check, bind and release from the command line, on the fake hosts
-# (the vfio helper is the test build with the kernel model).
+# groups, check, bind, release and holds from the command line, on the fake
+# hosts (the vfio helper is the test build with the kernel model), with a
+# fake proc tree where a VM's QEMU process is looked for.
 . "$(dirname "$0")/lib.sh"
 
 CONFIG=$WORK/config SYSFS=$WORK/sysfs
 make_config "$CONFIG"
 make_sysfs "$SYSFS" amd-apu
+grep -q '^proc_root' "$CONFIG/synopassthru.conf" || echo "proc_root = $WORK/proc" >> "$CONFIG/synopassthru.conf"
+PROC=$(sed -n 's/^proc_root = //p' "$CONFIG/synopassthru.conf")
+mkdir -p "$PROC"
+# fake_qemu PID VM: a QEMU process as libvirt starts one, under the fake proc root.
+fake_qemu() {
+    mkdir -p "$PROC/$1"
+    printf 'qemu-system-x86_64\0-name\0guest=%s,debug-threads=on\0-S\0' "$2" > "$PROC/$1/cmdline"
+}
 export SYNOPASSTHRU_SYSFS_ROOT=$SYSFS SYNOPASSTHRU_TRUSTED_UID=$(id -u)
 cli() { "$CLI" --config "$CONFIG" "$@"; }
 
@@ -48,11 +57,71 @@ cli bind 08:00.0 > "$WORK/bind" 2>&1
 check "bind succeeds" test $? -eq 0
 contains "and reports the old driver" "$WORK/bind" "bound 0000:08:00.0 was=amdgpu"
 check "the iGPU is on vfio-pci" test "$(driver_of "$SYSFS" 0000:08:00.0)" = vfio-pci
-cli release 08:00.0 > "$WORK/release" 2>&1
-check "release succeeds" test $? -eq 0
+# A fresh hold counts as a start getting its QEMU running.
+expect_exit 1 "release right after a bind is refused" cli release 08:00.0
+contains "naming the holder and why" "$WORK/stderr" \
+    "device 0000:08:00.0 is held by VM '(manual)', which still counts as running (it was bound "
+contains "and the way out" "$WORK/stderr" "stop the VM first, or release --force"
+check "the iGPU stays on vfio-pci" test "$(driver_of "$SYSFS" 0000:08:00.0)" = vfio-pci
+cli release --force 08:00.0 > "$WORK/release" 2>&1
+check "release --force succeeds" test $? -eq 0
 contains "and reports the driver" "$WORK/release" "released 0000:08:00.0 driver=amdgpu"
 cli bind zz:00.0 > "$WORK/bind-bad" 2>&1
 check "a bad address is a usage error" test $? -eq 2
+
+# holds: every hold, as text and as JSON.
+expect_exit 0 "holds with nothing held" cli holds
+contains "says there is nothing" "$WORK/stdout" "no holds in $CONFIG/state"
+cli bind --vm win11 08:00.0 > /dev/null 2>&1
+cli bind --vm frigate 06:00.0 > /dev/null 2>&1
+fake_qemu 4242 win11
+expect_exit 0 "holds lists two" cli holds
+contains "the iGPU: win11's, running, on vfio-pci, amdgpu before" "$WORK/stdout" \
+    " was=amdgpu release=no running=yes vfio-pci=yes"
+contains "held by win11 since a UTC time" "$WORK/stdout" "0000:08:00.0 vm=win11 since=$(date -u +%Y-)"
+contains "the TPU: frigate's, not running, no driver before" "$WORK/stdout" \
+    "0000:06:00.0 vm=frigate since="
+contains "with its flags" "$WORK/stdout" " was=none release=no running=no vfio-pci=yes"
+cli holds --json > "$WORK/holds.json"
+check "holds --json lists both holds" python3 -c '
+import datetime, json, sys
+h = json.load(open(sys.argv[1]))
+assert [x["address"] for x in h] == ["0000:06:00.0", "0000:08:00.0"], h
+tpu, gpu = h
+assert gpu["vm"] == "win11" and gpu["original_driver"] == "amdgpu", gpu
+assert gpu["release"] is False and gpu["running"] is True and gpu["on_vfio_pci"] is True, gpu
+datetime.datetime.strptime(gpu["since"], "%Y-%m-%dT%H:%M:%SZ")
+assert tpu["vm"] == "frigate" and tpu["original_driver"] is None and tpu["running"] is False, tpu
+' "$WORK/holds.json"
+expect_exit 2 "holds rejects an unknown option" cli holds --all
+expect_exit 0 "holds --help" cli holds --help
+contains "prints its usage" "$WORK/stdout" "Usage: synopassthru [--config DIR] holds [--json]"
+
+# check VM: a device that another live VM holds is a problem.
+add_snippet "$CONFIG" nvr.xml '<passthrough vm="nvr"><pci address="06:00.0"/></passthrough>'
+cli check nvr > "$WORK/check-held" 2>&1
+check "check fails for a device another VM holds" test $? -eq 1
+contains "naming that VM" "$WORK/check-held" "device 0000:06:00.0 is held by VM 'frigate' (it was bound "
+
+# release: refused while the holder runs, by force, and when nobody holds it.
+expect_exit 1 "release of a device whose VM runs is refused" cli release 08:00.0
+contains "naming the VM and why" "$WORK/stderr" \
+    "device 0000:08:00.0 is held by VM 'win11', which still counts as running (its QEMU runs)"
+check "the iGPU stays on vfio-pci" test "$(driver_of "$SYSFS" 0000:08:00.0)" = vfio-pci
+check "and win11 still holds it" grep -qx 'vm=win11' "$CONFIG/state/0000:08:00.0.hold"
+expect_exit 0 "release --force gives it back" cli release --force 08:00.0
+contains "to amdgpu" "$WORK/stdout" "released 0000:08:00.0 driver=amdgpu"
+check "and the hold is gone" test ! -e "$CONFIG/state/0000:08:00.0.hold"
+expect_exit 0 "release of a device nobody holds succeeds" cli release 08:00.0
+contains "and says so" "$WORK/stdout" "unheld 0000:08:00.0 driver=amdgpu (nobody holds it and it is not on vfio-pci"
+sed -i 's/^since=.*/since=1000/' "$CONFIG/state/0000:06:00.0.hold"
+expect_exit 0 "holds shows an old hold's time" cli holds
+contains "in UTC" "$WORK/stdout" "0000:06:00.0 vm=frigate since=1970-01-01T00:16:40Z"
+expect_exit 0 "release of an old hold whose VM does not run needs no force" cli release 06:00.0
+contains "and gives it back" "$WORK/stdout" "released 0000:06:00.0 driver=none"
+expect_exit 2 "release rejects an unknown option" cli release --now 06:00.0
+expect_exit 0 "release --help" cli release --help
+contains "prints its usage" "$WORK/stdout" "release [--vm NAME] [--force] ADDR..."
 
 OFF=$WORK/off
 make_sysfs "$OFF" iommu-off

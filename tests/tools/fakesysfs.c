@@ -1,6 +1,7 @@
 #include "fakesysfs.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,23 +10,25 @@
 
 struct host {
     const char *root;
+    const char *proc; /* NULL: the spec may not have !proc lines */
     int iommu;
     int vfio;
 };
 
+/* The parents only when the dir itself cannot be made: one call for most. */
 static int mkdir_p(const char *path)
 {
-    char buf[4096];
-    snprintf(buf, sizeof(buf), "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return (mkdir(buf, 0755) < 0 && errno != EEXIST) ? -1 : 0;
+    if (mkdir(path, 0755) == 0 || errno == EEXIST)
+        return 0;
+    char parent[4096];
+    snprintf(parent, sizeof(parent), "%s", path);
+    char *slash = strrchr(parent, '/');
+    if (errno != ENOENT || !slash || slash == parent)
+        return -1;
+    *slash = '\0';
+    if (mkdir_p(parent) < 0)
+        return -1;
+    return (mkdir(path, 0755) < 0 && errno != EEXIST) ? -1 : 0;
 }
 
 static int write_text(const char *dir, const char *name, const char *text)
@@ -145,8 +148,207 @@ static int driver_flag(const char *root, const char *driver, const char *flag)
     return write_text(dir, flag, "");
 }
 
+/* --- what the host itself uses: after the devices, in file order ------ */
+
+/* Where root/rel leads, as a path below root ("devices/..."). */
+static int resolve_below(const char *root, const char *rel, char *out, size_t size)
+{
+    char path[4096], real[PATH_MAX], real_root[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/%s", root, rel);
+    if (!realpath(root, real_root) || !realpath(path, real))
+        return -1;
+    size_t len = strlen(real_root);
+    if (strncmp(real, real_root, len) != 0 || real[len] != '/') {
+        errno = EINVAL;
+        return -1;
+    }
+    snprintf(out, size, "%s", real + len + 1);
+    return 0;
+}
+
+/* root/link -> root/target, written as a relative link as the kernel does. */
+static int link_below(const char *root, const char *link, const char *target)
+{
+    char rel[4096] = "", path[4096];
+    size_t used = 0;
+    for (const char *p = strchr(link, '/'); p && used + 3 < sizeof(rel); p = strchr(p + 1, '/'))
+        used += (size_t)snprintf(rel + used, sizeof(rel) - used, "../");
+    snprintf(rel + used, sizeof(rel) - used, "%s", target);
+    snprintf(path, sizeof(path), "%s/%s", root, link);
+    return link_to(rel, path);
+}
+
+/* A block device's dir with holders/ and slaves/, and its links in
+ * class/block (and block/ for a whole disk or a virtual device). */
+static int add_block_dir(const char *root, const char *dir, const char *name, int listed)
+{
+    static const char *const subdirs[] = {"holders", "slaves"};
+    char path[4096], link[4096];
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof(path), "%s/%s/%s", root, dir, subdirs[i]);
+        if (mkdir_p(path) < 0)
+            return -1;
+    }
+    snprintf(path, sizeof(path), "%s/class/block", root);
+    if (mkdir_p(path) < 0)
+        return -1;
+    snprintf(link, sizeof(link), "class/block/%s", name);
+    if (link_below(root, link, dir) < 0)
+        return -1;
+    snprintf(path, sizeof(path), "%s/block", root);
+    snprintf(link, sizeof(link), "block/%s", name);
+    return listed ? (mkdir_p(path) < 0 ? -1 : link_below(root, link, dir)) : 0;
+}
+
+/* !block ADDR DISK [PART...] */
+static int add_disk(const char *root, char **f, int n)
+{
+    char dir[2048], part[4096], path[8192], number[16];
+    snprintf(dir, sizeof(dir), "devices/pci0000:00/%s/host-%s/block/%s", f[1], f[2], f[2]);
+    if (add_block_dir(root, dir, f[2], 1) < 0)
+        return -1;
+    for (int i = 3; i < n; i++) {
+        snprintf(part, sizeof(part), "%s/%s", dir, f[i]);
+        snprintf(path, sizeof(path), "%s/%s", root, part);
+        snprintf(number, sizeof(number), "%d\n", i - 2);
+        if (add_block_dir(root, part, f[i], 0) < 0 || write_text(path, "partition", number) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* !holder NAME HOLDER [DM-NAME]: a new HOLDER is a virtual block device. */
+static int add_holder(const char *root, char **f, int n)
+{
+    char rel[4096], lower[4096], upper[4096], link[8192], path[8192];
+    snprintf(rel, sizeof(rel), "class/block/%s", f[1]);
+    if (resolve_below(root, rel, lower, sizeof(lower)) < 0)
+        return -1;
+    snprintf(rel, sizeof(rel), "class/block/%s", f[2]);
+    if (resolve_below(root, rel, upper, sizeof(upper)) < 0) {
+        snprintf(upper, sizeof(upper), "devices/virtual/block/%s", f[2]);
+        if (add_block_dir(root, upper, f[2], 1) < 0)
+            return -1;
+    }
+    if (n > 3) {
+        snprintf(path, sizeof(path), "%s/%s/dm", root, upper);
+        if (mkdir_p(path) < 0 || write_text(path, "name", f[3]) < 0)
+            return -1;
+    }
+    snprintf(link, sizeof(link), "%s/holders/%s", lower, f[2]);
+    if (link_below(root, link, upper) < 0)
+        return -1;
+    snprintf(link, sizeof(link), "%s/slaves/%s", upper, f[1]);
+    return link_below(root, link, lower);
+}
+
+/* An interface's dir with its operstate, and its class/net link. */
+static int add_iface_dir(const char *root, const char *dir, const char *name, const char *state)
+{
+    char path[4096], link[4096], text[64];
+    snprintf(path, sizeof(path), "%s/%s", root, dir);
+    snprintf(text, sizeof(text), "%s\n", state);
+    if (mkdir_p(path) < 0 || write_text(path, "operstate", text) < 0)
+        return -1;
+    snprintf(path, sizeof(path), "%s/class/net", root);
+    snprintf(link, sizeof(link), "class/net/%s", name);
+    return mkdir_p(path) < 0 ? -1 : link_below(root, link, dir);
+}
+
+/* !net ADDR IFACE STATE (below a PCI device), !iface IFACE STATE (virtual). */
+static int add_iface(const char *root, char **f, int n)
+{
+    char dir[4096];
+    if (strcmp(f[0], "!net") == 0)
+        snprintf(dir, sizeof(dir), "devices/pci0000:00/%s/net/%s", f[1], f[2]);
+    else
+        snprintf(dir, sizeof(dir), "devices/virtual/net/%s", f[1]);
+    return add_iface_dir(root, dir, n == 4 ? f[2] : f[1], f[n - 1]);
+}
+
+/* !master IFACE MASTER (master, upper_ and lower_ links), !upper IFACE UPPER. */
+static int add_upper(const char *root, char **f)
+{
+    char rel[4096], lower[4096], upper[4096], link[8192];
+    snprintf(rel, sizeof(rel), "class/net/%s", f[1]);
+    if (resolve_below(root, rel, lower, sizeof(lower)) < 0)
+        return -1;
+    snprintf(rel, sizeof(rel), "class/net/%s", f[2]);
+    if (resolve_below(root, rel, upper, sizeof(upper)) < 0)
+        return -1;
+    snprintf(link, sizeof(link), "%s/upper_%s", lower, f[2]);
+    if (link_below(root, link, upper) < 0)
+        return -1;
+    snprintf(link, sizeof(link), "%s/lower_%s", upper, f[1]);
+    if (link_below(root, link, lower) < 0)
+        return -1;
+    snprintf(link, sizeof(link), "%s/master", lower);
+    return strcmp(f[0], "!master") == 0 ? link_below(root, link, upper) : 0;
+}
+
+/* !proc FILE [TEXT]: TEXT as one more line of PROC/FILE (made when new). */
+static int add_proc_line(const struct host *h, const char *file, const char *text)
+{
+    char path[4096];
+    if (!h->proc || !file[0] || file[0] == '/' || strstr(file, "..")) {
+        errno = EINVAL;
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/%s", h->proc, file);
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    if (mkdir_p(path) < 0)
+        return -1;
+    *slash = '/';
+    FILE *fp = fopen(path, "a");
+    if (!fp)
+        return -1;
+    int rc = text[0] && fprintf(fp, "%s\n", text) < 0 ? -1 : 0;
+    return (fclose(fp) != 0 || rc < 0) ? -1 : 0;
+}
+
+static int use_directive(const struct host *h, char **f, int n)
+{
+    if (n >= 3 && strcmp(f[0], "!block") == 0)
+        return add_disk(h->root, f, n);
+    if ((n == 3 || n == 4) && strcmp(f[0], "!holder") == 0)
+        return add_holder(h->root, f, n);
+    if ((n == 4 && strcmp(f[0], "!net") == 0) || (n == 3 && strcmp(f[0], "!iface") == 0))
+        return add_iface(h->root, f, n);
+    if (n == 3 && (strcmp(f[0], "!master") == 0 || strcmp(f[0], "!upper") == 0))
+        return add_upper(h->root, f);
+    errno = EINVAL;
+    return -1;
+}
+
+/* Which pass builds a line: 0 layout directives, 1 devices, 2 host use. */
+static int line_pass(const char *line)
+{
+    static const char *const uses[] = {"!block", "!holder", "!net", "!iface", "!master",
+                                       "!upper", "!proc"};
+    if (line[0] != '!')
+        return 1;
+    size_t len = strcspn(line, " \t\r\n");
+    for (size_t i = 0; i < sizeof(uses) / sizeof(uses[0]); i++)
+        if (strlen(uses[i]) == len && strncmp(line, uses[i], len) == 0)
+            return 2;
+    return 0;
+}
+
+/* The file every fake /proc has, empty when the spec wrote nothing there. */
+static int finish_proc(const struct host *h)
+{
+    static const char *const files[] = {"mounts", "net/route"};
+    for (size_t i = 0; h->proc && i < sizeof(files) / sizeof(files[0]); i++)
+        if (add_proc_line(h, files[i], "") < 0)
+            return -1;
+    return 0;
+}
+
 static int directive(struct host *h, char **f, int n)
 {
+    if (line_pass(f[0]) == 2)
+        return use_directive(h, f, n);
     if (strcmp(f[0], "!no-iommu") == 0) {
         h->iommu = 0;
         return 0;
@@ -163,20 +365,42 @@ static int directive(struct host *h, char **f, int n)
     return -1;
 }
 
+/* "!proc FILE TEXT": FILE and the rest of the line, trailing blanks cut. */
+static int proc_line(const struct host *h, char *line)
+{
+    char *file = line + strspn(line, " \t") + strlen("!proc");
+    file += strspn(file, " \t");
+    char *text = file + strcspn(file, " \t\r\n");
+    if (*text)
+        *text++ = '\0';
+    text += strspn(text, " \t");
+    size_t len = strlen(text);
+    while (len > 0 && strchr(" \t\r\n", text[len - 1]))
+        text[--len] = '\0';
+    return add_proc_line(h, file, text);
+}
+
 static int build_line(struct host *h, char *line, int lineno)
 {
     char *hash = strchr(line, '#');
     if (hash)
         *hash = '\0';
     char *save = NULL;
-    char *f[7] = {0};
-    int n = 0;
-    for (char *tok = strtok_r(line, " \t\r\n", &save); tok && n < 7;
+    char *f[12] = {0};
+    int n = 0, rc;
+    const char *first = line + strspn(line, " \t");
+    if (strncmp(first, "!proc", 5) == 0 && strchr(" \t", first[5])) {
+        rc = proc_line(h, line);
+        if (rc < 0)
+            fprintf(stderr, "fakesysfs: line %d: %s\n", lineno,
+                    h->proc ? strerror(errno) : "!proc needs a proc root");
+        return rc;
+    }
+    for (char *tok = strtok_r(line, " \t\r\n", &save); tok && n < 12;
          tok = strtok_r(NULL, " \t\r\n", &save))
         f[n++] = tok;
     if (n == 0)
         return 0;
-    int rc;
     if (f[0][0] == '!')
         rc = directive(h, f, n);
     else if (n < 3) {
@@ -202,32 +426,38 @@ static int build_skeleton(const struct host *h)
     return h->iommu ? mkdir_p(path) : 0;
 }
 
-int fakesysfs_build(const char *root, const char *spec_text)
+int fakesysfs_build_host(const char *root, const char *proc_root, const char *spec_text)
 {
-    if (mkdir_p(root) < 0)
+    if (mkdir_p(root) < 0 || (proc_root && mkdir_p(proc_root) < 0))
         return -1;
-    struct host h = {.root = root, .iommu = 1, .vfio = 1};
-    /* Directives first: they shape how devices are laid out. */
+    struct host h = {.root = root, .proc = proc_root, .iommu = 1, .vfio = 1};
+    /* Directives first: they shape how devices are laid out; what the host
+     * uses last: it hangs below the devices. */
     char *save = NULL;
     int rc = 0, lineno = 0;
-    for (int pass = 0; pass < 2 && rc == 0; pass++) {
+    for (int pass = 0; pass < 3 && rc == 0; pass++) {
         char *text = strdup(spec_text);
         lineno = 0;
         for (char *line = strtok_r(text, "\n", &save); line && rc == 0;
              line = strtok_r(NULL, "\n", &save)) {
             lineno++;
-            const char *first = line + strspn(line, " \t");
-            if ((pass == 0) == (first[0] == '!'))
+            if (line_pass(line + strspn(line, " \t")) == pass)
                 rc = build_line(&h, line, lineno);
         }
         free(text);
         if (pass == 0 && rc == 0)
             rc = build_skeleton(&h);
     }
-    return rc;
+    return rc == 0 ? finish_proc(&h) : rc;
 }
 
-int fakesysfs_build_from_file(const char *root, const char *spec_path)
+int fakesysfs_build(const char *root, const char *spec_text)
+{
+    return fakesysfs_build_host(root, NULL, spec_text);
+}
+
+int fakesysfs_build_host_from_file(const char *root, const char *proc_root,
+                                   const char *spec_path)
 {
     FILE *f = fopen(spec_path, "r");
     if (!f) {
@@ -238,7 +468,12 @@ int fakesysfs_build_from_file(const char *root, const char *spec_path)
     size_t cap = 0;
     ssize_t n = getdelim(&text, &cap, '\0', f);
     fclose(f);
-    int rc = n < 0 ? -1 : fakesysfs_build(root, text);
+    int rc = n < 0 ? -1 : fakesysfs_build_host(root, proc_root, text);
     free(text);
     return rc;
+}
+
+int fakesysfs_build_from_file(const char *root, const char *spec_path)
+{
+    return fakesysfs_build_host_from_file(root, NULL, spec_path);
 }

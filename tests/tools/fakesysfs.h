@@ -7,7 +7,25 @@
  * bus/pci/devices/ADDR -> the device dir, driver -> bus/pci/drivers/DRIVER,
  * bus/pci/drivers/DRIVER/{bind,unbind,new_id,remove_id}, bus/pci/drivers_probe,
  * kernel/iommu_groups/N/devices/ADDR. The kernel model (kmodel.c) gives the
- * writable files their effects. */
+ * writable files their effects.
+ *
+ * What the host itself uses (built after the devices, in file order):
+ *   !block ADDR DISK [PART...]  a disk below PCI device ADDR
+ *                               (ADDR/host-DISK/block/DISK) and its partitions
+ *                               (DISK/PART with a partition file); links in
+ *                               class/block (and block/ for the disk)
+ *   !holder NAME HOLDER [DM]    HOLDER holds block device NAME (NAME/holders/
+ *                               HOLDER, HOLDER/slaves/NAME); a new HOLDER is
+ *                               devices/virtual/block/HOLDER; DM its dm/name
+ *   !net ADDR IFACE STATE       an interface below ADDR (ADDR/net/IFACE) with
+ *                               operstate STATE; linked in class/net
+ *   !iface IFACE STATE          a virtual one (bond, bridge, VLAN)
+ *   !master IFACE MASTER        IFACE enslaved: master and upper_MASTER links,
+ *                               MASTER/lower_IFACE
+ *   !upper IFACE UPPER          upper_UPPER and UPPER/lower_IFACE (a VLAN)
+ *   !proc FILE [TEXT]           TEXT as one more line of PROC/FILE ("mounts",
+ *                               "net/route", ...); only with a proc root.
+ * A host built with a proc root always has PROC/mounts and PROC/net/route. */
 #ifndef SP_FAKESYSFS_H
 #define SP_FAKESYSFS_H
 
@@ -19,5 +37,9 @@
 /* Returns 0, or -1 with a message on stderr. */
 int fakesysfs_build(const char *root, const char *spec_text);
 int fakesysfs_build_from_file(const char *root, const char *spec_path);
+/* The same with a fake /proc at proc_root (NULL: none, and no !proc). */
+int fakesysfs_build_host(const char *root, const char *proc_root, const char *spec_text);
+int fakesysfs_build_host_from_file(const char *root, const char *proc_root,
+                                   const char *spec_path);
 
 #endif

@@ -328,6 +328,21 @@ static void broken_snippet_refuses_its_vm(void **state)
     assert_non_null(strstr(f->st.err.msg, "vm.d/b.xml:2: unknown attribute 'adress' on <pci>"));
 }
 
+/* A raw <hostdev> xmlpatch cannot mark or cannot tell apart is refused
+ * with the snippet's file and line. */
+static void raw_hostdev_problems_name_file_and_line(void **state)
+{
+    struct fixture *f = *state;
+    snippet(f, "usb.xml", "<passthrough vm='win11'>\n<hostdev type='usb'><source><vendor "
+                          "id='0x046d'/><product id='0xc52b'/></source>\n<alias name='ua-kbd'/>"
+                          "</hostdev></passthrough>");
+    expect_refusal(f, DOMAIN("win11", ""), "VM 'win11': ");
+    assert_non_null(strstr(f->st.err.msg, "vm.d/usb.xml:2: <hostdev> has <alias name='ua-kbd'/>"));
+    snippet(f, "usb.xml", "<passthrough vm='win11'>\n\n<hostdev type='usb'><source/></hostdev>"
+                          "</passthrough>");
+    expect_refusal(f, DOMAIN("win11", ""), "vm.d/usb.xml:3: <hostdev>: type='usb' needs");
+}
+
 static void unsafe_config_dir_refuses_matched_vms_only(void **state)
 {
     struct fixture *f = *state;
@@ -423,6 +438,7 @@ int main(void)
         T(same_device_twice_is_given_once),
         T(two_roms_for_one_device_conflict),
         T(broken_snippet_refuses_its_vm),
+        T(raw_hostdev_problems_name_file_and_line),
         T(unsafe_config_dir_refuses_matched_vms_only),
         T(bad_domain_xml_is_bad_input),
         T(already_present_gives_the_same_bytes),

@@ -1,5 +1,6 @@
-/* vfio: checks and the bind/release sequences against the kernel model
- * (tests/tools/kmodel.c, linked into this test) on the shipped fake hosts. */
+/* vfio: checks, the bind/release sequences and the holds against the
+ * kernel model (tests/tools/kmodel.c, linked into this test) on the shipped
+ * fake hosts, with a fake proc tree where a VM's QEMU process is looked for. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 
 #include "../../common/fsutil.h"
 #include "../../vfio/bind.h"
+#include "../../vfio/claim.h"
 #include "../../vfio/state.h"
 #include "../tools/fakesysfs.h"
 #include "testutil.h"
@@ -21,6 +23,7 @@
 struct host {
     char *root;
     char *state;
+    char *proc; /* a stand-in for /proc: QEMU processes are faked here */
 };
 
 static struct host *make_host(const char *name)
@@ -28,6 +31,7 @@ static struct host *make_host(const char *name)
     struct host *h = calloc(1, sizeof(*h));
     h->root = tu_mkdtemp("vfio-host");
     h->state = tu_mkdtemp("vfio-state");
+    h->proc = tu_mkdtemp("vfio-proc");
     char spec[512];
     snprintf(spec, sizeof(spec), "%s/tests/data/hosts/%s.txt", tu_src_dir(), name);
     assert_int_equal(fakesysfs_build_from_file(h->root, spec), 0);
@@ -45,8 +49,10 @@ static int teardown(void **state)
     struct host *h = *state;
     tu_rm_rf(h->root);
     tu_rm_rf(h->state);
+    tu_rm_rf(h->proc);
     free(h->root);
     free(h->state);
+    free(h->proc);
     free(h);
     return 0;
 }
@@ -67,8 +73,8 @@ static void expect_driver(const struct host *h, const char *where, const char *w
         fail_msg("%s is bound to '%s', expected '%s'", where, now, want);
 }
 
-static int bind(const struct host *h, const char *vm, const char *const *addrs, size_t n,
-                struct sp_err *err)
+static int bind_to(const struct host *h, const char *vm, const char *const *addrs, size_t n,
+                   FILE *out, struct sp_err *err)
 {
     struct sp_vfio_device devs[8];
     struct sp_pci_addr list[8];
@@ -76,8 +82,22 @@ static int bind(const struct host *h, const char *vm, const char *const *addrs, 
         devs[i] = (struct sp_vfio_device){.addr = addr(addrs[i])};
         list[i] = devs[i].addr;
     }
-    struct sp_vfio_request req = {h->root, "/proc", h->state, vm, devs, n, list, NULL, n};
-    return sp_vfio_bind_request(&req, NULL, err);
+    struct sp_vfio_request req = {h->root, h->proc, h->state, vm, devs, n, list, NULL, n};
+    return sp_vfio_bind_request(&req, out, err);
+}
+
+static int bind(const struct host *h, const char *vm, const char *const *addrs, size_t n,
+                struct sp_err *err)
+{
+    return bind_to(h, vm, addrs, n, NULL, err);
+}
+
+/* sp_vfio_release as the helper runs it; vm NULL: any holder. */
+static int release(const struct host *h, const char *vm, int force,
+                   const struct sp_pci_addr *addrs, size_t n, FILE *out, struct sp_err *err)
+{
+    struct sp_vfio_giveback g = {h->root, h->proc, h->state, vm, force};
+    return sp_vfio_release(&g, addrs, n, out, err);
 }
 
 static void binds_with_override_unbind_probe(void **state)
@@ -108,7 +128,8 @@ static void release_gives_the_host_driver_back(void **state)
     static const char *const gpu[] = {"08:00.0", "06:00.0"};
     assert_int_equal(bind(h, "win11", gpu, 2, &err), 0);
     struct sp_pci_addr list[] = {addr("08:00.0"), addr("06:00.0")};
-    assert_int_equal(sp_vfio_release(h->root, h->state, "win11", list, 2, NULL, &err), 0);
+    /* Just bound, so it counts as starting: only by force. */
+    assert_int_equal(release(h, "win11", 1, list, 2, NULL, &err), 0);
     expect_driver(h, "08:00.0", "amdgpu");
     expect_driver(h, "06:00.0", ""); /* the TPU had no driver */
     char override[64];
@@ -143,7 +164,7 @@ static void wrong_ids_are_named(void **state)
     struct host *h = *state;
     struct sp_vfio_device d = {.addr = addr("05:00.0"), .has_ids = 1, .ids = {0x1002, 0x1638}};
     struct sp_problems p = {0};
-    sp_vfio_check(h->root, &d, 1, &p);
+    sp_vfio_check(h->root, h->proc, &d, 1, &p);
     assert_int_equal(p.n, 1);
     assert_non_null(strstr(p.items[0], "device 0000:05:00.0 is 8086:10fb"));
     assert_non_null(strstr(p.items[0], "not the configured 1002:1638"));
@@ -177,7 +198,8 @@ static void a_device_held_by_another_vm_is_refused(void **state)
     static const char *const tpu[] = {"06:00.0"};
     assert_int_equal(bind(h, "frigate", tpu, 1, &err), 0);
     assert_int_equal(bind(h, "other", tpu, 1, &err), -1);
-    assert_string_equal(err.msg, "device 0000:06:00.0 is held by VM 'frigate'");
+    assert_non_null(strstr(err.msg, "device 0000:06:00.0 is held by VM 'frigate' (it was bound "));
+    assert_non_null(strstr(err.msg, "a start has 120s to get QEMU running)"));
     /* A hold whose VM is gone (old, no QEMU process) is free. */
     struct sp_hold old = {.vm = "frigate", .since = (long long)time(NULL) - 3600};
     struct sp_pci_addr a = addr("06:00.0");
@@ -191,7 +213,7 @@ static void iommu_off_and_no_vfio_are_their_own_errors(void **state)
     struct host *off = make_host("iommu-off");
     struct sp_vfio_device d = {.addr = addr("08:00.0")};
     struct sp_problems p = {0};
-    sp_vfio_check(off->root, &d, 1, &p);
+    sp_vfio_check(off->root, off->proc, &d, 1, &p);
     assert_int_equal(p.n, 1);
     assert_non_null(strstr(p.items[0], "the IOMMU is off"));
     sp_problems_free(&p);
@@ -202,7 +224,7 @@ static void iommu_off_and_no_vfio_are_their_own_errors(void **state)
     char *vfio = sp_path_join(h->root, "bus/pci/drivers/vfio-pci");
     tu_rm_rf(vfio);
     free(vfio);
-    sp_vfio_check(h->root, &d, 1, &p);
+    sp_vfio_check(h->root, h->proc, &d, 1, &p);
     assert_int_equal(p.n, 1);
     assert_non_null(strstr(p.items[0], "vfio-pci driver is not loaded"));
     sp_problems_free(&p);
@@ -223,15 +245,296 @@ static void bridge_only_group_is_viable(void **state)
     struct sp_pci_info info;
     struct sp_pci_addr a = addr("01:00.0");
     char why[512];
-    assert_int_equal(sp_vfio_release(h->root, h->state, NULL, &a, 1, NULL, &err), 0);
+    assert_int_equal(release(h, NULL, 1, &a, 1, NULL, &err), 0);
     a = addr("01:00.1");
-    assert_int_equal(sp_vfio_release(h->root, h->state, NULL, &a, 1, NULL, &err), 0);
+    assert_int_equal(release(h, NULL, 1, &a, 1, NULL, &err), 0);
     a = addr("01:00.0");
     assert_int_equal(sp_sysfs_device_info(h->root, &a, &info, &err), 0);
     assert_int_equal(sp_vfio_verdict(h->root, &info, why, sizeof(why)), SP_GROUP_WHOLE);
     assert_non_null(strstr(why, "0000:01:00.1"));
     void *s = h;
     teardown(&s);
+}
+
+/* ---- holds: who holds what, and that they tell the truth ---- */
+
+/* A QEMU process of VM under the fake proc root, as libvirt starts one. */
+static void fake_qemu(const struct host *h, const char *pid, const char *vm)
+{
+    char name[64], cmdline[512];
+    int n = snprintf(cmdline, sizeof(cmdline), "/usr/bin/qemu-system-x86_64%c-name%c"
+                     "guest=%s,debug-threads=on%c-S%c", 0, 0, vm, 0, 0);
+    snprintf(name, sizeof(name), "%s/cmdline", pid);
+    free(tu_write(h->proc, name, "", 0644));
+    char *path = sp_path_join(h->proc, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fwrite(cmdline, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    free(path);
+}
+
+static struct sp_hold hold_of(const struct host *h, const char *where)
+{
+    struct sp_hold hold;
+    struct sp_err err;
+    struct sp_pci_addr a = addr(where);
+    assert_int_equal(sp_state_read(h->state, &a, &hold, &err), 1);
+    return hold;
+}
+
+static void expect_no_hold(const struct host *h, const char *where)
+{
+    struct sp_hold hold;
+    struct sp_err err;
+    struct sp_pci_addr a = addr(where);
+    assert_int_equal(sp_state_read(h->state, &a, &hold, &err), 0);
+}
+
+/* Makes the hold on where `seconds` older. */
+static void age_hold(const struct host *h, const char *where, long long seconds)
+{
+    struct sp_hold hold = hold_of(h, where);
+    struct sp_err err;
+    struct sp_pci_addr a = addr(where);
+    hold.since -= seconds;
+    assert_int_equal(sp_state_write(h->state, &a, &hold, &err), 0);
+}
+
+/* Releases where (from any holder) and checks it is back on driver, unheld. */
+static void expect_release(const struct host *h, const char *where, int force,
+                           const char *driver)
+{
+    struct sp_err err;
+    struct sp_pci_addr a = addr(where);
+    if (release(h, NULL, force, &a, 1, NULL, &err) != 0)
+        fail_msg("release %s: %s", where, err.msg);
+    expect_driver(h, where, driver);
+    expect_no_hold(h, where);
+}
+
+/* The hold file's bytes, or "(no hold file)" (malloc'd). */
+static char *hold_text(const struct host *h, const char *where)
+{
+    char name[64], path[4096];
+    struct sp_pci_addr a = addr(where);
+    sp_pci_addr_format(&a, name);
+    snprintf(path, sizeof(path), "%s/%s.hold", h->state, name);
+    if (access(path, F_OK) != 0)
+        return strdup("(no hold file)");
+    return tu_read(path, NULL);
+}
+
+/* where bound for vm `seconds` ago; the bytes of its hold (malloc'd). */
+static char *held_since(const struct host *h, const char *vm, const char *where,
+                        long long seconds)
+{
+    struct sp_err err;
+    const char *one[] = {where};
+    if (bind(h, vm, one, 1, &err) != 0)
+        fail_msg("bind %s: %s", where, err.msg);
+    age_hold(h, where, seconds);
+    return hold_text(h, where);
+}
+
+/* What a call wrote to its FILE *out. */
+struct capture {
+    char *text;
+    size_t len;
+    FILE *f;
+};
+
+static FILE *capture_start(struct capture *c)
+{
+    c->text = NULL;
+    c->f = open_memstream(&c->text, &c->len);
+    assert_non_null(c->f);
+    return c->f;
+}
+
+static char *capture_end(struct capture *c)
+{
+    fclose(c->f);
+    return c->text;
+}
+
+static void stale_takeover_keeps_the_first_original_driver(void **state)
+{
+    struct host *h = *state;
+    struct sp_err err;
+    struct capture cap;
+    static const char *const igpu[] = {"08:00.0"};
+    assert_int_equal(bind(h, "frigate", igpu, 1, &err), 0);
+    age_hold(h, "08:00.0", 3600); /* frigate is gone: no QEMU, bound long ago */
+    assert_int_equal(bind_to(h, "nvr", igpu, 1, capture_start(&cap), &err), 0);
+    char *said = capture_end(&cap);
+    assert_string_equal(said, "kept 0000:08:00.0 (taken over from VM 'frigate', whose hold "
+                              "had lapsed)\n");
+    free(said);
+    struct sp_hold hold = hold_of(h, "08:00.0");
+    assert_string_equal(hold.vm, "nvr");
+    assert_string_equal(hold.driver, "amdgpu"); /* not vfio-pci, where it is now */
+    age_hold(h, "08:00.0", 3600); /* nvr is gone too */
+    expect_release(h, "08:00.0", 0, "amdgpu");
+}
+
+static void rollback_keeps_the_hold_of_a_device_already_ours(void **state)
+{
+    struct host *h = *state;
+    struct sp_err err;
+    /* Its since must come back as it was. */
+    char *before = held_since(h, "win11", "08:00.2", 600);
+    free(tu_write(h->root, "bus/pci/drivers/xhci_hcd/.refuse-unbind", "", 0644));
+    static const char *const three[] = {"08:00.0", "08:00.2", "08:00.3"};
+    assert_int_equal(bind(h, "win11", three, 3, &err), -1);
+    assert_non_null(strstr(err.msg, "device 0000:08:00.3: write '0000:08:00.3' to"));
+    expect_driver(h, "08:00.0", "amdgpu");
+    expect_driver(h, "08:00.2", "vfio-pci"); /* it was there before the request */
+    expect_driver(h, "08:00.3", "xhci_hcd");
+    char *after = hold_text(h, "08:00.2");
+    assert_string_equal(after, before);
+    expect_no_hold(h, "08:00.0");
+    expect_no_hold(h, "08:00.3");
+    free(before);
+    free(after);
+}
+
+static void rollback_gives_a_taken_over_hold_back(void **state)
+{
+    struct host *h = *state;
+    struct sp_err err;
+    char *before = held_since(h, "frigate", "06:00.0", 3600);
+    free(tu_write(h->root, "bus/pci/drivers/snd_hda_intel/.refuse-unbind", "", 0644));
+    static const char *const two[] = {"06:00.0", "08:00.1"};
+    assert_int_equal(bind(h, "nvr", two, 2, &err), -1);
+    char *after = hold_text(h, "06:00.0");
+    assert_string_equal(after, before); /* frigate's, as it was */
+    expect_driver(h, "06:00.0", "vfio-pci");
+    expect_driver(h, "08:00.1", "snd_hda_intel");
+    free(before);
+    free(after);
+}
+
+static void release_waits_while_the_holder_counts_as_running(void **state)
+{
+    struct host *h = *state;
+    struct sp_err err;
+    static const char *const igpu[] = {"08:00.0"};
+    struct sp_pci_addr a = addr("08:00.0");
+    assert_int_equal(bind(h, "win11", igpu, 1, &err), 0);
+    /* Just bound: its start has the grace period to get QEMU running. */
+    assert_int_equal(release(h, NULL, 0, &a, 1, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "device 0000:08:00.0 is held by VM 'win11', which still "
+                                    "counts as running (it was bound "));
+    assert_non_null(strstr(err.msg, "stop the VM first, or release --force"));
+    /* Long ago, but its QEMU runs. */
+    age_hold(h, "08:00.0", 3600);
+    fake_qemu(h, "4242", "win11");
+    assert_int_equal(release(h, "win11", 0, &a, 1, NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "held by VM 'win11', which still counts as running (its "
+                                    "QEMU runs)"));
+    expect_driver(h, "08:00.0", "vfio-pci");
+    assert_string_equal(hold_of(h, "08:00.0").vm, "win11");
+    /* QEMU gone and the grace period over: it goes back. */
+    char *pid = sp_path_join(h->proc, "4242");
+    tu_rm_rf(pid);
+    free(pid);
+    expect_release(h, "08:00.0", 0, "amdgpu");
+}
+
+static void release_by_force_while_the_holder_runs(void **state)
+{
+    struct host *h = *state;
+    struct sp_err err;
+    static const char *const igpu[] = {"08:00.0"};
+    assert_int_equal(bind(h, "win11", igpu, 1, &err), 0);
+    fake_qemu(h, "4242", "win11");
+    expect_release(h, "08:00.0", 1, "amdgpu");
+}
+
+static void release_of_an_unheld_device_says_so(void **state)
+{
+    struct host *h = *state;
+    struct sp_err err;
+    struct capture cap;
+    struct sp_pci_addr a = addr("08:00.0");
+    assert_int_equal(release(h, NULL, 0, &a, 1, capture_start(&cap), &err), 0);
+    char *said = capture_end(&cap);
+    assert_string_equal(said, "unheld 0000:08:00.0 driver=amdgpu (nobody holds it and it is "
+                              "not on vfio-pci: left as it is)\n");
+    free(said);
+    expect_driver(h, "08:00.0", "amdgpu");
+    /* On vfio-pci with no hold (someone else put it there): back, and said. */
+    static const char *const igpu[] = {"08:00.0"};
+    assert_int_equal(bind(h, "win11", igpu, 1, &err), 0);
+    sp_state_remove(h->state, &a);
+    assert_int_equal(release(h, NULL, 0, &a, 1, capture_start(&cap), &err), 0);
+    said = capture_end(&cap);
+    assert_string_equal(said, "released 0000:08:00.0 driver=amdgpu (nobody held it)\n");
+    free(said);
+    expect_driver(h, "08:00.0", "amdgpu");
+}
+
+/* How many problems the holds check finds for vm on addr. */
+static size_t hold_problems(const struct host *h, const char *vm, const char *where,
+                            const char *want)
+{
+    struct sp_problems p = {0};
+    struct sp_pci_addr a = addr(where);
+    sp_vfio_check_holds(h->state, h->proc, vm, &a, 1, &p);
+    size_t n = p.n;
+    if (want && (n != 1 || !strstr(p.items[0], want)))
+        fail_msg("want one problem with '%s', got %zu: %s", want, n, n ? p.items[0] : "");
+    sp_problems_free(&p);
+    return n;
+}
+
+static void check_reports_a_live_foreign_hold(void **state)
+{
+    struct host *h = *state;
+    struct sp_err err;
+    static const char *const tpu[] = {"06:00.0"};
+    assert_int_equal(bind(h, "frigate", tpu, 1, &err), 0);
+    hold_problems(h, "other", "06:00.0", "device 0000:06:00.0 is held by VM 'frigate' (it "
+                                         "was bound ");
+    assert_int_equal(hold_problems(h, "frigate", "06:00.0", NULL), 0); /* its own */
+    age_hold(h, "06:00.0", 3600);
+    assert_int_equal(hold_problems(h, "other", "06:00.0", NULL), 0); /* lapsed */
+    fake_qemu(h, "77", "frigate");
+    hold_problems(h, "other", "06:00.0", "held by VM 'frigate' (its QEMU runs)");
+}
+
+static void claim_commits_or_rolls_back_exactly(void **state)
+{
+    struct host *h = *state;
+    struct sp_err err;
+    struct capture cap;
+    char *before = held_since(h, "win11", "08:00.2", 600);
+    struct sp_pci_addr igpu = addr("08:00.0"), crypto = addr("08:00.2");
+    struct sp_claim c;
+    assert_int_equal(sp_claim_begin(&c, h->root, h->state, "win11", time(NULL), &err), 0);
+    assert_int_equal(sp_claim_add(&c, &igpu, 1, &err), 0);
+    assert_int_equal(sp_claim_add(&c, &crypto, 0, &err), 0);
+    assert_int_equal(c.items[0].kind, SP_CLAIM_NEW);
+    assert_string_equal(sp_claim_original_driver(&c.items[0]), "amdgpu");
+    assert_int_equal(c.items[1].kind, SP_CLAIM_OURS);
+    assert_string_equal(sp_claim_original_driver(&c.items[1]), "ccp");
+    assert_int_equal(hold_of(h, "08:00.0").release, 1);
+    sp_claim_rollback(&c);
+    expect_driver(h, "08:00.0", "amdgpu");
+    expect_no_hold(h, "08:00.0");
+    char *after = hold_text(h, "08:00.2");
+    assert_string_equal(after, before);
+    /* The lock is free again (flock would block here otherwise). */
+    assert_int_equal(sp_claim_begin(&c, h->root, h->state, "win11", time(NULL), &err), 0);
+    assert_int_equal(sp_claim_add(&c, &igpu, 0, &err), 0);
+    sp_claim_commit(&c, capture_start(&cap));
+    char *said = capture_end(&cap);
+    assert_string_equal(said, "bound 0000:08:00.0 was=amdgpu\n");
+    assert_string_equal(hold_of(h, "08:00.0").driver, "amdgpu");
+    free(said);
+    free(before);
+    free(after);
 }
 
 int main(void)
@@ -244,6 +547,14 @@ int main(void)
         T(wrong_ids_are_named),
         T(failed_device_rolls_back_the_others),
         T(a_device_held_by_another_vm_is_refused),
+        T(stale_takeover_keeps_the_first_original_driver),
+        T(rollback_keeps_the_hold_of_a_device_already_ours),
+        T(rollback_gives_a_taken_over_hold_back),
+        T(release_waits_while_the_holder_counts_as_running),
+        T(release_by_force_while_the_holder_runs),
+        T(release_of_an_unheld_device_says_so),
+        T(check_reports_a_live_foreign_hold),
+        T(claim_commits_or_rolls_back_exactly),
         cmocka_unit_test(iommu_off_and_no_vfio_are_their_own_errors),
         cmocka_unit_test(bridge_only_group_is_viable),
     };

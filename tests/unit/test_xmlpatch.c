@@ -12,6 +12,7 @@
 #include "../../common/xmlutil.h"
 #include "../../xmlpatch/domain.h"
 #include "../../xmlpatch/xmlpatch.h"
+#include "testutil.h"
 
 #define I440FX "<domain type='kvm'><name>v</name><os><type machine='pc-i440fx-2.2'>hvm</type></os>"
 #define Q35 "<domain type='kvm'><name>v</name><os><type machine='pc-q35-7.2'>hvm</type></os>"
@@ -22,36 +23,12 @@ static struct sp_patch_dev dev(unsigned bus, unsigned slot, unsigned fn, const c
     return d;
 }
 
-/* Patches text and returns the serialized result (report filled). */
-static char *patch(const char *text, const struct sp_patch_dev *devs, size_t n,
-                   struct sp_patch_report *rep)
-{
-    struct sp_err err;
-    xmlDocPtr doc = sp_domain_parse(text, strlen(text), &err);
-    assert_non_null(doc);
-    if (sp_xmlpatch_apply(doc, devs, n, rep, &err) < 0)
-        fail_msg("patch failed: %s", err.msg);
-    char *out;
-    size_t len;
-    assert_int_equal(sp_domain_serialize(doc, text, strlen(text), &out, &len, &err), 0);
-    xmlFreeDoc(doc);
-    return out;
-}
-
-static int count(const char *hay, const char *needle)
-{
-    int n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
-        n++;
-    return n;
-}
-
 static void adds_hostdev_with_rom_and_top_slot(void **state)
 {
     (void)state;
     struct sp_patch_dev d = dev(8, 0, 0, "/roms/v.bin");
     struct sp_patch_report rep;
-    char *out = patch(I440FX "<devices/></domain>", &d, 1, &rep);
+    char *out = tu_patch(I440FX "<devices/></domain>", &d, 1, &rep);
     assert_int_equal(rep.n_added, 1);
     assert_non_null(strstr(out, "<hostdev mode=\"subsystem\" type=\"pci\" managed=\"no\">"
                                 "<source><address domain=\"0x0000\" bus=\"0x08\" slot=\"0x00\" "
@@ -70,7 +47,7 @@ static void functions_of_one_slot_share_a_guest_slot(void **state)
     struct sp_patch_dev d[] = {dev(8, 0, 6, NULL), dev(3, 0, 0, NULL), dev(8, 0, 0, NULL),
                                dev(8, 0, 1, NULL)};
     struct sp_patch_report rep;
-    char *out = patch(I440FX "<devices/></domain>", d, 4, &rep);
+    char *out = tu_patch(I440FX "<devices/></domain>", d, 4, &rep);
     assert_int_equal(rep.n_added, 4);
     assert_non_null(strstr(rep.added[0], "<alias name=\"ua-sp-0000-08-00-0\"/><address type=\"pci\" "
                                          "domain=\"0x0000\" bus=\"0x00\" slot=\"0x1f\" "
@@ -84,7 +61,7 @@ static void functions_of_one_slot_share_a_guest_slot(void **state)
     /* A different host slot never shares: the USB controller gets 0x1e. */
     assert_non_null(strstr(rep.added[3], "bus=\"0x03\""));
     assert_non_null(strstr(rep.added[3], "slot=\"0x1e\" function=\"0x0\"/>"));
-    assert_int_equal(count(out, "multifunction"), 1);
+    assert_int_equal(tu_count(out, "multifunction"), 1);
     free(out);
     sp_patch_report_free(&rep);
 }
@@ -94,10 +71,10 @@ static void q35_gets_one_root_port_per_host_slot(void **state)
     (void)state;
     struct sp_patch_dev d[] = {dev(8, 0, 0, NULL), dev(8, 0, 1, NULL), dev(5, 0, 0, NULL)};
     struct sp_patch_report rep;
-    char *out = patch(Q35 "<devices><controller type='pci' index='0' model='pcie-root'/>"
-                          "<controller type='pci' index='1' model='pcie-root-port'>"
-                          "<address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>"
-                          "</controller></devices></domain>", d, 3, &rep);
+    char *out = tu_patch(Q35 "<devices><controller type='pci' index='0' model='pcie-root'/>"
+                             "<controller type='pci' index='1' model='pcie-root-port'>"
+                             "<address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>"
+                             "</controller></devices></domain>", d, 3, &rep);
     assert_int_equal(rep.n_added, 5);
     assert_string_equal(rep.added[0], "<controller type=\"pci\" index=\"2\" model=\"pcie-root-port\">"
                                       "<alias name=\"ua-sp-port-0000-08-00\"/>"
@@ -118,9 +95,9 @@ static void second_pass_adds_nothing(void **state)
     (void)state;
     struct sp_patch_dev d[] = {dev(8, 0, 0, "/r.bin"), dev(8, 0, 1, NULL), dev(3, 0, 0, NULL)};
     struct sp_patch_report rep;
-    char *once = patch(Q35 "<devices/></domain>", d, 3, &rep);
+    char *once = tu_patch(Q35 "<devices/></domain>", d, 3, &rep);
     sp_patch_report_free(&rep);
-    char *twice = patch(once, d, 3, &rep);
+    char *twice = tu_patch(once, d, 3, &rep);
     assert_int_equal(rep.n_added, 0);
     assert_int_equal(rep.n_present, 3);
     assert_string_equal(once, twice);
@@ -134,10 +111,10 @@ static void missing_function_joins_its_present_sibling(void **state)
     (void)state;
     struct sp_patch_dev d[] = {dev(8, 0, 0, NULL), dev(8, 0, 1, NULL)};
     struct sp_patch_report rep;
-    char *out = patch(I440FX "<devices><hostdev mode='subsystem' type='pci'><source>"
-                             "<address domain='0' bus='8' slot='0' function='0'/></source>"
-                             "<address type='pci' domain='0' bus='0' slot='9' function='0' "
-                             "multifunction='on'/></hostdev></devices></domain>", d, 2, &rep);
+    char *out = tu_patch(I440FX "<devices><hostdev mode='subsystem' type='pci'><source>"
+                                "<address domain='0' bus='8' slot='0' function='0'/></source>"
+                                "<address type='pci' domain='0' bus='0' slot='9' function='0' "
+                                "multifunction='on'/></hostdev></devices></domain>", d, 2, &rep);
     assert_int_equal(rep.n_added, 1);
     assert_int_equal(rep.n_present, 1);
     assert_non_null(strstr(rep.added[0], "bus=\"0x00\" slot=\"0x09\" function=\"0x1\"/>"));
@@ -152,10 +129,10 @@ static void joining_a_slot_marks_function0_multifunction(void **state)
     (void)state;
     struct sp_patch_dev d[] = {dev(8, 0, 0, NULL), dev(8, 0, 1, NULL)};
     struct sp_patch_report rep;
-    char *out = patch(I440FX "<devices><hostdev mode='subsystem' type='pci'><source>"
-                             "<address domain='0' bus='8' slot='0' function='1'/></source>"
-                             "<address type='pci' domain='0' bus='0' slot='5' function='0'/>"
-                             "</hostdev></devices></domain>", d, 2, &rep);
+    char *out = tu_patch(I440FX "<devices><hostdev mode='subsystem' type='pci'><source>"
+                                "<address domain='0' bus='8' slot='0' function='1'/></source>"
+                                "<address type='pci' domain='0' bus='0' slot='5' function='0'/>"
+                                "</hostdev></devices></domain>", d, 2, &rep);
     assert_int_equal(rep.n_added, 1);
     assert_non_null(strstr(out, "<address type=\"pci\" domain=\"0\" bus=\"0\" slot=\"5\" "
                                 "function=\"0\" multifunction=\"on\"/>"));
@@ -172,7 +149,7 @@ static void strip_takes_out_exactly_what_was_added(void **state)
     struct sp_patch_dev d[] = {dev(8, 0, 0, "/r.bin"), dev(8, 0, 1, NULL), dev(5, 0, 0, NULL)};
     struct sp_patch_report rep;
     struct sp_err err;
-    char *patched = patch(text, d, 3, &rep);
+    char *patched = tu_patch(text, d, 3, &rep);
     xmlDocPtr doc = sp_domain_parse(patched, strlen(patched), &err);
     assert_int_equal(sp_xmlpatch_strip(doc, &err), 5); /* 3 hostdevs, 2 root ports */
     char *out;
@@ -192,7 +169,7 @@ static void creates_devices_when_absent(void **state)
     (void)state;
     struct sp_patch_dev d = dev(8, 0, 0, NULL);
     struct sp_patch_report rep;
-    char *out = patch("<domain type='kvm'>\n  <name>v</name>\n</domain>\n", &d, 1, &rep);
+    char *out = tu_patch("<domain type='kvm'>\n  <name>v</name>\n</domain>\n", &d, 1, &rep);
     assert_non_null(strstr(out, "  <name>v</name>\n  <devices>\n    <hostdev "));
     assert_non_null(strstr(out, "</hostdev>\n  </devices>\n</domain>\n"));
     free(out);
@@ -211,7 +188,7 @@ static void raw_hostdev_is_copied_and_keeps_its_address(void **state)
         dev(5, 0, 0, NULL),
     };
     struct sp_patch_report rep;
-    char *out = patch(I440FX "<devices/></domain>", d, 2, &rep);
+    char *out = tu_patch(I440FX "<devices/></domain>", d, 2, &rep);
     assert_int_equal(rep.n_added, 2);
     assert_non_null(strstr(rep.added[0], "managed=\"yes\""));
     assert_non_null(strstr(rep.added[0], "<driver name=\"vfio\"/>"));
@@ -226,9 +203,9 @@ static void interface_hostdev_counts_as_present(void **state)
     (void)state;
     struct sp_patch_dev d = dev(5, 0, 0, NULL);
     struct sp_patch_report rep;
-    char *out = patch(I440FX "<devices><interface type='hostdev'><source><address type='pci' "
-                             "domain='0' bus='5' slot='0' function='0'/></source></interface>"
-                             "</devices></domain>", &d, 1, &rep);
+    char *out = tu_patch(I440FX "<devices><interface type='hostdev'><source><address type='pci' "
+                                "domain='0' bus='5' slot='0' function='0'/></source></interface>"
+                                "</devices></domain>", &d, 1, &rep);
     assert_int_equal(rep.n_added, 0);
     assert_int_equal(rep.n_present, 1);
     free(out);

@@ -2,6 +2,10 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmocka.h>
+
 #include "../../common/fsutil.h"
+#include "../../xmlpatch/domain.h"
+#include "../../xmlpatch/xmlpatch.h"
 #include "../tools/fakesysfs.h"
 
 static void die(const char *what, const char *path)
@@ -167,4 +175,29 @@ char *tu_replace_all(const char *text, const char *needle, const char *replaceme
     }
     strcpy(w, p);
     return out;
+}
+
+char *tu_patch(const char *text, const struct sp_patch_dev *devs, size_t n,
+               struct sp_patch_report *rep)
+{
+    struct sp_err err;
+    xmlDocPtr doc = sp_domain_parse(text, strlen(text), &err);
+    if (!doc)
+        fail_msg("domain does not parse: %s", err.msg);
+    if (sp_xmlpatch_apply(doc, devs, n, rep, &err) < 0)
+        fail_msg("patch failed: %s", err.msg);
+    char *out;
+    size_t len;
+    if (sp_domain_serialize(doc, text, strlen(text), &out, &len, &err) < 0)
+        fail_msg("serialize failed: %s", err.msg);
+    xmlFreeDoc(doc);
+    return out;
+}
+
+int tu_count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
 }

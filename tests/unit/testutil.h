@@ -1,6 +1,6 @@
 /* testutil: what the unit tests share: temporary trees (config dirs, fake
- * sysfs), file helpers and the source directory. Aborts on setup failure:
- * a test that cannot build its fixture must not pass. */
+ * sysfs), file helpers, the source directory, a domain patched by xmlpatch.
+ * Aborts on setup failure: a test that cannot build its fixture must not pass. */
 #ifndef SP_TESTUTIL_H
 #define SP_TESTUTIL_H
 
@@ -31,5 +31,14 @@ char *tu_write_rom(const char *dir, const char *name, const char *kind);
 
 /* Replaces every occurrence of needle in a malloc'd string. */
 char *tu_replace_all(const char *text, const char *needle, const char *replacement);
+
+struct sp_patch_dev;
+struct sp_patch_report;
+/* Merges devs into the domain text with xmlpatch and returns the result as
+ * serialized (malloc'd; rep filled). A failure fails the running test. */
+char *tu_patch(const char *text, const struct sp_patch_dev *devs, size_t n,
+               struct sp_patch_report *rep);
+/* How many times needle occurs in hay (not overlapping). */
+int tu_count(const char *hay, const char *needle);
 
 #endif
