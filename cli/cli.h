@@ -49,6 +49,14 @@ struct sp_snapshot;
  * and the state dir); *cfg goes with it. NULL when out of memory (said). */
 struct sp_snapshot *sp_cli_load_snapshot(const struct sp_cli_opts *opts, struct sp_config **cfg);
 
+/* The argument flag is among the command's arguments. */
+int sp_cli_has_flag(const struct sp_cli_opts *opts, const char *flag);
+
+struct sp_json;
+/* Prints the finished JSON text on stdout; an exit code naming cmd when it
+ * cannot be written. */
+int sp_cli_print_json(struct sp_json *j, const char *cmd);
+
 /* The path of the running program (from /proc/self/exe, else from argv[0]
  * when that holds a '/'), malloc'd; NULL when neither tells. */
 char *sp_cli_self_path(void);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../config/config.h"
+#include "../core/binder.h"
 #include "../core/start.h"
 #include "cli.h"
 
@@ -64,6 +65,8 @@ static int run_preview(struct sp_snapshot *snap, const char *xml, size_t len)
         return SP_EXIT_INTERNAL;
     }
     warn_about_config(snap, &st);
+    /* Every read-only check the start's bind makes, with its words. */
+    sp_binder_check_start(&st);
     int code;
     switch (st.verdict) {
     case SP_UNMATCHED:

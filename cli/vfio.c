@@ -1,5 +1,5 @@
-/* synopassthru groups | check | bind | release: the vfio side of the tool.
- * `groups` reads sysfs under the sysfs root; check, bind and release go
+/* synopassthru groups | bind | release: the vfio side of the tool.
+ * `groups` reads sysfs under the sysfs root; bind and release go
  * through the vfio helper exactly as the shim does. Never writes sysfs itself. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@ static const char *verdict_name(enum sp_group_verdict v)
     return v == SP_GROUP_ALONE ? "alone" : v == SP_GROUP_WHOLE ? "with-group" : "no";
 }
 
-static int has_flag(const struct sp_cli_opts *opts, const char *flag)
+int sp_cli_has_flag(const struct sp_cli_opts *opts, const char *flag)
 {
     for (int i = 0; i < opts->argc; i++)
         if (strcmp(opts->argv[i], flag) == 0)
@@ -101,8 +101,7 @@ static int list_group(const char *root, int group, struct sp_json *json)
     return 0;
 }
 
-/* Prints the finished JSON text; an exit code. */
-static int print_json(struct sp_json *j, const char *cmd)
+int sp_cli_print_json(struct sp_json *j, const char *cmd)
 {
     if (sp_json_print(j, stdout) == 0)
         return SP_EXIT_OK;
@@ -117,7 +116,7 @@ int sp_cmd_groups(const struct sp_cli_opts *opts)
     if (!snap)
         return SP_EXIT_INTERNAL;
     const char *root = sp_pci_sysfs_root(snap->settings.sysfs_root);
-    int json = has_flag(opts, "--json"), code = SP_EXIT_OK;
+    int json = sp_cli_has_flag(opts, "--json"), code = SP_EXIT_OK;
     int *groups = NULL;
     size_t n = 0;
     struct sp_err err;
@@ -136,93 +135,10 @@ int sp_cmd_groups(const struct sp_cli_opts *opts)
             code = SP_EXIT_INPUT;
     sp_json_end_array(&all);
     if (json && code == SP_EXIT_OK)
-        code = print_json(&all, "groups");
+        code = sp_cli_print_json(&all, "groups");
     else
         free(sp_json_take(&all));
     free(groups);
-    sp_snapshot_release(snap);
-    sp_config_free(cfg);
-    return code;
-}
-
-/* Problems a start of the VM would meet, from the config and the helper. */
-static int check_vm(struct sp_snapshot *snap, const char *vm, struct sp_problems *problems)
-{
-    char *xml = NULL;
-    /* The same path as a start: a minimal domain that carries the key. */
-    xmlChar *escaped = xmlEncodeSpecialChars(NULL, BAD_CAST vm);
-    int rc = asprintf(&xml, "<domain><name>%s</name></domain>", (const char *)escaped);
-    xmlFree(escaped);
-    if (rc < 0)
-        return -1;
-    struct sp_start st;
-    if (sp_start_prepare(snap, xml, strlen(xml), &st) < 0) {
-        free(xml);
-        return -1;
-    }
-    free(xml);
-    if (st.verdict == SP_UNMATCHED)
-        sp_problems_add(problems, "no snippet in %s/vm.d names VM '%s'", snap->config_dir, vm);
-    else if (st.verdict != SP_READY)
-        sp_problems_add(problems, "%s", st.err.msg);
-    /* The vfio checks too, so that every problem shows at once. */
-    if ((st.verdict == SP_READY || st.verdict == SP_REFUSED) &&
-        sp_binder_needed(st.devs, st.n_devs)) {
-        struct sp_helper_result *res = calloc(1, sizeof(*res));
-        struct sp_err err;
-        if (res && sp_binder_run(SP_CHECK, &snap->settings, vm, st.devs, st.n_devs, res, &err) < 0)
-            sp_problems_add(problems, "%s", err.msg);
-        free(res);
-    }
-    sp_start_free(&st);
-    return 0;
-}
-
-/* {"vm": VM, "ok": BOOL, "problems": [...]}; an exit code. */
-static int print_check(const char *vm, const struct sp_problems *problems)
-{
-    struct sp_json j;
-    sp_json_init(&j, 2);
-    sp_json_begin_object(&j);
-    sp_json_member_str(&j, "vm", vm);
-    sp_json_member_bool(&j, "ok", problems->n == 0);
-    sp_json_key(&j, "problems");
-    sp_json_begin_array(&j);
-    for (size_t i = 0; i < problems->n; i++)
-        sp_json_string(&j, problems->items[i]);
-    sp_json_end_array(&j);
-    sp_json_end_object(&j);
-    return print_json(&j, "check");
-}
-
-int sp_cmd_check(const struct sp_cli_opts *opts)
-{
-    const char *vm = NULL;
-    for (int i = 0; i < opts->argc; i++)
-        if (opts->argv[i][0] != '-')
-            vm = opts->argv[i];
-    if (!vm) {
-        sp_cli_error("check: which VM? (synopassthru check VM [--json])");
-        return SP_EXIT_USAGE;
-    }
-    struct sp_config *cfg;
-    struct sp_snapshot *snap = sp_cli_load_snapshot(opts, &cfg);
-    if (!snap)
-        return SP_EXIT_INTERNAL;
-    struct sp_problems problems = {0};
-    int code = check_vm(snap, vm, &problems) < 0 ? SP_EXIT_INTERNAL
-               : problems.n                      ? SP_EXIT_REFUSED
-                                                 : SP_EXIT_OK;
-    if (has_flag(opts, "--json")) {
-        int printed = print_check(vm, &problems);
-        code = printed == SP_EXIT_OK ? code : printed;
-    } else {
-        for (size_t i = 0; i < problems.n; i++)
-            sp_cli_error("%s", problems.items[i]);
-        if (code == SP_EXIT_OK)
-            printf("VM '%s': every device passes every check\n", vm);
-    }
-    sp_problems_free(&problems);
     sp_snapshot_release(snap);
     sp_config_free(cfg);
     return code;

@@ -85,6 +85,31 @@ int sp_binder_run(enum sp_binder_op op, const struct sp_settings *s, const char 
     return 0;
 }
 
+int sp_binder_for_start(enum sp_binder_op op, struct sp_start *st, struct sp_helper_result *res)
+{
+    struct sp_err err;
+    if (sp_binder_run(op, &st->snap->settings, st->id.name, st->devs, st->n_devs, res, &err) == 0)
+        return 0;
+    st->verdict = SP_REFUSED;
+    sp_err_set(&st->err, "VM %s: %s", st->label, err.msg);
+    return -1;
+}
+
+int sp_binder_check_start(struct sp_start *st)
+{
+    if (st->verdict != SP_READY || !sp_binder_needed(st->devs, st->n_devs))
+        return 0;
+    struct sp_helper_result *res = calloc(1, sizeof(*res));
+    if (!res) {
+        st->verdict = SP_REFUSED;
+        sp_err_set(&st->err, "VM %s: out of memory", st->label);
+        return -1;
+    }
+    int rc = sp_binder_for_start(SP_CHECK, st, res);
+    free(res);
+    return rc;
+}
+
 int sp_binder_release_stopped(const struct sp_settings *s, const char *vm, struct sp_err *err)
 {
     char *argv[] = {s->vfio_helper, "release-stopped", "--root",

@@ -20,6 +20,18 @@ int sp_binder_run(enum sp_binder_op op, const struct sp_settings *s, const char 
                   const struct sp_resolved_dev *devs, size_t n, struct sp_helper_result *res,
                   struct sp_err *err);
 
+/* The helper's bind (the shim) or check (preview, check) for a prepared,
+ * ready start that has devices to bind; on refusal the start becomes
+ * SP_REFUSED with "VM LABEL: <the helper's words>", the same either way.
+ * Returns 0 or -1. */
+int sp_binder_for_start(enum sp_binder_op op, struct sp_start *st, struct sp_helper_result *res);
+
+/* What a start's bind would refuse, read-only (the helper's check), for a
+ * ready start with devices to bind: preview and check say what the start
+ * does. 0 when it would go ahead (or has nothing to bind), -1 when st is
+ * now SP_REFUSED with the start's own message. */
+int sp_binder_check_start(struct sp_start *st);
+
 /* Releases the devices that res (a bind's result) reports as newly bound,
  * by force: the start they were bound for failed. */
 int sp_binder_undo(const struct sp_settings *s, const char *vm,

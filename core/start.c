@@ -316,6 +316,14 @@ static int rom_fits(const struct sp_resolved_dev *d, const char *name, char *why
     return fits;
 }
 
+int sp_start_rom_fits(const struct sp_resolved_dev *d, char *why, size_t size)
+{
+    char name[SP_PCI_ADDR_STRLEN] = "hostdev";
+    if (d->has_addr)
+        sp_pci_addr_format(&d->addr, name);
+    return rom_fits(d, name, why, size);
+}
+
 static void check_rom_content(struct sp_start *st, const struct sp_resolved_dev *d,
                               const char *name, struct problems *pr)
 {

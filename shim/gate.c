@@ -73,12 +73,8 @@ static int wants_release(const struct sp_start *st)
 static int bind_devices(struct sp_start *st, const char *api, struct sp_helper_result *bound)
 {
     struct sp_err err;
-    if (sp_binder_run(SP_BIND, &st->snap->settings, st->id.name, st->devs, st->n_devs, bound,
-                      &err) < 0) {
-        st->verdict = SP_REFUSED;
-        sp_err_set(&st->err, "VM %s: %s", st->label, err.msg);
+    if (sp_binder_for_start(SP_BIND, st, bound) < 0)
         return -1;
-    }
     if (sp_audit_write_bind(st, api, bound->out, &err) < 0)
         log_line(err.msg);
     return 0;

@@ -91,10 +91,18 @@ static int claim_all(const struct sp_vfio_request *req, FILE *out, struct sp_err
     return rc;
 }
 
+void sp_vfio_precheck(const struct sp_vfio_request *req, struct sp_problems *problems)
+{
+    sp_vfio_check(req->root, req->proc_root, req->devs, req->n_devs, problems);
+    if (req->state_dir && req->vm)
+        sp_vfio_check_holds(req->state_dir, req->proc_root, req->vm, req->bind, req->n_bind,
+                            problems);
+}
+
 int sp_vfio_bind_request(const struct sp_vfio_request *req, FILE *out, struct sp_err *err)
 {
     struct sp_problems problems = {0};
-    sp_vfio_check(req->root, req->proc_root, req->devs, req->n_devs, &problems);
+    sp_vfio_precheck(req, &problems);
     int rc = sp_problems_to_err(&problems, err);
     sp_problems_free(&problems);
     return rc < 0 ? -1 : claim_all(req, out, err);

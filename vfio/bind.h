@@ -22,6 +22,12 @@ struct sp_vfio_request {
     size_t n_bind;
 };
 
+/* Every problem a bind of req would be refused for, read-only: the devices,
+ * the IOMMU, vfio-pci, the groups, the host's own use, and (with state_dir
+ * and vm) other VMs' live holds. The helper's `check` says exactly this, so
+ * that preview and check use a start's own words. */
+void sp_vfio_precheck(const struct sp_vfio_request *req, struct sp_problems *problems);
+
 /* Checks, then binds every device of req->bind as one claim (claim.h);
  * reports each on out as "bound ADDR was=DRIVER" or "kept ADDR". On failure
  * every driver and hold is as it was before, and err lists every problem. */

@@ -1,0 +1,252 @@
+/* synopassthru check VM [--json]: every check a start of VM makes, read-only
+ * and in the start's own words (the config, the devices and their IDs, the
+ * ROMs, then the vfio helper's check: IOMMU, vfio-pci, groups, the host's
+ * own use, other VMs' holds), and what each device resolves to: its IDs,
+ * the driver a bind would take it from, its IOMMU group, the guest slot it
+ * gets, why functions="all" took it, and its ROM's verdict. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "../common/json.h"
+#include "../common/xmlutil.h"
+#include "../config/config.h"
+#include "../core/binder.h"
+#include "../core/start.h"
+#include "../vfio/check.h"
+#include "../vfio/sysfs.h"
+#include "cli.h"
+
+/* What one device resolved to, for the report. */
+struct dev_report {
+    char addr[SP_PCI_ADDR_STRLEN];
+    char ids[16];
+    char driver[64];
+    int group;
+    char guest[16];      /* "00:1f.0", "" when not placed */
+    const char *joined;  /* functions="all": why */
+    const char *rom;
+    char rom_verdict[SP_ERR_MAX];
+};
+
+static unsigned attr_hex(xmlNodePtr n, const char *name)
+{
+    xmlChar *v = xmlGetProp(n, BAD_CAST name);
+    unsigned out = v ? (unsigned)strtoul((const char *)v, NULL, 0) : 0;
+    xmlFree(v);
+    return out;
+}
+
+/* The guest address one added <hostdev> gives the host device at addr. */
+static int guest_slot_in(const char *added, const struct sp_pci_addr *addr, char *out,
+                         size_t size)
+{
+    xmlDocPtr doc = xmlReadMemory(added, (int)strlen(added), NULL, NULL,
+                                  XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlNodePtr root = doc ? xmlDocGetRootElement(doc) : NULL;
+    xmlNodePtr source = root ? sp_xml_child(root, "source") : NULL;
+    xmlNodePtr host = source ? sp_xml_child(source, "address") : NULL;
+    int found = 0;
+    if (host && attr_hex(host, "domain") == addr->domain && attr_hex(host, "bus") == addr->bus &&
+        attr_hex(host, "slot") == addr->slot && attr_hex(host, "function") == addr->function) {
+        for (xmlNodePtr c = root->children; c && !found; c = c->next)
+            if (c->type == XML_ELEMENT_NODE && xmlStrcmp(c->name, BAD_CAST "address") == 0) {
+                snprintf(out, size, "%02x:%02x.%x", attr_hex(c, "bus"), attr_hex(c, "slot"),
+                         attr_hex(c, "function"));
+                found = 1;
+            }
+    }
+    xmlFreeDoc(doc);
+    return found;
+}
+
+static void describe_device(const struct sp_start *st, const struct sp_resolved_dev *d,
+                            struct dev_report *r)
+{
+    memset(r, 0, sizeof(*r));
+    const char *root = sp_pci_sysfs_root(st->snap->settings.sysfs_root);
+    struct sp_err err;
+    sp_pci_addr_format(&d->addr, r->addr);
+    if (d->has_ids)
+        snprintf(r->ids, sizeof(r->ids), "%04x:%04x", d->ids.vendor, d->ids.device);
+    if (sp_sysfs_driver(root, &d->addr, r->driver, sizeof(r->driver), &err) < 0)
+        r->driver[0] = '\0';
+    r->group = sp_pci_iommu_group(root, &d->addr);
+    for (size_t i = 0; i < st->report.n_added && !r->guest[0]; i++)
+        guest_slot_in(st->report.added[i], &d->addr, r->guest, sizeof(r->guest));
+    r->joined = d->joined;
+    r->rom = d->rom;
+    if (d->rom && sp_start_rom_fits(d, r->rom_verdict, sizeof(r->rom_verdict)))
+        snprintf(r->rom_verdict, sizeof(r->rom_verdict), "fits");
+}
+
+/* The start's decision for VM, read-only, with every problem it meets:
+ * the config's refusal and the helper's both, so that all show at once. */
+static int check_vm(struct sp_snapshot *snap, const char *vm, struct sp_start *st,
+                    struct sp_problems *problems)
+{
+    char *xml = NULL;
+    /* The same path as a start: a minimal domain that carries the key. */
+    xmlChar *escaped = xmlEncodeSpecialChars(NULL, BAD_CAST vm);
+    int rc = asprintf(&xml, "<domain><name>%s</name></domain>", (const char *)escaped);
+    xmlFree(escaped);
+    if (rc < 0)
+        return -1;
+    rc = sp_start_prepare(snap, xml, strlen(xml), st);
+    free(xml);
+    if (rc < 0)
+        return -1;
+    if (st->verdict == SP_UNMATCHED)
+        sp_problems_add(problems, "no snippet in %s/vm.d names VM '%s'", snap->config_dir, vm);
+    else if (st->verdict != SP_READY)
+        sp_problems_add(problems, "%s", st->err.msg);
+    if ((st->verdict == SP_READY || st->verdict == SP_REFUSED) &&
+        sp_binder_needed(st->devs, st->n_devs)) {
+        struct sp_helper_result *res = calloc(1, sizeof(*res));
+        if (!res)
+            return -1;
+        if (sp_binder_for_start(SP_CHECK, st, res) < 0)
+            sp_problems_add(problems, "%s", st->err.msg);
+        free(res);
+    }
+    return 0;
+}
+
+static void print_device_text(const struct dev_report *r)
+{
+    printf("  %s [%s] on %s, IOMMU group ", r->addr, r->ids[0] ? r->ids : "?",
+           r->driver[0] ? r->driver : "no driver");
+    if (r->group >= 0)
+        printf("%d", r->group);
+    else
+        printf("none");
+    if (r->guest[0])
+        printf(" -> guest %s", r->guest);
+    if (r->joined)
+        printf(" (functions=\"all\": %s)", r->joined);
+    putchar('\n');
+    if (r->rom)
+        printf("    ROM %s: %s\n", r->rom, r->rom_verdict);
+}
+
+static void put_device_json(struct sp_json *j, const struct dev_report *r)
+{
+    sp_json_begin_object(j);
+    sp_json_member_str(j, "address", r->addr);
+    sp_json_member_str(j, "ids", r->ids[0] ? r->ids : NULL);
+    sp_json_member_str(j, "driver", r->driver);
+    sp_json_key(j, "iommu_group");
+    if (r->group >= 0)
+        sp_json_int(j, r->group);
+    else
+        sp_json_null(j);
+    sp_json_member_str(j, "guest_slot", r->guest[0] ? r->guest : NULL);
+    sp_json_member_str(j, "joined", r->joined);
+    sp_json_member_str(j, "rom", r->rom);
+    sp_json_member_str(j, "rom_verdict", r->rom ? r->rom_verdict : NULL);
+    sp_json_end_object(j);
+}
+
+/* {"vm", "ok", "devices": [...], "problems": [...]}; an exit code. */
+static int print_json(const char *vm, const struct sp_start *st,
+                      const struct sp_problems *problems)
+{
+    struct sp_json j;
+    sp_json_init(&j, 2);
+    sp_json_begin_object(&j);
+    sp_json_member_str(&j, "vm", vm);
+    sp_json_member_bool(&j, "ok", problems->n == 0);
+    sp_json_key(&j, "devices");
+    sp_json_begin_array(&j);
+    for (size_t i = 0; i < st->n_devs; i++) {
+        struct dev_report r;
+        if (!st->devs[i].has_addr)
+            continue;
+        describe_device(st, &st->devs[i], &r);
+        put_device_json(&j, &r);
+    }
+    sp_json_end_array(&j);
+    sp_json_key(&j, "problems");
+    sp_json_begin_array(&j);
+    for (size_t i = 0; i < problems->n; i++)
+        sp_json_string(&j, problems->items[i]);
+    sp_json_end_array(&j);
+    sp_json_end_object(&j);
+    return sp_cli_print_json(&j, "check");
+}
+
+static void print_text(const char *vm, const struct sp_start *st,
+                       const struct sp_problems *problems)
+{
+    size_t raw = 0;
+    if (st->n_devs)
+        printf("VM '%s':\n", vm);
+    for (size_t i = 0; i < st->n_devs; i++) {
+        struct dev_report r;
+        if (!st->devs[i].has_addr) {
+            raw++;
+            continue;
+        }
+        describe_device(st, &st->devs[i], &r);
+        print_device_text(&r);
+    }
+    if (raw)
+        printf("  and %zu raw <hostdev> element(s), added as written\n", raw);
+    fflush(stdout);
+    for (size_t i = 0; i < problems->n; i++)
+        sp_cli_error("%s", problems->items[i]);
+    if (problems->n == 0)
+        printf("VM '%s': every device passes every check\n", vm);
+}
+
+static const char usage[] = "usage: synopassthru [--config DIR] check VM [--json]";
+
+int sp_cmd_check(const struct sp_cli_opts *opts)
+{
+    const char *vm = NULL;
+    int json = 0;
+    for (int i = 0; i < opts->argc; i++) {
+        const char *a = opts->argv[i];
+        if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            puts(usage);
+            return SP_EXIT_OK;
+        } else if (a[0] == '-' || vm) {
+            sp_cli_error("check: %s '%s' (%s)", a[0] == '-' ? "unknown option" : "one VM, not",
+                         a, usage);
+            return SP_EXIT_USAGE;
+        } else {
+            vm = a;
+        }
+    }
+    if (!vm) {
+        sp_cli_error("check: which VM? (%s)", usage);
+        return SP_EXIT_USAGE;
+    }
+    struct sp_config *cfg;
+    struct sp_snapshot *snap = sp_cli_load_snapshot(opts, &cfg);
+    if (!snap)
+        return SP_EXIT_INTERNAL;
+    struct sp_problems problems = {0};
+    struct sp_start st = {0};
+    int code = check_vm(snap, vm, &st, &problems) < 0 ? SP_EXIT_INTERNAL
+               : problems.n                          ? SP_EXIT_REFUSED
+                                                     : SP_EXIT_OK;
+    if (code != SP_EXIT_INTERNAL && json) {
+        int printed = print_json(vm, &st, &problems);
+        code = printed == SP_EXIT_OK ? code : printed;
+    } else if (code != SP_EXIT_INTERNAL) {
+        print_text(vm, &st, &problems);
+    } else {
+        sp_cli_error("check: out of memory");
+    }
+    sp_start_free(&st);
+    sp_problems_free(&problems);
+    sp_snapshot_release(snap);
+    sp_config_free(cfg);
+    return code;
+}
