@@ -597,10 +597,11 @@ static int extract_entry(const struct sp_cli_opts *opts, const struct rom_args *
 
 static int extract_vfct(const struct sp_cli_opts *opts, const struct rom_args *a)
 {
-    char *path = NULL;
-    if (asprintf(&path, "%s/firmware/acpi/tables/VFCT", sp_pci_sysfs_root(NULL)) < 0) {
-        sp_cli_error("rom extract: out of memory");
-        return SP_EXIT_INTERNAL;
+    char path[SP_PATH_MAX];
+    if (sp_path_fmt(path, sizeof(path), "%s/firmware/acpi/tables/VFCT",
+                    sp_pci_sysfs_root(NULL)) < 0) {
+        sp_cli_error("rom extract: the sysfs root's path is too long");
+        return SP_EXIT_INPUT;
     }
     struct sp_err err;
     char *buf = NULL;
@@ -620,7 +621,6 @@ static int extract_vfct(const struct sp_cli_opts *opts, const struct rom_args *a
         sp_vfct_free(&v);
     }
     free(buf);
-    free(path);
     return code;
 }
 
@@ -721,16 +721,6 @@ static int read_rom_bar(const char *path, uint8_t **out, size_t *len, struct sp_
     return rc;
 }
 
-static char *rom_attr_path(const struct sp_pci_addr *addr)
-{
-    char name[SP_PCI_ADDR_STRLEN];
-    sp_pci_addr_format(addr, name);
-    char *path = NULL;
-    if (asprintf(&path, "%s/bus/pci/devices/%s/rom", sp_pci_sysfs_root(NULL), name) < 0)
-        return NULL;
-    return path;
-}
-
 /* The device must exist and have a ROM attribute; returns an exit code. */
 static int check_pci_device(const struct sp_pci_addr *addr, const char *path,
                             struct sp_pci_ids *ids)
@@ -766,16 +756,16 @@ static int extract_pci(const struct sp_cli_opts *opts, const struct rom_args *a)
     struct sp_pci_addr addr;
     if (parse_addr("extract", a->pci, &addr) < 0)
         return SP_EXIT_USAGE;
-    char *path = rom_attr_path(&addr);
-    if (!path) {
-        sp_cli_error("rom extract: out of memory");
-        return SP_EXIT_INTERNAL;
+    char path[SP_PATH_MAX];
+    struct sp_err err;
+    if (sp_pci_device_path(sp_pci_sysfs_root(NULL), &addr, "rom", path, sizeof(path), &err) < 0) {
+        sp_cli_error("rom extract: %s", err.msg);
+        return SP_EXIT_INPUT;
     }
     struct sp_pci_ids ids;
     int code = check_pci_device(&addr, path, &ids);
     uint8_t *buf = NULL;
     size_t len = 0;
-    struct sp_err err;
     if (code == SP_EXIT_OK && read_rom_bar(path, &buf, &len, &err) < 0) {
         sp_cli_error("rom extract: %s", err.msg);
         code = SP_EXIT_INPUT;
@@ -786,7 +776,6 @@ static int extract_pci(const struct sp_cli_opts *opts, const struct rom_args *a)
         sp_rom_free(&rom);
     }
     free(buf);
-    free(path);
     return code;
 }
 

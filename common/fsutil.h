@@ -48,6 +48,14 @@ char *sp_memstream_done(FILE *f, char **text, int rc, struct sp_err *err);
  * 0 when everything went; -1 (errno set) otherwise. */
 int sp_remove_tree(const char *path);
 
+/* Room for any path the project builds. */
+#define SP_PATH_MAX 4096
+
+/* snprintf into a path buffer that refuses to cut: 0, or -1 with errno
+ * ENAMETOOLONG when the path does not fit (a cut path would name another
+ * file). */
+int sp_path_fmt(char *out, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Joins dir and name with one '/'; returns malloc'd string or NULL. */
 char *sp_path_join(const char *dir, const char *name);
 

@@ -90,12 +90,12 @@ int sp_pci_id_parse(const char *text, uint16_t *out)
 }
 
 /* Reads one sysfs attribute such as "0x1002\n" as a 16-bit ID. */
-static int read_id_file(const char *dev_dir, const char *name, uint16_t *out,
-                        struct sp_err *err)
+static int read_id_file(const char *root, const struct sp_pci_addr *addr, const char *name,
+                        uint16_t *out, struct sp_err *err)
 {
-    char *path = sp_path_join(dev_dir, name);
-    if (!path)
-        return sp_err_set(err, "out of memory");
+    char path[SP_PATH_MAX];
+    if (sp_pci_device_path(root, addr, name, path, sizeof(path), err) < 0)
+        return -1;
     char *text = NULL;
     size_t len = 0;
     int rc = sp_read_file(path, 64, &text, &len, err);
@@ -106,96 +106,82 @@ static int read_id_file(const char *dev_dir, const char *name, uint16_t *out,
             rc = sp_err_set(err, "%s: unexpected content '%s'", path, text);
     }
     free(text);
-    free(path);
     return rc;
 }
 
-static char *device_dir(const char *root, const struct sp_pci_addr *addr)
+int sp_pci_device_path(const char *root, const struct sp_pci_addr *addr, const char *file,
+                       char *out, size_t size, struct sp_err *err)
 {
     char name[SP_PCI_ADDR_STRLEN];
     sp_pci_addr_format(addr, name);
-    char *path = NULL;
-    if (asprintf(&path, "%s/bus/pci/devices/%s", root, name) < 0)
-        return NULL;
-    return path;
+    if (sp_path_fmt(out, size, "%s/bus/pci/devices/%s%s%s", root, name, file ? "/" : "",
+                    file ? file : "") < 0)
+        return sp_err_set(err, "device %s: its path is too long (under %s)", name, root);
+    return 0;
 }
 
 int sp_pci_read_ids(const char *root, const struct sp_pci_addr *addr,
                     struct sp_pci_ids *ids, struct sp_err *err)
 {
-    char name[SP_PCI_ADDR_STRLEN];
+    char name[SP_PCI_ADDR_STRLEN], dir[SP_PATH_MAX];
     sp_pci_addr_format(addr, name);
-    char *dir = device_dir(root, addr);
-    if (!dir)
-        return sp_err_set(err, "out of memory");
+    if (sp_pci_device_path(root, addr, NULL, dir, sizeof(dir), err) < 0)
+        return -1;
     struct stat st;
     if (stat(dir, &st) < 0) {
-        int saved = errno;
-        free(dir);
-        if (saved == ENOENT)
-            return sp_err_set(err, "device %s not found under %s/bus/pci/devices",
-                              name, root);
-        return sp_err_set(err, "device %s: %s/bus/pci/devices/%s: %s", name, root,
-                          name, strerror(saved));
+        if (errno == ENOENT)
+            return sp_err_set(err, "device %s not found under %s/bus/pci/devices", name, root);
+        return sp_err_set(err, "device %s: %s: %s", name, dir, strerror(errno));
     }
-    int rc = read_id_file(dir, "vendor", &ids->vendor, err);
+    int rc = read_id_file(root, addr, "vendor", &ids->vendor, err);
     if (rc == 0)
-        rc = read_id_file(dir, "device", &ids->device, err);
-    free(dir);
+        rc = read_id_file(root, addr, "device", &ids->device, err);
     return rc;
 }
 
 int sp_pci_read_subsystem_ids(const char *root, const struct sp_pci_addr *addr,
                               struct sp_pci_ids *ids, struct sp_err *err)
 {
-    char *dir = device_dir(root, addr);
-    if (!dir)
-        return sp_err_set(err, "out of memory");
-    int rc = read_id_file(dir, "subsystem_vendor", &ids->vendor, err);
+    int rc = read_id_file(root, addr, "subsystem_vendor", &ids->vendor, err);
     if (rc == 0)
-        rc = read_id_file(dir, "subsystem_device", &ids->device, err);
-    free(dir);
+        rc = read_id_file(root, addr, "subsystem_device", &ids->device, err);
     return rc;
 }
 
 int sp_pci_read_class(const char *root, const struct sp_pci_addr *addr, uint32_t *class_code,
                       struct sp_err *err)
 {
-    char *dir = device_dir(root, addr), *path = dir ? sp_path_join(dir, "class") : NULL;
-    char *text = NULL, *end = NULL;
-    int rc = path ? sp_read_file(path, 64, &text, NULL, err) : sp_err_set(err, "out of memory");
-    if (rc == 0) {
-        errno = 0;
-        unsigned long v = strtoul(text, &end, 16);
-        while (end && isspace((unsigned char)*end))
-            end++;
-        if (errno || end == text || (end && *end) || v > 0xffffff)
-            rc = sp_err_set(err, "%s: unexpected content '%s'", path, text);
-        else
-            *class_code = (uint32_t)v;
-    }
+    char path[SP_PATH_MAX], *text = NULL, *end = NULL;
+    if (sp_pci_device_path(root, addr, "class", path, sizeof(path), err) < 0 ||
+        sp_read_file(path, 64, &text, NULL, err) < 0)
+        return -1;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 16);
+    while (isspace((unsigned char)*end))
+        end++;
+    int rc = 0;
+    if (errno || end == text || *end || v > 0xffffff)
+        rc = sp_err_set(err, "%s: unexpected content '%s'", path, text);
+    else
+        *class_code = (uint32_t)v;
     free(text);
-    free(path);
-    free(dir);
     return rc;
 }
 
 int sp_pci_iommu_group(const char *root, const struct sp_pci_addr *addr)
 {
-    char *dir = device_dir(root, addr), *link = dir ? sp_path_join(dir, "iommu_group") : NULL;
-    char target[4096];
-    ssize_t n = link ? readlink(link, target, sizeof(target) - 1) : -1;
-    free(link);
-    free(dir);
+    char link[SP_PATH_MAX], target[SP_PATH_MAX];
+    if (sp_pci_device_path(root, addr, "iommu_group", link, sizeof(link), NULL) < 0)
+        return -1;
+    ssize_t n = readlink(link, target, sizeof(target) - 1);
     if (n <= 0)
         return -1;
     target[n] = '\0';
     const char *base = strrchr(target, '/');
+    base = base ? base + 1 : target;
     char *end;
-    long group = strtol(base ? base + 1 : target, &end, 10);
-    return *end == '\0' && end != (base ? base + 1 : target) && group >= 0 && group < 1 << 20
-               ? (int)group
-               : -1;
+    long group = strtol(base, &end, 10);
+    return *end == '\0' && end != base && group >= 0 && group < 1 << 20 ? (int)group : -1;
 }
 
 static int addr_qsort_cmp(const void *a, const void *b)
@@ -243,16 +229,12 @@ static int scan_devices(const char *root, int (*keep)(const char *root, const st
 {
     *out = NULL;
     *count = 0;
-    char *devices = NULL;
-    if (asprintf(&devices, "%s/bus/pci/devices", root) < 0)
-        return sp_err_set(err, "out of memory");
+    char devices[SP_PATH_MAX];
+    if (sp_path_fmt(devices, sizeof(devices), "%s/bus/pci/devices", root) < 0)
+        return sp_err_set(err, "%s/bus/pci/devices: %s", root, strerror(errno));
     DIR *d = opendir(devices);
-    if (!d) {
-        int saved = errno;
-        sp_err_set(err, "%s: %s", devices, strerror(saved));
-        free(devices);
-        return -1;
-    }
+    if (!d)
+        return sp_err_set(err, "%s: %s", devices, strerror(errno));
     size_t cap = 0;
     int rc = 0;
     struct dirent *de;
@@ -268,7 +250,6 @@ static int scan_devices(const char *root, int (*keep)(const char *root, const st
         }
     }
     closedir(d);
-    free(devices);
     if (rc < 0) {
         free(*out);
         *out = NULL;

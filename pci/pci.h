@@ -44,6 +44,11 @@ struct sp_pci_ids {
     uint16_t device;
 };
 
+/* ROOT/bus/pci/devices/ADDR[/FILE] into out: the one way the project
+ * names a device's sysfs files. -1 (err says so) when it does not fit. */
+int sp_pci_device_path(const char *root, const struct sp_pci_addr *addr, const char *file,
+                       char *out, size_t size, struct sp_err *err);
+
 /* Reads vendor and device of the device at addr under root. A missing
  * device gives "device 0000:08:00.0 not found under ROOT". */
 int sp_pci_read_ids(const char *root, const struct sp_pci_addr *addr,

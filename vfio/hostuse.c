@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../common/fsutil.h"
 #include "sysfs.h"
 
 #define MAX_DEPTH 8      /* block devices or interfaces in one chain */
@@ -60,8 +61,7 @@ static int path_exists(const char *path)
 static int is_file(const char *dir, const char *name)
 {
     char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    return path_exists(path);
+    return sp_path_fmt(path, sizeof(path), "%s/%s", dir, name) == 0 && path_exists(path);
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -244,8 +244,10 @@ static int each_entry(struct walk *w, const char *dir, visit_fn visit, const voi
         return -1;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-        rc = visit(w, path, names[i], arg);
+        if (sp_path_fmt(path, sizeof(path), "%s/%s", dir, names[i]) < 0)
+            rc = sp_err_set(w->err, "%s/%s: %s", dir, names[i], strerror(errno));
+        else
+            rc = visit(w, path, names[i], arg);
     }
     free_names(names, n);
     return rc;
@@ -327,8 +329,8 @@ static void net_dir(const struct walk *w, const char *name, char *out, size_t si
 static int iface_up(const char *dir)
 {
     char path[PATH_MAX], state[32];
-    snprintf(path, sizeof(path), "%s/operstate", dir);
-    if (sp_sysfs_read_line(path, state, sizeof(state), NULL) < 0)
+    if (sp_path_fmt(path, sizeof(path), "%s/operstate", dir) < 0 ||
+        sp_sysfs_read_line(path, state, sizeof(state), NULL) < 0)
         return 0;
     return strcmp(state, "up") == 0 || strcmp(state, "unknown") == 0 ||
            strcmp(state, "dormant") == 0;
@@ -375,7 +377,8 @@ static int visit_upper(struct walk *w, const char *path, const char *name, const
 static int walk_uppers(struct walk *w, const char *name, const char *dir)
 {
     char master[NAME_MAX + 1] = "", link[PATH_MAX];
-    snprintf(link, sizeof(link), "%s/master", dir);
+    if (sp_path_fmt(link, sizeof(link), "%s/master", dir) < 0)
+        return sp_err_set(w->err, "%s/master: %s", dir, strerror(errno));
     if (sp_sysfs_link_name(link, master, sizeof(master), w->err) < 0 ||
         each_entry(w, dir, visit_upper, master) < 0)
         return -1;
@@ -426,15 +429,15 @@ int sp_host_use_find(struct sp_host_scan *s, const struct sp_pci_addr *addr,
         return sp_err_set(err, "out of memory");
     *w = (struct walk){.scan = s, .out = out, .err = err};
     sp_pci_addr_format(addr, w->chain);
-    sp_sysfs_device_path(s->sysfs_root, addr, NULL, link, sizeof(link));
-    int rc = 0;
-    if (!realpath(link, dev))
-        rc = errno == ENOENT ? 0 : sp_err_set(err, "%s: %s", link, strerror(errno));
-    else if (each_in_class(w, "block", visit_block, dev) < 0 ||
-             each_in_class(w, "net", visit_iface, dev) < 0)
+    int rc = sp_pci_device_path(s->sysfs_root, addr, NULL, link, sizeof(link), err);
+    /* No such device: nothing of the host's below it (1 until the end). */
+    if (rc == 0 && !realpath(link, dev))
+        rc = errno == ENOENT ? 1 : sp_err_set(err, "%s: %s", link, strerror(errno));
+    if (rc == 0 && (each_in_class(w, "block", visit_block, dev) < 0 ||
+                    each_in_class(w, "net", visit_iface, dev) < 0))
         rc = -1;
     free(w);
     if (rc < 0)
         sp_host_uses_free(out);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }

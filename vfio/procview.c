@@ -259,10 +259,11 @@ void sp_proc_cmdline_root(const char *text, char *out, size_t size)
 static int read_proc(const char *proc_root, const char *name, int optional, char **text,
                      struct sp_err *err)
 {
-    char path[4096];
+    char path[SP_PATH_MAX];
     struct stat st;
-    snprintf(path, sizeof(path), "%s/%s", proc_root, name);
     *text = NULL;
+    if (sp_path_fmt(path, sizeof(path), "%s/%s", proc_root, name) < 0)
+        return sp_err_set(err, "%s/%s: %s", proc_root, name, strerror(errno));
     if (optional && stat(path, &st) < 0 && errno == ENOENT)
         return 0;
     return sp_read_file(path, SP_PROC_FILE_MAX, text, NULL, err);

@@ -11,14 +11,6 @@
 
 #include "../common/fsutil.h"
 
-void sp_sysfs_device_path(const char *root, const struct sp_pci_addr *addr, const char *file,
-                          char *out, size_t size)
-{
-    char name[SP_PCI_ADDR_STRLEN];
-    sp_pci_addr_format(addr, name);
-    snprintf(out, size, "%s/bus/pci/devices/%s%s%s", root, name, file ? "/" : "", file ? file : "");
-}
-
 int sp_sysfs_read_line(const char *path, char *out, size_t size, struct sp_err *err)
 {
     char *text = NULL;
@@ -28,20 +20,6 @@ int sp_sysfs_read_line(const char *path, char *out, size_t size, struct sp_err *
     text[strcspn(text, "\n")] = '\0';
     snprintf(out, size, "%s", text);
     free(text);
-    return 0;
-}
-
-static int read_hex(const char *path, unsigned long max, unsigned long *out, struct sp_err *err)
-{
-    char text[64];
-    if (sp_sysfs_read_line(path, text, sizeof(text), err) < 0)
-        return -1;
-    char *end = NULL;
-    errno = 0;
-    unsigned long v = strtoul(text, &end, 16);
-    if (errno || end == text || *end != '\0' || v > max)
-        return sp_err_set(err, "%s: unexpected content '%s'", path, text);
-    *out = v;
     return 0;
 }
 
@@ -63,8 +41,9 @@ int sp_sysfs_link_name(const char *link, char *out, size_t size, struct sp_err *
 int sp_sysfs_driver(const char *root, const struct sp_pci_addr *addr, char *out, size_t size,
                     struct sp_err *err)
 {
-    char link[4096];
-    sp_sysfs_device_path(root, addr, "driver", link, sizeof(link));
+    char link[SP_PATH_MAX];
+    if (sp_pci_device_path(root, addr, "driver", link, sizeof(link), err) < 0)
+        return -1;
     return sp_sysfs_link_name(link, out, size, err);
 }
 
@@ -79,28 +58,19 @@ int sp_sysfs_device_info(const char *root, const struct sp_pci_addr *addr,
         return -1;
     info->vendor = ids.vendor;
     info->device = ids.device;
-    char path[4096], group[32];
-    unsigned long class_code = 0;
-    sp_sysfs_device_path(root, addr, "class", path, sizeof(path));
-    if (read_hex(path, 0xffffff, &class_code, err) < 0)
+    if (sp_pci_read_class(root, addr, &info->class_code, err) < 0 ||
+        sp_sysfs_driver(root, addr, info->driver, sizeof(info->driver), err) < 0)
         return -1;
-    info->class_code = (uint32_t)class_code;
-    if (sp_sysfs_driver(root, addr, info->driver, sizeof(info->driver), err) < 0)
-        return -1;
-    sp_sysfs_device_path(root, addr, "iommu_group", path, sizeof(path));
-    if (sp_sysfs_link_name(path, group, sizeof(group), err) < 0)
-        return -1;
-    if (group[0])
-        info->group = atoi(group);
+    info->group = sp_pci_iommu_group(root, addr);
     return 0;
 }
 
 int sp_sysfs_driver_override(const char *root, const struct sp_pci_addr *addr, char *out,
                              size_t size, struct sp_err *err)
 {
-    char path[4096];
-    sp_sysfs_device_path(root, addr, "driver_override", path, sizeof(path));
-    if (sp_sysfs_read_line(path, out, size, err) < 0)
+    char path[SP_PATH_MAX];
+    if (sp_pci_device_path(root, addr, "driver_override", path, sizeof(path), err) < 0 ||
+        sp_sysfs_read_line(path, out, size, err) < 0)
         return -1;
     if (strcmp(out, "(null)") == 0)
         out[0] = '\0';
@@ -131,8 +101,9 @@ static int write_attr(const char *path, const char *value, const struct sp_pci_a
 int sp_sysfs_set_driver_override(const char *root, const struct sp_pci_addr *addr,
                                  const char *driver, struct sp_err *err)
 {
-    char path[4096];
-    sp_sysfs_device_path(root, addr, "driver_override", path, sizeof(path));
+    char path[SP_PATH_MAX];
+    if (sp_pci_device_path(root, addr, "driver_override", path, sizeof(path), err) < 0)
+        return -1;
     /* A lone newline clears the override. */
     return write_attr(path, driver && driver[0] ? driver : "\n", addr, err);
 }
@@ -140,17 +111,19 @@ int sp_sysfs_set_driver_override(const char *root, const struct sp_pci_addr *add
 int sp_sysfs_unbind(const char *root, const struct sp_pci_addr *addr, const char *driver,
                     struct sp_err *err)
 {
-    char path[4096], name[SP_PCI_ADDR_STRLEN];
+    char path[SP_PATH_MAX], name[SP_PCI_ADDR_STRLEN];
     sp_pci_addr_format(addr, name);
-    snprintf(path, sizeof(path), "%s/bus/pci/drivers/%s/unbind", root, driver);
+    if (sp_path_fmt(path, sizeof(path), "%s/bus/pci/drivers/%s/unbind", root, driver) < 0)
+        return sp_err_set(err, "device %s: the path of driver %s is too long", name, driver);
     return write_attr(path, name, addr, err);
 }
 
 int sp_sysfs_drivers_probe(const char *root, const struct sp_pci_addr *addr, struct sp_err *err)
 {
-    char path[4096], name[SP_PCI_ADDR_STRLEN];
+    char path[SP_PATH_MAX], name[SP_PCI_ADDR_STRLEN];
     sp_pci_addr_format(addr, name);
-    snprintf(path, sizeof(path), "%s/bus/pci/drivers_probe", root);
+    if (sp_path_fmt(path, sizeof(path), "%s/bus/pci/drivers_probe", root) < 0)
+        return sp_err_set(err, "device %s: its path is too long (under %s)", name, root);
     return write_attr(path, name, addr, err);
 }
 
@@ -162,10 +135,11 @@ static int cmp_int(const void *a, const void *b)
 
 int sp_sysfs_groups(const char *root, int **out, size_t *n, struct sp_err *err)
 {
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/kernel/iommu_groups", root);
+    char path[SP_PATH_MAX];
     *out = NULL;
     *n = 0;
+    if (sp_path_fmt(path, sizeof(path), "%s/kernel/iommu_groups", root) < 0)
+        return sp_err_set(err, "%s/kernel/iommu_groups: %s", root, strerror(errno));
     DIR *d = opendir(path);
     if (!d)
         return errno == ENOENT ? 0 : sp_err_set(err, "%s: %s", path, strerror(errno));
@@ -197,19 +171,20 @@ int sp_sysfs_iommu_enabled(const char *root)
 
 int sp_sysfs_driver_available(const char *root, const char *driver)
 {
-    char path[4096];
+    char path[SP_PATH_MAX];
     struct stat st;
-    snprintf(path, sizeof(path), "%s/bus/pci/drivers/%s", root, driver);
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    return sp_path_fmt(path, sizeof(path), "%s/bus/pci/drivers/%s", root, driver) == 0 &&
+           stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 int sp_sysfs_group_members(const char *root, int group, struct sp_pci_addr **out, size_t *n,
                            struct sp_err *err)
 {
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices", root, group);
+    char path[SP_PATH_MAX];
     *out = NULL;
     *n = 0;
+    if (sp_path_fmt(path, sizeof(path), "%s/kernel/iommu_groups/%d/devices", root, group) < 0)
+        return sp_err_set(err, "IOMMU group %d: its path is too long (under %s)", group, root);
     DIR *d = opendir(path);
     if (!d)
         return sp_err_set(err, "IOMMU group %d: %s: %s", group, path, strerror(errno));

@@ -22,9 +22,6 @@ struct sp_pci_info {
     int group;           /* IOMMU group, -1 when none */
 };
 
-/* ROOT/bus/pci/devices/ADDR, with "/file" when file is not NULL. */
-void sp_sysfs_device_path(const char *root, const struct sp_pci_addr *addr, const char *file,
-                          char *out, size_t size);
 /* The first line of a small sysfs file, without its newline. */
 int sp_sysfs_read_line(const char *path, char *out, size_t size, struct sp_err *err);
 /* The last component of a symlink's target ("" when there is no link). */

@@ -146,6 +146,31 @@ static int teardown(void **state)
     return 0;
 }
 
+/* A path that does not fit is refused, never cut (a cut path names
+ * another file). */
+static void paths_are_never_cut(void **state)
+{
+    (void)state;
+    char out[16];
+    assert_int_equal(sp_path_fmt(out, sizeof(out), "%s/%s", "/sys", "bus"), 0);
+    assert_string_equal(out, "/sys/bus");
+    assert_int_equal(sp_path_fmt(out, sizeof(out), "%s/%s", "/sys", "bus/pci/devices"), -1);
+    assert_string_equal(out, "");
+    char *root = malloc(SP_PATH_MAX);
+    memset(root, 'r', SP_PATH_MAX - 1);
+    root[0] = '/';
+    root[SP_PATH_MAX - 1] = '\0';
+    struct sp_pci_addr a = {0, 8, 0, 0};
+    struct sp_pci_ids ids;
+    struct sp_err err;
+    char path[SP_PATH_MAX];
+    assert_int_equal(sp_pci_device_path("/sys", &a, "vendor", path, sizeof(path), &err), 0);
+    assert_string_equal(path, "/sys/bus/pci/devices/0000:08:00.0/vendor");
+    assert_int_equal(sp_pci_read_ids(root, &a, &ids, &err), -1);
+    assert_non_null(strstr(err.msg, "device 0000:08:00.0: its path is too long"));
+    free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -157,6 +182,7 @@ int main(void)
         cmocka_unit_test(finds_every_device_with_ids_sorted),
         cmocka_unit_test(sysfs_root_prefers_environment),
         cmocka_unit_test(reads_files_whose_size_is_a_guess),
+        cmocka_unit_test(paths_are_never_cut),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
