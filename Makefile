@@ -56,12 +56,12 @@ CLI_SRC := cli/main.c cli/preview.c cli/check.c cli/rom.c cli/vfio.c cli/holds.c
 # `import`: the community scripts read into snippets (the CLI only, never the shim).
 IMPORT_SRC := import/shvars.c import/legacy.c import/apply.c import/oldhook.c import/report.c \
               import/import.c import/dirs.c config/snippet_format.c
-TEST_HELPER_SRC := tests/tools/fakesysfs.c tests/unit/testutil.c
+TEST_HELPER_SRC := tests/tools/fakesysfs.c tests/unit/testutil.c tests/unit/xmlmem.c
 UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_layout \
               test_xmlpatch test_raw_hostdev test_start test_audit test_golden test_rom test_vfio \
-              test_injector test_json test_ids test_import test_hostuse
+              test_injector test_json test_ids test_import test_hostuse test_files
 FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist fuzz_json \
-                fuzz_pci_ids fuzz_shvars fuzz_manifest fuzz_dsm_hook fuzz_hostuse
+                fuzz_pci_ids fuzz_shvars fuzz_manifest fuzz_dsm_hook fuzz_hostuse fuzz_identity
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 BASE_OBJ := $(call obj,$(COMMON_SRC) $(PCI_SRC))
@@ -191,6 +191,7 @@ $(BUILD)/fuzz/fuzz_shvars: $(call fuzz_obj,import/shvars.c)
 $(BUILD)/fuzz/fuzz_manifest: $(call fuzz_obj,injector/manifest.c)
 $(BUILD)/fuzz/fuzz_dsm_hook: $(call fuzz_obj,injector/dsm_hook.c)
 $(BUILD)/fuzz/fuzz_hostuse: $(call fuzz_obj,vfio/procview.c)
+$(BUILD)/fuzz/fuzz_identity: $(call fuzz_obj,tests/unit/xmlmem.c)
 
 fuzz-smoke: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@FUZZ_RUNS=$(FUZZ_RUNS) tests/run.sh fuzz $(BUILD) $^

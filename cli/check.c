@@ -79,7 +79,7 @@ static void describe_device(const struct sp_start *st, const struct sp_resolved_
         guest_slot_in(st->report.added[i], &d->addr, r->guest, sizeof(r->guest));
     r->joined = d->joined;
     r->rom = d->rom;
-    if (d->rom && sp_start_rom_fits(d, r->rom_verdict, sizeof(r->rom_verdict)))
+    if (d->rom && sp_start_rom_fits(st, d, r->rom_verdict, sizeof(r->rom_verdict)))
         snprintf(r->rom_verdict, sizeof(r->rom_verdict), "fits");
 }
 

@@ -9,46 +9,102 @@
 #include <string.h>
 #include <unistd.h>
 
-int sp_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
-                 struct sp_err *err)
+const char *sp_file_type_name(mode_t mode)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return sp_err_set(err, "%s: %s", path, strerror(errno));
+    switch (mode & S_IFMT) {
+    case S_IFREG: return "a regular file";
+    case S_IFDIR: return "a directory";
+    case S_IFIFO: return "a FIFO";
+    case S_IFSOCK: return "a socket";
+    case S_IFCHR: return "a character device";
+    case S_IFBLK: return "a block device";
+    case S_IFLNK: return "a symbolic link";
+    default: return "not a file of a known type";
+    }
+}
 
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
+static int refuse_type(const char *path, mode_t mode, struct sp_err *err)
+{
+    return sp_err_set(err, "%s: is %s, not a regular file", path, sp_file_type_name(mode));
+}
+
+/* fd's fstat into *st; fd is closed and -1 returned unless it is a regular
+ * file (what took the path's place after a check is judged here). */
+static int keep_regular(int fd, const char *path, struct stat *st, struct sp_err *err)
+{
+    if (fstat(fd, st) < 0) {
         int saved = errno;
         close(fd);
         return sp_err_set(err, "%s: %s", path, strerror(saved));
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (!S_ISREG(st->st_mode)) {
         close(fd);
-        return sp_err_set(err, "%s: not a regular file", path);
+        return refuse_type(path, st->st_mode, err);
     }
+    return fd;
+}
+
+int sp_open_read(const char *path, int flags, struct stat *st, struct sp_err *err)
+{
+    /* Looked at before the open: opening a device can act (a watchdog
+     * starts, a tape rewinds), and is never needed. */
+    int nofollow = flags & SP_OPEN_NOFOLLOW;
+    if ((nofollow ? lstat(path, st) : stat(path, st)) < 0)
+        return sp_err_set(err, "%s: %s", path, strerror(errno));
+    if (!S_ISREG(st->st_mode))
+        return refuse_type(path, st->st_mode, err);
+    /* O_NONBLOCK: should a FIFO take the file's place after the stat, the
+     * open returns at once and keep_regular refuses it. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | (nofollow ? O_NOFOLLOW : 0));
+    if (fd < 0)
+        return sp_err_set(err, "%s: %s", path, strerror(errno));
+    return keep_regular(fd, path, st, err);
+}
+
+int sp_open_write(const char *path, int flags, mode_t mode, struct stat *st, struct sp_err *err)
+{
+    if (lstat(path, st) == 0 && !S_ISREG(st->st_mode))
+        return refuse_type(path, st->st_mode, err);
+    int fd = open(path, flags | O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode);
+    if (fd < 0)
+        return sp_err_set(err, "%s: %s", path, strerror(errno));
+    return keep_regular(fd, path, st, err);
+}
+
+static int too_large(const char *path, size_t max_bytes, struct sp_err *err)
+{
+    return sp_err_set(err, "%s: file too large (limit %zu bytes)", path, max_bytes);
+}
+
+/* Grows buf so that at least one more byte fits after used (and a NUL). */
+static int grow(char **buf, size_t *cap, size_t used, const char *path, size_t max_bytes,
+                struct sp_err *err)
+{
+    if (used + 1 < *cap)
+        return 0;
+    if (used > max_bytes)
+        return too_large(path, max_bytes, err);
+    char *bigger = realloc(*buf, *cap * 2);
+    if (!bigger)
+        return sp_err_set(err, "%s: out of memory", path);
+    *buf = bigger;
+    *cap *= 2;
+    return 0;
+}
+
+int sp_read_fd(int fd, const struct stat *st, const char *path, size_t max_bytes, char **out,
+               size_t *len, struct sp_err *err)
+{
     /* The size is only a first guess: sysfs reports 4096 for every
      * attribute and procfs 0, so the limit is enforced on what is read. */
-    size_t cap = ((size_t)st.st_size < max_bytes ? (size_t)st.st_size : max_bytes) + 2, used = 0;
+    size_t cap = ((size_t)st->st_size < max_bytes ? (size_t)st->st_size : max_bytes) + 2, used = 0;
     char *buf = malloc(cap);
-    if (!buf) {
-        close(fd);
+    if (!buf)
         return sp_err_set(err, "%s: out of memory", path);
-    }
     for (;;) {
-        if (used + 1 >= cap) {
-            if (used > max_bytes) {
-                free(buf);
-                close(fd);
-                return sp_err_set(err, "%s: file too large (limit %zu bytes)", path, max_bytes);
-            }
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) {
-                free(buf);
-                close(fd);
-                return sp_err_set(err, "%s: out of memory", path);
-            }
-            buf = bigger;
-            cap *= 2;
+        if (grow(&buf, &cap, used, path, max_bytes, err) < 0) {
+            free(buf);
+            return -1;
         }
         ssize_t n = read(fd, buf + used, cap - used - 1);
         if (n < 0 && errno == EINTR)
@@ -56,7 +112,6 @@ int sp_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
         if (n < 0) {
             int saved = errno;
             free(buf);
-            close(fd);
             return sp_err_set(err, "%s: %s", path, strerror(saved));
         }
         if (n == 0)
@@ -65,15 +120,32 @@ int sp_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
     }
     if (used > max_bytes) {
         free(buf);
-        close(fd);
-        return sp_err_set(err, "%s: file too large (limit %zu bytes)", path, max_bytes);
+        return too_large(path, max_bytes, err);
     }
-    close(fd);
     buf[used] = '\0';
     *out = buf;
     if (len)
         *len = used;
     return 0;
+}
+
+int sp_read_file_stat(const char *path, int flags, size_t max_bytes, char **out, size_t *len,
+                      struct stat *st, struct sp_err *err)
+{
+    struct stat own;
+    struct stat *s = st ? st : &own;
+    int fd = sp_open_read(path, flags, s, err);
+    if (fd < 0)
+        return -1;
+    int rc = sp_read_fd(fd, s, path, max_bytes, out, len, err);
+    close(fd);
+    return rc;
+}
+
+int sp_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
+                 struct sp_err *err)
+{
+    return sp_read_file_stat(path, 0, max_bytes, out, len, NULL, err);
 }
 
 static int owner_is_trusted(uid_t uid)
@@ -110,6 +182,86 @@ int sp_check_strict_mode(const char *path, const struct stat *st,
     const char *fix = st->st_mode & (S_IWGRP | S_IWOTH) && owner_is_trusted(st->st_uid)
                           ? "chmod go-w" : "chown root";
     return sp_err_set(err, "%s %s is %s: refusing it (%s %s)", what, path, reason, fix, path);
+}
+
+/* Above the checked directory, a root-owned directory with the sticky bit
+ * (/tmp) may be writable by others: they can neither rename nor remove
+ * what is in it, and that is checked in turn. */
+static int sticky_root_dir(const struct stat *st)
+{
+    return st->st_uid == 0 && (st->st_mode & S_ISVTX);
+}
+
+/* One directory of the chain: `dir` itself (above == 0) or a directory
+ * above it, `at`. */
+static int check_chain_dir(const char *dir, const char *at, int above, const char *what,
+                           struct sp_err *err)
+{
+    struct stat st;
+    const char *shown = above ? at : dir;
+    if (stat(at, &st) < 0)
+        return sp_err_set(err, "%s %s: %s: %s", what, dir, at, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return sp_err_set(err, "%s %s is %s, not a directory", what, shown,
+                          sp_file_type_name(st.st_mode));
+    if (!above)
+        return sp_check_strict_mode(dir, &st, what, err);
+    if (sticky_root_dir(&st) || sp_check_strict_mode(at, &st, "parent directory", err) == 0)
+        return 0;
+    return sp_err_prefix(err, "%s %s", what, dir);
+}
+
+int sp_check_dir_chain(const char *dir, const char *what, char **real_out, struct sp_err *err)
+{
+    char *real = realpath(dir, NULL);
+    if (!real)
+        return sp_err_set(err, "%s %s: %s", what, dir, strerror(errno));
+    int rc = check_chain_dir(dir, real, 0, what, err);
+    char *at = rc == 0 ? strdup(real) : NULL;
+    if (rc == 0 && !at)
+        rc = sp_err_set(err, "%s %s: out of memory", what, dir);
+    while (rc == 0 && strcmp(at, "/") != 0) {
+        char *slash = strrchr(at, '/');
+        slash[slash == at ? 1 : 0] = '\0';
+        rc = check_chain_dir(dir, at, 1, what, err);
+    }
+    free(at);
+    if (rc == 0 && real_out)
+        *real_out = real;
+    else
+        free(real);
+    return rc;
+}
+
+/* Whether real lies in real_dir (or is it); both resolved. */
+static int path_within(const char *real, const char *real_dir)
+{
+    size_t n = strlen(real_dir);
+    return strcmp(real_dir, "/") == 0 ||
+           (strncmp(real, real_dir, n) == 0 && (real[n] == '/' || real[n] == '\0'));
+}
+
+int sp_resolve_within(const char *path, const char *dir, const char *dir_what, char **real_out,
+                      struct sp_err *err)
+{
+    char *real = realpath(path, NULL);
+    if (!real)
+        return sp_err_set(err, "%s: %s", path, strerror(errno));
+    char *real_dir = realpath(dir, NULL);
+    int rc = 0;
+    if (!real_dir) {
+        rc = sp_err_set(err, "%s: %s %s: %s", path, dir_what, dir, strerror(errno));
+    } else if (!path_within(real, real_dir)) {
+        int same = strcmp(real, path) == 0;
+        rc = sp_err_set(err, "%s: outside %s %s%s%s%s: refusing it", path, dir_what, dir,
+                        same ? "" : " (it resolves to ", same ? "" : real, same ? "" : ")");
+    }
+    free(real_dir);
+    if (rc == 0)
+        *real_out = real;
+    else
+        free(real);
+    return rc;
 }
 
 int sp_stat_same(const struct stat *a, const struct stat *b)

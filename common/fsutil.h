@@ -1,6 +1,6 @@
-/* fsutil: small file helpers shared by the modules: whole-file reads with a
- * size cap, the StrictModes check (owner root, not group/world-writable), and
- * the one atomic file writer and tree removal. Never edits a file in place. */
+/* fsutil: file helpers shared by the modules: the one way a file is opened
+ * (non-blocking, regular files only, size cap), StrictModes up to /, the one
+ * atomic writer and tree removal. Never edits a file in place. */
 #ifndef SP_FSUTIL_H
 #define SP_FSUTIL_H
 
@@ -14,10 +14,39 @@
  * besides root. It never relaxes the mode check. */
 #define SP_ENV_TRUSTED_UID "SYNOPASSTHRU_TRUSTED_UID"
 
-/* Reads a whole regular file (at most max_bytes) into a NUL-terminated
- * buffer. Errors name the path and the cause. */
+/* sp_open_read flag: refuse a symbolic link as the last component. */
+#define SP_OPEN_NOFOLLOW 1
+
+/* The one way a file is opened for reading: anything but a regular file
+ * (a FIFO, a socket, a device, a directory) is refused by its type before it
+ * is opened, and again on the fd; the open is O_RDONLY | O_NONBLOCK |
+ * O_CLOEXEC | O_NOCTTY (| O_NOFOLLOW), so nothing in a path can block the
+ * caller. Returns the fd, with *st its fstat; -1 with err naming the path and
+ * the cause ("x.xml: is a FIFO, not a regular file"). */
+int sp_open_read(const char *path, int flags, struct stat *st, struct sp_err *err);
+
+/* The same for a file written in place (an append-only log, a lock file):
+ * flags O_WRONLY | O_APPEND or O_RDWR; created with mode when absent; never
+ * through a symlink, never anything but a regular file, never blocking. */
+int sp_open_write(const char *path, int flags, mode_t mode, struct stat *st, struct sp_err *err);
+
+/* Reads fd to its end, at most max_bytes (a byte more is an error), into a
+ * NUL-terminated buffer; st is the fd's fstat (a first guess of the size),
+ * path names the file in errors. */
+int sp_read_fd(int fd, const struct stat *st, const char *path, size_t max_bytes, char **out,
+               size_t *len, struct sp_err *err);
+
+/* sp_open_read, then sp_read_fd. With st, the fstat of the very fd that was
+ * read: StrictModes on it judges the bytes the caller got. */
+int sp_read_file_stat(const char *path, int flags, size_t max_bytes, char **out, size_t *len,
+                      struct stat *st, struct sp_err *err);
+
+/* sp_read_file_stat without flags or stat. */
 int sp_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
                  struct sp_err *err);
+
+/* "a FIFO", "a socket", "a character device", "a directory", ... */
+const char *sp_file_type_name(mode_t mode);
 
 /* StrictModes: refuses a path whose owner is not root (or the trusted uid)
  * or that is group- or world-writable. `what` names the kind of file in the
@@ -28,6 +57,22 @@ int sp_check_strict_mode(const char *path, const struct stat *st,
 /* The StrictModes reason alone ("world-writable (mode 0666)", "owned by
  * uid 1000, not root"), or NULL when the file is acceptable. */
 const char *sp_strict_mode_reason(const struct stat *st, char *buf, size_t size);
+
+/* StrictModes for a directory and every directory above it, up to /, as
+ * sshd checks them, on its resolved path (symlinks followed): each one a
+ * directory owned by root (or the trusted uid) and not group- or
+ * world-writable. Above dir (never dir itself), a root-owned sticky
+ * directory such as /tmp may be writable by all. `what` names dir in the
+ * message; with real_out, dir's resolved path (malloc'd). */
+int sp_check_dir_chain(const char *dir, const char *what, char **real_out, struct sp_err *err);
+
+/* Resolves path and dir (symlinks, "..") and requires path to lie inside
+ * dir, which `dir_what` names ("the config dir"). 0 with *real_out, the
+ * resolved path (malloc'd); -1 with err naming path and the cause (it does
+ * not exist, or "outside the config dir /x (it resolves to /y): refusing
+ * it"). */
+int sp_resolve_within(const char *path, const char *dir, const char *dir_what, char **real_out,
+                      struct sp_err *err);
 
 /* True when both stat results describe the same unchanged file. */
 int sp_stat_same(const struct stat *a, const struct stat *b);

@@ -9,57 +9,122 @@
 #include <libxml/parser.h>
 #include <libxml/xmlsave.h>
 
-/* The first error libxml2 raises is the one that explains the problem;
+/* One parse's state, reached from libxml2's callbacks through ctxt->_private.
+ * The first error libxml2 raises is the one that explains the problem;
  * later ones are usually its consequences. */
-struct first_error {
+struct parse_state {
     int seen;
+    int fatal; /* a well-formedness error: what clears ctxt->wellFormed */
     int line;
     char message[512];
+    int doctype;                       /* a DOCTYPE was met */
+    int doctype_line;
+    const struct sp_xml_scan_ops *ops; /* sp_xml_scan only */
+    void *user;
+    int depth;
+    int stopped; /* a scan callback asked to stop */
+    int oom;
 };
+
+static struct parse_state *state_of(void *ctx)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    return ctxt ? ctxt->_private : NULL;
+}
+
+static int current_line(void *ctx)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    return ctxt && ctxt->input ? ctxt->input->line : 0;
+}
+
+/* libxml2's messages may hold newlines and tabs ("...encoding !\nBytes:
+ * 0xFF..."): the log wants one line per error. */
+static void fold_message(char *out, size_t size, const char *in)
+{
+    size_t n = 0;
+    for (; in && *in && n + 1 < size; in++)
+        out[n++] = (*in == '\n' || *in == '\r' || *in == '\t') ? ' ' : *in;
+    while (n > 0 && out[n - 1] == ' ')
+        n--;
+    out[n] = '\0';
+}
+
+/* In a scan, a reference to an entity that only the skipped DOCTYPE could
+ * declare is not an error: its declaration was dropped on purpose. */
+static int dropped_declaration(const struct parse_state *st, int code)
+{
+    return st->ops && st->doctype &&
+           (code == XML_ERR_UNDECLARED_ENTITY || code == XML_WAR_UNDECLARED_ENTITY ||
+            code == XML_ERR_ENTITY_LOOP);
+}
 
 static void capture_first_error(void *data, xmlErrorPtr e)
 {
-    xmlParserCtxtPtr ctxt = data;
-    struct first_error *first = ctxt ? ctxt->_private : NULL;
-    if (!first || first->seen || !e || e->level < XML_ERR_ERROR)
+    struct parse_state *st = state_of(data);
+    if (!st || !e || e->level < XML_ERR_ERROR || dropped_declaration(st, e->code))
         return;
-    first->seen = 1;
-    first->line = e->line;
-    snprintf(first->message, sizeof(first->message), "%s", e->message ? e->message : "");
-    size_t n = strlen(first->message);
-    while (n > 0 && (first->message[n - 1] == '\n' || first->message[n - 1] == ' '))
-        first->message[--n] = '\0';
+    st->fatal |= e->level == XML_ERR_FATAL;
+    if (st->seen)
+        return;
+    st->seen = 1;
+    /* Errors raised outside the parser (input encoding) carry no line. */
+    st->line = e->line > 0 ? e->line : current_line(data);
+    fold_message(st->message, sizeof(st->message), e->message);
 }
 
-static void format_parse_error(const struct first_error *first, const char *name,
-                               struct sp_err *err)
+static int set_parse_error(const struct parse_state *st, const char *name, struct sp_err *err)
 {
-    if (!first->seen)
-        sp_err_set(err, "%s: not a well-formed XML document", name);
-    else
-        sp_err_set(err, "%s:%d: %s", name, first->line, first->message);
+    if (st->doctype && !st->ops)
+        return sp_err_set(err, "%s:%d: a DOCTYPE is not supported: the entities it declares "
+                          "are never expanded (take it out)", name, st->doctype_line);
+    if (!st->seen)
+        return sp_err_set(err, "%s: not a well-formed XML document", name);
+    return sp_err_set(err, "%s:%d: %s", name, st->line, st->message);
 }
 
-xmlDocPtr sp_xml_parse(const char *buf, size_t len, const char *name, int recover,
-                       struct sp_err *err)
+/* The internalSubset handler, called at "<!DOCTYPE name ..." before any
+ * declaration is read. A tree parse ends there; a scan goes on, its other
+ * handlers dropping every declaration. */
+static void meet_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                         const xmlChar *system_id)
+{
+    (void)name, (void)external_id, (void)system_id;
+    struct parse_state *st = state_of(ctx);
+    st->doctype = 1;
+    st->doctype_line = current_line(ctx);
+    if (!st->ops)
+        xmlStopParser(ctx);
+}
+
+/* No network, no XInclude, no DTD loading, no entity substitution
+ * (XML_PARSE_NOENT unset); errors only through our handler. */
+#define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOXINCNODE | XML_PARSE_NOERROR | \
+                       XML_PARSE_NOWARNING)
+
+static xmlParserCtxtPtr new_parser(struct parse_state *st, const char *name, size_t len,
+                                   struct sp_err *err)
 {
     if (len > INT_MAX) {
         sp_err_set(err, "%s: document too large", name);
         return NULL;
     }
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
-    if (!ctxt) {
+    if (!ctxt || !ctxt->sax) {
+        xmlFreeParserCtxt(ctxt);
         sp_err_set(err, "%s: out of memory", name);
         return NULL;
     }
     /* Errors go to this parser's own handler, never to libxml2's global
      * ones, which belong to the host process. */
-    struct first_error first = {0};
-    ctxt->_private = &first;
+    ctxt->_private = st;
     ctxt->sax->serror = capture_first_error;
-    int options = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING;
-    if (recover)
-        options |= XML_PARSE_RECOVER;
+    return ctxt;
+}
+
+static xmlDocPtr run_parser(xmlParserCtxtPtr ctxt, const char *buf, size_t len, const char *name,
+                            int options)
+{
     /* Some errors (input encoding) are raised without the parser context:
      * catch them with this thread's structured handler, then put back
      * whatever the host process had there. */
@@ -68,8 +133,21 @@ xmlDocPtr sp_xml_parse(const char *buf, size_t len, const char *name, int recove
     xmlSetStructuredErrorFunc(ctxt, capture_first_error);
     xmlDocPtr doc = xmlCtxtReadMemory(ctxt, buf, (int)len, name, NULL, options);
     xmlSetStructuredErrorFunc(saved_context, saved_handler);
-    if (!doc || (!recover && !ctxt->wellFormed)) {
-        format_parse_error(&first, name, err);
+    return doc;
+}
+
+xmlDocPtr sp_xml_parse(const char *buf, size_t len, const char *name, int recover,
+                       struct sp_err *err)
+{
+    struct parse_state st = {0};
+    xmlParserCtxtPtr ctxt = new_parser(&st, name, len, err);
+    if (!ctxt)
+        return NULL;
+    ctxt->sax->internalSubset = meet_doctype;
+    int options = PARSE_OPTIONS | (recover ? XML_PARSE_RECOVER : 0);
+    xmlDocPtr doc = run_parser(ctxt, buf, len, name, options);
+    if (!doc || st.doctype || (!recover && !ctxt->wellFormed)) {
+        set_parse_error(&st, name, err);
         if (doc)
             xmlFreeDoc(doc);
         doc = NULL;
@@ -80,6 +158,143 @@ xmlDocPtr sp_xml_parse(const char *buf, size_t len, const char *name, int recove
     }
     xmlFreeParserCtxt(ctxt);
     return doc;
+}
+
+/* --- the scan: SAX events, no tree, no DTD ------------------------------ */
+
+static void scan_stop_if(void *ctx, int stop)
+{
+    if (stop) {
+        state_of(ctx)->stopped = 1;
+        xmlStopParser(ctx);
+    }
+}
+
+/* An empty document of our own: with none, libxml2 would keep entity
+ * declarations in one it makes itself ("SAX compatibility mode"). */
+static void scan_start_document(void *ctx)
+{
+    xmlParserCtxtPtr ctxt = ctx;
+    ctxt->myDoc = xmlNewDoc(BAD_CAST "1.0");
+    if (!ctxt->myDoc) {
+        state_of(ctx)->oom = 1;
+        xmlStopParser(ctx);
+    }
+}
+
+/* Every general entity that is not predefined is asked for here; none is
+ * ever declared, so none is ever expanded. */
+static xmlEntityPtr scan_get_entity(void *ctx, const xmlChar *name)
+{
+    (void)name;
+    xmlParserCtxtPtr ctxt = ctx;
+    struct parse_state *st = state_of(ctx);
+    if (!ctxt->inSubset && st->ops->entity)
+        scan_stop_if(ctx, st->ops->entity(st->user));
+    return NULL;
+}
+
+static void scan_start_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                               const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
+                               int nb_attributes, int nb_defaulted, const xmlChar **attributes)
+{
+    (void)prefix, (void)nb_namespaces, (void)namespaces, (void)nb_defaulted;
+    struct parse_state *st = state_of(ctx);
+    int depth = st->depth++;
+    if (st->ops->start)
+        scan_stop_if(ctx, st->ops->start(st->user, depth, localname, uri, nb_attributes,
+                                         attributes));
+}
+
+static void scan_end_element(void *ctx, const xmlChar *localname, const xmlChar *prefix,
+                             const xmlChar *uri)
+{
+    (void)localname, (void)prefix, (void)uri;
+    struct parse_state *st = state_of(ctx);
+    int depth = --st->depth;
+    if (st->ops->end)
+        scan_stop_if(ctx, st->ops->end(st->user, depth));
+}
+
+static void scan_text(void *ctx, const xmlChar *text, int len)
+{
+    struct parse_state *st = state_of(ctx);
+    if (st->ops->text)
+        scan_stop_if(ctx, st->ops->text(st->user, text, len));
+}
+
+/* Only the handlers below: no declaration of the internal subset is kept,
+ * no external subset or entity is loaded, comments and PIs are skipped. */
+static void set_scan_handlers(xmlSAXHandler *sax)
+{
+    xmlStructuredErrorFunc serror = sax->serror;
+    memset(sax, 0, sizeof(*sax));
+    sax->initialized = XML_SAX2_MAGIC;
+    sax->serror = serror;
+    sax->startDocument = scan_start_document;
+    sax->internalSubset = meet_doctype;
+    sax->getEntity = scan_get_entity;
+    sax->startElementNs = scan_start_element;
+    sax->endElementNs = scan_end_element;
+    sax->characters = scan_text;
+    sax->ignorableWhitespace = scan_text;
+    sax->cdataBlock = scan_text;
+}
+
+int sp_xml_scan(const char *buf, size_t len, const char *name, const struct sp_xml_scan_ops *ops,
+                void *user, int *doctype, struct sp_err *err)
+{
+    struct parse_state st = {.ops = ops, .user = user};
+    *doctype = 0;
+    xmlParserCtxtPtr ctxt = new_parser(&st, name, len, err);
+    if (!ctxt)
+        return -1;
+    set_scan_handlers(ctxt->sax);
+    /* Recovery only carries the scan past the references to entities the
+     * DOCTYPE declared; any other error still fails it. */
+    xmlDocPtr doc = run_parser(ctxt, buf, len, name, PARSE_OPTIONS | XML_PARSE_RECOVER);
+    int wellformed = ctxt->wellFormed;
+    if (doc)
+        xmlFreeDoc(doc);
+    xmlFreeParserCtxt(ctxt);
+    *doctype = st.doctype;
+    if (st.oom)
+        return sp_err_set(err, "%s: out of memory", name);
+    if (st.stopped)
+        return 1;
+    /* As the tree parse judges: only a well-formedness error fails. */
+    if (st.fatal || (!st.doctype && !wellformed))
+        return set_parse_error(&st, name, err);
+    return 0;
+}
+
+int sp_xml_scan_attr(int nb_attributes, const xmlChar **attributes, const char *name,
+                     char **out)
+{
+    *out = NULL;
+    for (int i = 0; i < nb_attributes; i++) {
+        const xmlChar **a = attributes + 5 * i; /* localname, prefix, URI, value, end */
+        if (a[2] || !xmlStrEqual(a[0], BAD_CAST name))
+            continue;
+        size_t len = (size_t)(a[4] - a[3]);
+        char *value = malloc(len + 1);
+        if (!value)
+            return -1;
+        /* Without entity substitution libxml2 hands '&' over as "&#38;". */
+        size_t n = 0, k = 0;
+        while (k < len) {
+            if (len - k >= 5 && memcmp(a[3] + k, "&#38;", 5) == 0) {
+                value[n++] = '&';
+                k += 5;
+            } else {
+                value[n++] = (char)a[3][k++];
+            }
+        }
+        value[n] = '\0';
+        *out = value;
+        return 1;
+    }
+    return 0;
 }
 
 int sp_xml_attr_uint(xmlNodePtr node, const char *attr, unsigned max, unsigned *out)

@@ -1,7 +1,7 @@
-/* xmlutil: libxml2 helpers shared by config/ and xmlpatch/: parsing a
- * buffer with the error captured per parser (never through libxml2's global
- * handlers, which belong to the host process), and reading libvirt-style
- * numeric attributes and PCI <address> elements. */
+/* xmlutil: libxml2 helpers shared by config/ and xmlpatch/: a buffer parsed
+ * into a tree or scanned as a stream, never with a DTD, its errors caught per
+ * parser (never by libxml2's global handlers, which belong to the host
+ * process); libvirt-style numeric attributes and PCI <address> elements. */
 #ifndef SP_XMLUTIL_H
 #define SP_XMLUTIL_H
 
@@ -12,11 +12,41 @@
 
 #define SP_QEMU_NS "http://libvirt.org/schemas/domain/qemu/1.0"
 
-/* Parses buf without network access or entity expansion. On failure the
- * error reads "<name>:<line>: <libxml2 message>". With recover set, a
+/* Parses buf into a tree without network access, XInclude or a DTD: a
+ * DOCTYPE is refused where it starts, before any of its declarations is
+ * read, so no entity is ever declared or expanded (the predefined ones and
+ * character references still work). On failure the error reads
+ * "<name>:<line>: <libxml2 message>" on one line. With recover set, a
  * damaged document still yields whatever libxml2 could salvage. */
 xmlDocPtr sp_xml_parse(const char *buf, size_t len, const char *name, int recover,
                        struct sp_err *err);
+
+/* What sp_xml_scan reports; any callback may be NULL, and one that returns
+ * nonzero ends the scan. The root element is at depth 0; attributes come
+ * as libxml2's SAX2 gives them (see sp_xml_scan_attr). */
+struct sp_xml_scan_ops {
+    int (*start)(void *user, int depth, const xmlChar *localname, const xmlChar *uri,
+                 int nb_attributes, const xmlChar **attributes);
+    int (*end)(void *user, int depth);
+    int (*text)(void *user, const xmlChar *text, int len);
+    /* A reference to an entity only the DOCTYPE could declare, which stays
+     * unexpanded and unknown: in text, before the text that follows it; in
+     * an attribute value, before its element's start. */
+    int (*entity)(void *user);
+};
+
+/* Reads buf as a stream of events with no tree, for a look at a few
+ * elements of a document of any size, at a cost that grows with its length
+ * only. A DOCTYPE sets *doctype; its declarations are read and dropped,
+ * never kept, so no entity is ever expanded. Returns 0, 1 when a callback
+ * ended the scan, or -1 with err worded as sp_xml_parse words it. */
+int sp_xml_scan(const char *buf, size_t len, const char *name, const struct sp_xml_scan_ops *ops,
+                void *user, int *doctype, struct sp_err *err);
+
+/* The attribute name (no namespace) of a scan's start event: 1 with its
+ * value in *out (malloc'd), 0 when absent, -1 when memory runs out. */
+int sp_xml_scan_attr(int nb_attributes, const xmlChar **attributes, const char *name,
+                     char **out);
 
 /* Unsigned attribute as libvirt reads it (base auto: "0x1f", "31").
  * Returns 1 when present and valid, 0 when absent, -1 when malformed. */

@@ -30,12 +30,14 @@ struct sp_config {
     char *conf_path;
     char *vmd_path;
     struct file_state dir_state, conf_state, vmd_state;
+    char *real_dir; /* the config dir, symlinks resolved; NULL when absent */
     char *dir_error;
     char *conf_error;
     struct sp_settings settings;
     struct cached_snippet *snippets;
     struct sp_snapshot *current;
     unsigned long parses;
+    unsigned long generations;
 };
 
 const char *sp_config_dir_choose(const char *explicit_dir)
@@ -97,6 +99,7 @@ void sp_config_free(struct sp_config *cfg)
     if (cfg->current)
         sp_snapshot_release(cfg->current);
     sp_settings_free(&cfg->settings);
+    free(cfg->real_dir);
     free(cfg->dir_error);
     free(cfg->conf_error);
     free(cfg->dir);
@@ -136,25 +139,60 @@ static int replace_string(char **field, const char *value)
     return 0;
 }
 
-/* StrictModes for the config dir and vm.d; the first problem wins. */
-static int check_one_dir(const char *path, const struct file_state *state, const char *what,
-                         struct sp_err *e)
+/* StrictModes for vm.d: it and the directories above it, and no symlink
+ * out of the config dir. */
+static int check_snippet_dir(struct sp_config *cfg, struct sp_err *e)
 {
-    if (!state->exists)
-        return 0;
-    if (!S_ISDIR(state->st.st_mode))
-        return sp_err_set(e, "%s %s is not a directory", what, path);
-    return sp_check_strict_mode(path, &state->st, what, e);
+    char *real = NULL;
+    int rc = sp_check_dir_chain(cfg->vmd_path, "snippet dir", NULL, e);
+    if (rc == 0 && cfg->real_dir)
+        rc = sp_resolve_within(cfg->vmd_path, cfg->real_dir, "the config dir", &real, e);
+    free(real);
+    return rc;
 }
 
-static int check_dirs(struct sp_config *cfg)
+/* Returns 1 when *field changes to value, 0 when not, -1 out of memory. */
+static int update_string(char **field, const char *value)
+{
+    if ((!*field && !value) || (*field && value && strcmp(*field, value) == 0))
+        return 0;
+    return replace_string(field, value) < 0 ? -1 : 1;
+}
+
+/* StrictModes for the config dir, vm.d and every directory above them, run
+ * at each refresh (a directory above may change without the config dir
+ * changing); the first problem wins. Returns 1 when the verdict changed, 0
+ * when not, -1 out of memory; *moved: the config dir resolves elsewhere. */
+static int check_dirs(struct sp_config *cfg, int *moved)
 {
     struct sp_err e;
     const char *problem = NULL;
-    if (check_one_dir(cfg->dir, &cfg->dir_state, "config dir", &e) < 0 ||
-        check_one_dir(cfg->vmd_path, &cfg->vmd_state, "snippet dir", &e) < 0)
+    char *real = cfg->dir_state.exists ? realpath(cfg->dir, NULL) : NULL;
+    int rc = update_string(&cfg->real_dir, real);
+    free(real);
+    if (rc < 0)
+        return -1;
+    *moved = rc;
+    if (cfg->dir_state.exists && (sp_check_dir_chain(cfg->dir, "config dir", NULL, &e) < 0 ||
+                                  (cfg->vmd_state.exists && check_snippet_dir(cfg, &e) < 0)))
         problem = e.msg;
-    return replace_string(&cfg->dir_error, problem);
+    return update_string(&cfg->dir_error, problem);
+}
+
+/* A file of the config dir, read through one fd (never a FIFO, a device or
+ * a symlink out of the config dir), with that fd's fstat in *st. */
+static int read_config_file(struct sp_config *cfg, const char *path, char **buf, size_t *len,
+                            struct stat *st, struct sp_err *e)
+{
+    char *real = NULL;
+    if (cfg->real_dir && sp_resolve_within(path, cfg->real_dir, "the config dir", &real, e) < 0)
+        return -1;
+    int rc = sp_read_file_stat(real ? real : path, real ? SP_OPEN_NOFOLLOW : 0,
+                               SP_SNIPPET_MAX_BYTES, buf, len, st, e);
+    if (rc < 0 && real && strcmp(real, path) != 0)
+        sp_err_prefix(e, "%s", path);
+    free(real);
+    return rc;
 }
 
 static int reload_conf(struct sp_config *cfg)
@@ -168,8 +206,9 @@ static int reload_conf(struct sp_config *cfg)
         cfg->parses++;
         char *buf = NULL;
         size_t len = 0;
-        if (sp_check_strict_mode(cfg->conf_path, &cfg->conf_state.st, "config file", &e) < 0 ||
-            sp_read_file(cfg->conf_path, SP_SNIPPET_MAX_BYTES, &buf, &len, &e) < 0 ||
+        struct stat st;
+        if (read_config_file(cfg, cfg->conf_path, &buf, &len, &st, &e) < 0 ||
+            sp_check_strict_mode(cfg->conf_path, &st, "config file", &e) < 0 ||
             sp_settings_parse(&fresh, cfg->conf_path, buf, len, cfg->dir, &e) < 0)
             problem = e.msg;
         free(buf);
@@ -219,28 +258,42 @@ static int relist_snippets(struct sp_config *cfg)
     return 0;
 }
 
+/* A snippet that cannot be read: it keeps the VM it named when it was last
+ * read, so that VM is refused with the reason instead of starting without
+ * the devices; otherwise the error stands alone (logged, the file skipped). */
+static int unreadable_snippet(struct cached_snippet *c, const char *path, const char *why)
+{
+    char *vm = c->parsed.vm;
+    c->parsed.vm = NULL;
+    sp_snippet_free(&c->parsed);
+    c->parsed.vm = vm;
+    c->parsed.path = strdup(path);
+    return c->parsed.path ? sp_snippet_set_error(&c->parsed, why) : -1;
+}
+
 static int parse_snippet_file(struct sp_config *cfg, struct cached_snippet *c, const char *path)
 {
     cfg->parses++;
-    sp_snippet_free(&c->parsed);
     struct sp_err e;
     char *buf = NULL;
     size_t len = 0;
-    if (sp_read_file(path, SP_SNIPPET_MAX_BYTES, &buf, &len, &e) < 0) {
-        memset(&c->parsed, 0, sizeof(c->parsed));
-        c->parsed.path = strdup(path);
-        return c->parsed.path ? sp_snippet_set_error(&c->parsed, e.msg) : -1;
-    }
+    struct stat st;
+    if (read_config_file(cfg, path, &buf, &len, &st, &e) < 0)
+        return unreadable_snippet(c, path, e.msg);
+    c->st = st;
+    sp_snippet_free(&c->parsed);
     int rc = sp_snippet_parse(path, buf, len, &c->parsed);
     free(buf);
-    if (rc == 0 && sp_check_strict_mode(path, &c->st, "snippet", &e) < 0)
+    /* StrictModes on the fd that was read: the verdict is about these bytes. */
+    if (rc == 0 && sp_check_strict_mode(path, &st, "snippet", &e) < 0)
         rc = sp_snippet_set_error(&c->parsed, e.msg);
     return rc;
 }
 
-/* Stats every known snippet and re-parses those that changed.
+/* Stats every known snippet and re-parses those that changed (all of them
+ * when the config dir resolves elsewhere now: what is inside it changed).
  * Returns 1 when something changed, 0 when not, -1 on memory failure. */
-static int refresh_snippets(struct sp_config *cfg)
+static int refresh_snippets(struct sp_config *cfg, int moved)
 {
     int changed = 0;
     struct cached_snippet *c, *tmp;
@@ -254,7 +307,7 @@ static int refresh_snippets(struct sp_config *cfg)
             HASH_DEL(cfg->snippets, c);
             free_cached(c);
             changed = 1;
-        } else if (!c->parsed.path || !sp_stat_same(&st, &c->st)) {
+        } else if (moved || !c->parsed.path || !sp_stat_same(&st, &c->st)) {
             c->st = st;
             rc = parse_snippet_file(cfg, c, path);
             changed = 1;
@@ -378,6 +431,7 @@ static struct sp_snapshot *build_snapshot(struct sp_config *cfg)
     if (!snap)
         return NULL;
     atomic_init(&snap->refs, 1);
+    snap->generation = ++cfg->generations;
     const char *global = cfg->dir_error ? cfg->dir_error : cfg->conf_error;
     snap->config_dir = strdup(cfg->dir);
     if (!snap->config_dir || sp_settings_copy(&snap->settings, &cfg->settings) < 0 ||
@@ -393,9 +447,11 @@ static int refresh_locked(struct sp_config *cfg)
     int changed = cfg->current == NULL;
     int dir_changed = restat(cfg->dir, &cfg->dir_state);
     int vmd_changed = restat(cfg->vmd_path, &cfg->vmd_state);
-    if ((dir_changed || vmd_changed || !cfg->current) && check_dirs(cfg) < 0)
+    int moved = 0;
+    int dirs_changed = check_dirs(cfg, &moved);
+    if (dirs_changed < 0)
         return -1;
-    if (restat(cfg->conf_path, &cfg->conf_state) || !cfg->current) {
+    if (restat(cfg->conf_path, &cfg->conf_state) || moved || !cfg->current) {
         if (reload_conf(cfg) < 0)
             return -1;
         changed = 1;
@@ -405,10 +461,10 @@ static int refresh_locked(struct sp_config *cfg)
             return -1;
         changed = 1;
     }
-    int snippets_changed = refresh_snippets(cfg);
+    int snippets_changed = refresh_snippets(cfg, moved);
     if (snippets_changed < 0)
         return -1;
-    if (!(changed || dir_changed || snippets_changed))
+    if (!(changed || dir_changed || dirs_changed || snippets_changed))
         return 0;
     struct sp_snapshot *snap = build_snapshot(cfg);
     if (!snap)

@@ -42,6 +42,7 @@ struct sp_snapshot {
     size_t n_snippets;
     char **orphan_errors; /* broken snippets whose VM could not be read */
     size_t n_orphan_errors;
+    unsigned long generation; /* counts the snapshots of one sp_config, from 1 */
 };
 
 struct sp_config;

@@ -400,17 +400,44 @@ static int parse_document(struct parse_ctx *ctx, xmlDocPtr doc)
     return parse_children(ctx, root);
 }
 
-/* After a syntax error, salvage the vm attribute with a recovering parse. */
+/* What a salvage found: the root's vm attribute as written. */
+struct salvage {
+    char *vm;
+    int entity; /* an entity reference came before the root's start */
+    int oom;
+};
+
+static int salvage_root(void *user, int depth, const xmlChar *localname, const xmlChar *uri,
+                        int nb_attributes, const xmlChar **attributes)
+{
+    struct salvage *sv = user;
+    if (depth == 0 && !uri && !sv->entity && xmlStrEqual(localname, BAD_CAST "passthrough"))
+        sv->oom = sp_xml_scan_attr(nb_attributes, attributes, "vm", &sv->vm) < 0;
+    return 1; /* the root's start is all a salvage reads */
+}
+
+/* A vm attribute that refers to an entity says nothing certain. */
+static int salvage_entity(void *user)
+{
+    ((struct salvage *)user)->entity = 1;
+    return 1;
+}
+
+/* After a syntax error (or a DOCTYPE), salvage the vm attribute from the
+ * root's start tag, read as a stream: nothing of a DOCTYPE is expanded. */
 static int salvage_vm(struct sp_snippet *out, const char *buf, size_t len)
 {
-    xmlDocPtr doc = sp_xml_parse(buf, len, out->path, 1, NULL);
-    if (!doc)
-        return 0;
-    int rc = 0;
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    if (sp_xml_is(root, "passthrough"))
-        rc = read_vm_attr(out, root);
-    xmlFreeDoc(doc);
+    static const struct sp_xml_scan_ops ops = {.start = salvage_root, .entity = salvage_entity};
+    struct salvage sv = {0};
+    struct sp_err ignored;
+    int doctype;
+    sp_xml_scan(buf, len, out->path, &ops, &sv, &doctype, &ignored);
+    int rc = sv.oom ? -1 : 0;
+    if (sv.vm && sv.vm[0] != '\0' && !sv.entity) {
+        out->vm = sp_vm_key_normalize(sv.vm);
+        rc = out->vm ? 0 : -1;
+    }
+    free(sv.vm);
     return rc;
 }
 

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/fsutil.h"
 #include "../common/json.h"
 
 static void put_time(struct sp_json *j)
@@ -148,6 +150,36 @@ char *sp_audit_format(const struct sp_start *st, const char *api,
     return end_record(&j);
 }
 
+/* A directory part of path ("." when none), into out. */
+static void dir_of(const char *path, char *out, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(out, size, ".");
+    else
+        snprintf(out, size, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+}
+
+/* The log file must be a regular file (never a FIFO, a device or a
+ * symlink: nothing opened here may block or act), pass StrictModes, and
+ * sit in directories that pass it up to /. */
+static int open_log(const char *path, struct sp_err *err)
+{
+    char dir[SP_PATH_MAX];
+    struct stat st;
+    dir_of(path, dir, sizeof(dir));
+    if (sp_check_dir_chain(dir, "its dir", NULL, err) < 0)
+        return sp_err_prefix(err, "audit log %s", path);
+    int fd = sp_open_write(path, O_WRONLY | O_APPEND, 0600, &st, err);
+    if (fd < 0)
+        return sp_err_prefix(err, "audit log");
+    if (sp_check_strict_mode(path, &st, "audit log", err) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 static int append_line(const char *path, const char *text, struct sp_err *err)
 {
     size_t len = strlen(text);
@@ -156,11 +188,10 @@ static int append_line(const char *path, const char *text, struct sp_err *err)
         return sp_err_set(err, "audit log %s: out of memory", path);
     memcpy(line, text, len);
     line[len] = '\n';
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int fd = open_log(path, err);
     if (fd < 0) {
-        int saved = errno;
         free(line);
-        return sp_err_set(err, "audit log %s: %s", path, strerror(saved));
+        return -1;
     }
     ssize_t n;
     do

@@ -292,17 +292,51 @@ static void rom_ids(const struct sp_rom *rom, char *out, size_t size)
                                  rom->images[i].vendor, rom->images[i].device);
 }
 
-/* The ROM parses and one of its images names the device. */
-static int rom_fits(const struct sp_resolved_dev *d, const char *name, char *why, size_t size)
+/* "ROM <path> for <device>: <cause>", the path said once. */
+static void rom_why(const struct sp_resolved_dev *d, const char *name, const char *cause,
+                    char *why, size_t size)
+{
+    size_t n = strlen(d->rom);
+    if (strncmp(cause, d->rom, n) == 0 && cause[n] == ':' && cause[n + 1] == ' ')
+        cause += n + 2;
+    snprintf(why, size, "ROM %s for %s: %s", d->rom, name, cause);
+}
+
+/* Opens the ROM through one fd: the path must resolve inside rom_dir
+ * (symlinks and ".." followed), rom_dir and the directories above it must
+ * pass StrictModes, and the file must be a regular one (a FIFO or a device
+ * is never opened, so nothing here can block a start). */
+static int open_rom(const struct sp_settings *s, const char *rom, struct stat *st,
+                    struct sp_err *e)
+{
+    char *real = NULL;
+    int fd = -1;
+    if (sp_resolve_within(rom, s->rom_dir, "the ROM dir", &real, e) == 0 &&
+        sp_check_dir_chain(s->rom_dir, "ROM dir", NULL, e) == 0)
+        fd = sp_open_read(real, SP_OPEN_NOFOLLOW, st, e);
+    free(real);
+    return fd;
+}
+
+/* The file itself, judged on the fstat of the fd that is read. */
+static int rom_file_ok(const struct stat *st, struct sp_err *e)
+{
+    char reason[128];
+    if (st->st_size == 0)
+        return sp_err_set(e, "file is empty");
+    if (sp_strict_mode_reason(st, reason, sizeof(reason)))
+        return sp_err_set(e, "%s, refusing it", reason);
+    return 0;
+}
+
+/* The bytes read from fd parse and one of their images names the device. */
+static int rom_content_fits(int fd, const struct stat *st, const struct sp_resolved_dev *d,
+                            const char *name, char *why, size_t size)
 {
     struct sp_rom rom;
     struct sp_err e;
-    if (sp_rom_load(d->rom, &rom, &e) < 0) {
-        /* The loader names the file; say it once. */
-        size_t n = strlen(d->rom);
-        const char *cause = strncmp(e.msg, d->rom, n) == 0 && e.msg[n] == ':' ? e.msg + n + 2
-                                                                                : e.msg;
-        snprintf(why, size, "ROM %s for %s: %s", d->rom, name, cause);
+    if (sp_rom_load_fd(fd, st, d->rom, &rom, &e) < 0) {
+        rom_why(d, name, e.msg, why, size);
         return 0;
     }
     int fits = !d->has_ids || sp_rom_matches(&rom, d->ids.vendor, d->ids.device);
@@ -316,50 +350,48 @@ static int rom_fits(const struct sp_resolved_dev *d, const char *name, char *why
     return fits;
 }
 
-int sp_start_rom_fits(const struct sp_resolved_dev *d, char *why, size_t size)
+/* ROM_MISFIT: a sound file whose content does not fit the device, which
+ * rom_check = warn lets through; ROM_REFUSED: the file itself is not. */
+enum rom_verdict { ROM_FITS, ROM_MISFIT, ROM_REFUSED };
+
+/* The whole check, open to parse, through one fd: the ROM judged is the
+ * ROM read. With content 0 (rom_check = off) the bytes are not parsed. */
+static enum rom_verdict judge_rom(const struct sp_start *start, const struct sp_resolved_dev *d,
+                                  int content, char *why, size_t size)
 {
     char name[SP_PCI_ADDR_STRLEN] = "hostdev";
     if (d->has_addr)
         sp_pci_addr_format(&d->addr, name);
-    return rom_fits(d, name, why, size);
+    struct sp_err e;
+    struct stat st;
+    int fd = open_rom(&start->snap->settings, d->rom, &st, &e);
+    if (fd < 0 || rom_file_ok(&st, &e) < 0) {
+        rom_why(d, name, e.msg, why, size);
+        if (fd >= 0)
+            close(fd);
+        return ROM_REFUSED;
+    }
+    enum rom_verdict v = !content || rom_content_fits(fd, &st, d, name, why, size) ? ROM_FITS
+                                                                                   : ROM_MISFIT;
+    close(fd);
+    return v;
 }
 
-static void check_rom_content(struct sp_start *st, const struct sp_resolved_dev *d,
-                              const char *name, struct problems *pr)
+int sp_start_rom_fits(const struct sp_start *st, const struct sp_resolved_dev *d, char *why,
+                      size_t size)
+{
+    return judge_rom(st, d, 1, why, size) == ROM_FITS;
+}
+
+static void check_rom(struct sp_start *st, const struct sp_resolved_dev *d, struct problems *pr)
 {
     int mode = st->snap->settings.rom_check;
     char why[SP_ERR_MAX];
-    if (mode == SP_ROM_CHECK_OFF || rom_fits(d, name, why, sizeof(why)))
-        return;
-    if (mode == SP_ROM_CHECK_WARN)
+    enum rom_verdict v = judge_rom(st, d, mode != SP_ROM_CHECK_OFF, why, sizeof(why));
+    if (v == ROM_MISFIT && mode == SP_ROM_CHECK_WARN)
         add_warning(st, why);
-    else
+    else if (v != ROM_FITS)
         add_problem(pr, "%s", why);
-}
-
-static void check_rom(struct sp_start *start, const struct sp_resolved_dev *d, struct problems *pr)
-{
-    char name[SP_PCI_ADDR_STRLEN] = "hostdev";
-    if (d->has_addr)
-        sp_pci_addr_format(&d->addr, name);
-    struct stat st;
-    char reason[128];
-    int fd = open(d->rom, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        add_problem(pr, "ROM %s for %s: %s", d->rom, name, strerror(errno));
-        return;
-    }
-    if (fstat(fd, &st) < 0)
-        add_problem(pr, "ROM %s for %s: %s", d->rom, name, strerror(errno));
-    else if (!S_ISREG(st.st_mode))
-        add_problem(pr, "ROM %s for %s: not a regular file", d->rom, name);
-    else if (st.st_size == 0)
-        add_problem(pr, "ROM %s for %s: file is empty", d->rom, name);
-    else if (sp_strict_mode_reason(&st, reason, sizeof(reason)))
-        add_problem(pr, "ROM %s for %s: %s, refusing it", d->rom, name, reason);
-    else
-        check_rom_content(start, d, name, pr);
-    close(fd);
 }
 
 /* --- duplicates --------------------------------------------------------- */
@@ -472,6 +504,39 @@ static int decide_matched(struct sp_start *st, xmlDocPtr doc, const char *xml, s
     return merge_devices(st, doc, xml, len);
 }
 
+/* A DOCTYPE is never read: its entities could cost any amount of memory
+ * and time to expand. A VM a snippet names is refused, and so is one whose
+ * name, uuid or title refers to an entity, as whether a snippet names it
+ * cannot be told. Any other VM goes on untouched. */
+static int decide_doctype(struct sp_start *st)
+{
+    if (!st->n_entries && !st->id.unknown)
+        return 0;
+    st->label = sp_domain_label(&st->id);
+    if (!st->label)
+        return -1;
+    st->verdict = SP_REFUSED;
+    if (st->n_entries)
+        sp_err_set(&st->err, "VM %s: domain XML with a DOCTYPE is not supported", st->label);
+    else
+        sp_err_set(&st->err, "domain XML with a DOCTYPE is not supported: its <%s> refers to "
+                   "an entity, so which VM it starts cannot be told", st->id.unknown);
+    return 0;
+}
+
+/* A VM a snippet names, parsed into a tree to be patched. */
+static int decide_parsed(struct sp_start *st, const char *xml, size_t len)
+{
+    xmlDocPtr doc = sp_domain_parse(xml, len, &st->err);
+    if (!doc) {
+        st->verdict = SP_BAD_INPUT;
+        return 0;
+    }
+    int rc = decide_matched(st, doc, xml, len);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
 int sp_start_prepare(struct sp_snapshot *snap, const char *xml, size_t len, struct sp_start *st)
 {
     memset(st, 0, sizeof(*st));
@@ -482,19 +547,17 @@ int sp_start_prepare(struct sp_snapshot *snap, const char *xml, size_t len, stru
         sp_err_set(&st->err, "no domain XML given");
         return 0;
     }
-    xmlDocPtr doc = sp_domain_parse(xml, len, &st->err);
-    if (!doc || sp_domain_identity(doc, &st->id, &st->err) < 0) {
+    /* Identified from a stream: a VM no snippet names costs no tree. */
+    if (sp_domain_identify(xml, len, &st->id, &st->err) < 0) {
         st->verdict = SP_BAD_INPUT;
-        if (doc)
-            xmlFreeDoc(doc);
         return 0;
     }
     add_entry(st, st->id.name);
     add_entry(st, st->id.uuid);
     add_entry(st, st->id.title);
-    int rc = st->n_entries ? decide_matched(st, doc, xml, len) : 0;
-    xmlFreeDoc(doc);
-    return rc;
+    if (st->id.doctype)
+        return decide_doctype(st);
+    return st->n_entries ? decide_parsed(st, xml, len) : 0;
 }
 
 void sp_start_free(struct sp_start *st)

@@ -53,9 +53,11 @@ struct sp_start {
     size_t n_warnings;
 };
 
-/* The verdict on a device's ROM as a start makes it: 1 it parses and names
- * the device, 0 not (why says so, naming the ROM and the device). */
-int sp_start_rom_fits(const struct sp_resolved_dev *d, char *why, size_t size);
+/* The verdict on a device's ROM as a start makes it, through one fd: 1 it
+ * lies in rom_dir, passes StrictModes, parses and names the device; 0 not
+ * (why says so, naming the ROM and the device). */
+int sp_start_rom_fits(const struct sp_start *st, const struct sp_resolved_dev *d, char *why,
+                      size_t size);
 
 /* Decides what to do with one domain XML. Takes its own reference on snap.
  * Returns -1 only when memory runs out (then forward the original). */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../common/fsutil.h"
 
@@ -243,24 +244,34 @@ int sp_rom_parse(const uint8_t *buf, size_t len, struct sp_rom *out, struct sp_e
     return 0;
 }
 
-int sp_rom_load(const char *path, struct sp_rom *out, struct sp_err *err)
+int sp_rom_load_fd(int fd, const struct stat *st, const char *path, struct sp_rom *out,
+                   struct sp_err *err)
 {
     memset(out, 0, sizeof(*out));
-    struct stat st;
-    if (stat(path, &st) < 0)
-        return sp_err_set(err, "%s: %s", path, strerror(errno));
-    if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size > SP_ROM_MAX_BYTES)
+    if ((unsigned long long)st->st_size > SP_ROM_MAX_BYTES)
         return sp_err_set(err, "%s: %lld bytes, larger than any option ROM (limit %u MiB): "
-                          "not reading it", path, (long long)st.st_size,
+                          "not reading it", path, (long long)st->st_size,
                           SP_ROM_MAX_BYTES >> 20);
     char *buf = NULL;
     size_t len = 0;
-    if (sp_read_file(path, SP_ROM_MAX_BYTES, &buf, &len, err) < 0)
+    if (sp_read_fd(fd, st, path, SP_ROM_MAX_BYTES, &buf, &len, err) < 0)
         return -1;
     int rc = sp_rom_parse((const uint8_t *)buf, len, out, err);
     if (rc < 0)
         sp_err_prefix(err, "%s", path);
     free(buf);
+    return rc;
+}
+
+int sp_rom_load(const char *path, struct sp_rom *out, struct sp_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    struct stat st;
+    int fd = sp_open_read(path, 0, &st, err);
+    if (fd < 0)
+        return -1;
+    int rc = sp_rom_load_fd(fd, &st, path, out, err);
+    close(fd);
     return rc;
 }
 

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "../common/err.h"
 
@@ -47,7 +48,13 @@ struct sp_rom {
  * the offset and the problem ("offset 0x200: image length 0 ..."). */
 int sp_rom_parse(const uint8_t *buf, size_t len, struct sp_rom *out, struct sp_err *err);
 
-/* Reads path (refusing more than SP_ROM_MAX_BYTES before reading) and parses it. */
+/* Reads the ROM from fd (opened by sp_open_read, st its fstat, path its
+ * name in messages; more than SP_ROM_MAX_BYTES is refused before reading)
+ * and parses the bytes read: the ROM judged is the file of that fd. */
+int sp_rom_load_fd(int fd, const struct stat *st, const char *path, struct sp_rom *out,
+                   struct sp_err *err);
+
+/* sp_rom_load_fd on path, opened for it (never a FIFO or a device). */
 int sp_rom_load(const char *path, struct sp_rom *out, struct sp_err *err);
 
 void sp_rom_free(struct sp_rom *rom);

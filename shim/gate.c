@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/fsutil.h"
 #include "../config/config.h"
 #include "../core/audit.h"
 #include "../core/binder.h"
@@ -143,6 +144,24 @@ static virDomainPtr refuse(struct sp_start *st, const char *api)
     return NULL;
 }
 
+/* Snippets skipped because the VM they name could not be read (a FIFO in
+ * vm.d, a file that does not parse): said once per snapshot, in the log. */
+static void log_skipped_snippets(const struct sp_snapshot *snap)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static unsigned long logged;
+    pthread_mutex_lock(&lock);
+    int fresh = snap->generation != logged;
+    logged = snap->generation;
+    pthread_mutex_unlock(&lock);
+    for (size_t i = 0; fresh && i < snap->n_orphan_errors; i++) {
+        char msg[SP_ERR_MAX + 64];
+        snprintf(msg, sizeof(msg), "skipped a snippet, the VM it names is unknown: %s",
+                 snap->orphan_errors[i]);
+        log_line(msg);
+    }
+}
+
 /* Takes the current config; NULL means forward untouched. */
 static struct sp_snapshot *current_snapshot(void)
 {
@@ -155,6 +174,7 @@ static struct sp_snapshot *current_snapshot(void)
         log_line(err.msg);
         return NULL;
     }
+    log_skipped_snippets(snap);
     return snap;
 }
 
@@ -224,14 +244,11 @@ static int store_definition(virDomainPtr dom, const char *xml)
 static int test_fault(const char *word)
 {
     const char *path = secure_getenv("SYNOPASSTHRU_TEST_FAULT_FILE");
-    FILE *f = path && *path ? fopen(path, "re") : NULL;
-    char text[64] = "";
-    if (f) {
-        if (!fgets(text, sizeof(text), f))
-            text[0] = '\0';
-        fclose(f);
-    }
-    return strncmp(text, word, strlen(word)) == 0;
+    char *text = NULL;
+    int hit = path && *path && sp_read_file(path, 64, &text, NULL, NULL) == 0 &&
+              strncmp(text, word, strlen(word)) == 0;
+    free(text);
+    return hit;
 }
 
 /* A marked definition means an earlier start died half way: put the

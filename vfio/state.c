@@ -20,15 +20,32 @@ static void hold_path(const char *dir, const struct sp_pci_addr *addr, char *out
     snprintf(out, size, "%s/%s.hold", dir, name);
 }
 
+/* Holds decide which driver a device goes back to: the state dir must be a
+ * directory of its own (not a symlink) that passes StrictModes up to /. */
+static int check_state_dir(const char *dir, struct sp_err *err)
+{
+    struct stat st;
+    if (lstat(dir, &st) < 0)
+        return sp_err_set(err, "state dir %s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return sp_err_set(err, "state dir %s is %s, not a directory", dir,
+                          sp_file_type_name(st.st_mode));
+    return sp_check_dir_chain(dir, "state dir", NULL, err);
+}
+
 int sp_state_lock(const char *dir, struct sp_err *err)
 {
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)
         return sp_err_set(err, "state dir %s: %s", dir, strerror(errno));
     char path[4096];
-    snprintf(path, sizeof(path), "%s/lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (sp_path_fmt(path, sizeof(path), "%s/lock", dir) < 0)
+        return sp_err_set(err, "state dir %s: %s", dir, strerror(errno));
+    struct stat st;
+    if (check_state_dir(dir, err) < 0)
+        return -1;
+    int fd = sp_open_write(path, O_RDWR, 0600, &st, err);
     if (fd < 0)
-        return sp_err_set(err, "state lock %s: %s", path, strerror(errno));
+        return sp_err_prefix(err, "state lock");
     while (flock(fd, LOCK_EX) < 0) {
         if (errno != EINTR) {
             int saved = errno;
@@ -57,20 +74,31 @@ static void parse_line(struct sp_hold *h, const char *line)
         h->release = atoi(line + 8);
 }
 
+/* A hold record is a few short lines. */
+#define HOLD_MAX_BYTES 4096
+
 int sp_state_read(const char *dir, const struct sp_pci_addr *addr, struct sp_hold *h,
                   struct sp_err *err)
 {
-    char path[4096], line[512];
+    char path[4096];
     hold_path(dir, addr, path, sizeof(path));
     memset(h, 0, sizeof(*h));
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return errno == ENOENT ? 0 : sp_err_set(err, "hold %s: %s", path, strerror(errno));
-    while (fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\n")] = '\0';
-        parse_line(h, line);
+    char *text = NULL;
+    struct stat st;
+    if (lstat(path, &st) < 0 && errno == ENOENT)
+        return 0;
+    if (check_state_dir(dir, err) < 0)
+        return -1;
+    if (sp_read_file_stat(path, SP_OPEN_NOFOLLOW, HOLD_MAX_BYTES, &text, NULL, &st, err) < 0)
+        return sp_err_prefix(err, "hold");
+    if (sp_check_strict_mode(path, &st, "hold", err) < 0) {
+        free(text);
+        return -1;
     }
-    fclose(f);
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        parse_line(h, line);
+    free(text);
     return 1;
 }
 
@@ -149,7 +177,8 @@ int sp_hold_qemu_running(const struct sp_hold *h, const char *proc_root)
             continue;
         char path[4200];
         snprintf(path, sizeof(path), "%s/%s/cmdline", proc_root, de->d_name);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        int fd = sp_open_read(path, 0, &st, NULL);
         if (fd < 0)
             continue;
         ssize_t n = read(fd, buf, sizeof(buf));

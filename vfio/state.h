@@ -22,11 +22,13 @@ struct sp_hold {
     int release;      /* give it back when the VM stops */
 };
 
-/* Creates the dir (0700) and takes the lock; returns the lock fd. */
+/* Creates the dir (0700), refuses it unless it is a directory (not a
+ * symlink) passing StrictModes up to /, and takes the lock; returns its fd. */
 int sp_state_lock(const char *dir, struct sp_err *err);
 void sp_state_unlock(int fd);
 
-/* 1 and *h when held, 0 when not, -1 on error. */
+/* 1 and *h when held, 0 when not, -1 on error (also: the state dir or the
+ * hold file fails StrictModes, or the hold is not a regular file). */
 int sp_state_read(const char *dir, const struct sp_pci_addr *addr, struct sp_hold *h,
                   struct sp_err *err);
 int sp_state_write(const char *dir, const struct sp_pci_addr *addr, const struct sp_hold *h,

@@ -20,17 +20,6 @@ xmlDocPtr sp_domain_parse(const char *xml, size_t len, struct sp_err *err)
     return doc;
 }
 
-static char *child_text(xmlNodePtr root, const char *name)
-{
-    xmlNodePtr n = sp_xml_child(root, name);
-    if (!n)
-        return NULL;
-    xmlChar *content = xmlNodeGetContent(n);
-    char *out = content ? strdup((const char *)content) : NULL;
-    xmlFree(content);
-    return out;
-}
-
 /* libvirt ignores surrounding whitespace in <name> and <uuid>. */
 static void trim_in_place(char *s)
 {
@@ -43,20 +32,138 @@ static void trim_in_place(char *s)
         s[--len] = '\0';
 }
 
-int sp_domain_identity(xmlDocPtr doc, struct sp_domain_id *id, struct sp_err *err)
+/* --- identity, from a stream -------------------------------------------- */
+
+enum field { FIELD_NAME, FIELD_UUID, FIELD_TITLE, N_FIELDS };
+static const char *const field_names[N_FIELDS] = {"name", "uuid", "title"};
+
+/* The first <name>, <uuid> and <title> child of the root, each read whole
+ * (all text below it, as libxml2's node content). */
+struct id_scan {
+    int root_seen;
+    int root_is_domain;
+    char *root_name;
+    int reading; /* the field being read, or N_FIELDS */
+    xmlBufferPtr text[N_FIELDS]; /* NULL until the element is met */
+    int entity[N_FIELDS];        /* it refers to an entity of the DOCTYPE */
+    int oom;
+};
+
+static int field_of(const xmlChar *localname)
+{
+    for (int f = 0; f < N_FIELDS; f++)
+        if (xmlStrEqual(localname, BAD_CAST field_names[f]))
+            return f;
+    return N_FIELDS;
+}
+
+static int id_root(struct id_scan *s, const xmlChar *localname, const xmlChar *uri)
+{
+    if (s->root_seen)
+        return 0; /* recovery past a second root: the error says it */
+    s->root_seen = 1;
+    s->root_is_domain = !uri && xmlStrEqual(localname, BAD_CAST "domain");
+    s->root_name = strdup((const char *)localname);
+    s->oom = !s->root_name;
+    return s->oom;
+}
+
+static int id_start(void *user, int depth, const xmlChar *localname, const xmlChar *uri,
+                    int nb_attributes, const xmlChar **attributes)
+{
+    (void)nb_attributes, (void)attributes;
+    struct id_scan *s = user;
+    if (depth == 0)
+        return id_root(s, localname, uri);
+    int f = depth == 1 && s->root_is_domain && !uri ? field_of(localname) : N_FIELDS;
+    if (f == N_FIELDS || s->text[f])
+        return 0;
+    s->text[f] = xmlBufferCreate();
+    s->oom = !s->text[f];
+    if (s->text[f])
+        xmlBufferSetAllocationScheme(s->text[f], XML_BUFFER_ALLOC_DOUBLEIT);
+    s->reading = f;
+    return s->oom;
+}
+
+static int id_end(void *user, int depth)
+{
+    struct id_scan *s = user;
+    if (depth == 1)
+        s->reading = N_FIELDS;
+    return 0;
+}
+
+static int id_text(void *user, const xmlChar *text, int len)
+{
+    struct id_scan *s = user;
+    if (s->reading < N_FIELDS && xmlBufferAdd(s->text[s->reading], text, len) != 0)
+        s->oom = 1;
+    return s->oom;
+}
+
+static int id_entity(void *user)
+{
+    struct id_scan *s = user;
+    if (s->reading < N_FIELDS)
+        s->entity[s->reading] = 1;
+    return 0;
+}
+
+static const struct sp_xml_scan_ops id_ops = {
+    .start = id_start, .end = id_end, .text = id_text, .entity = id_entity,
+};
+
+static char *take_text(xmlBufferPtr buf, int *oom)
+{
+    if (!buf)
+        return NULL;
+    char *out = strdup((const char *)xmlBufferContent(buf));
+    if (!out)
+        *oom = 1;
+    return out;
+}
+
+static int fill_identity(struct id_scan *s, struct sp_domain_id *id, struct sp_err *err)
+{
+    if (!s->root_seen)
+        return sp_err_set(err, "domain XML: no root element");
+    if (!s->root_is_domain)
+        return sp_err_set(err, "domain XML: root element is <%s>, expected <domain>",
+                          s->root_name);
+    for (int f = 0; f < N_FIELDS && !id->unknown; f++)
+        if (s->entity[f])
+            id->unknown = field_names[f];
+    id->name = take_text(s->text[FIELD_NAME], &s->oom);
+    id->uuid = take_text(s->text[FIELD_UUID], &s->oom);
+    id->title = take_text(s->text[FIELD_TITLE], &s->oom);
+    if (s->oom)
+        return sp_err_set(err, "domain XML: out of memory");
+    trim_in_place(id->name);
+    trim_in_place(id->uuid);
+    if ((!id->name || !id->name[0]) && !s->entity[FIELD_NAME])
+        return sp_err_set(err, "domain XML has no <name>");
+    if (!id->name && !(id->name = strdup("")))
+        return sp_err_set(err, "domain XML: out of memory");
+    return 0;
+}
+
+int sp_domain_identify(const char *xml, size_t len, struct sp_domain_id *id, struct sp_err *err)
 {
     memset(id, 0, sizeof(*id));
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    id->name = child_text(root, "name");
-    trim_in_place(id->name);
-    if (!id->name || !id->name[0]) {
+    struct id_scan s = {.reading = N_FIELDS};
+    int rc = sp_xml_scan(xml, len, "domain XML", &id_ops, &s, &id->doctype, err);
+    if (rc > 0)
+        rc = sp_err_set(err, "domain XML: out of memory");
+    if (rc == 0)
+        rc = fill_identity(&s, id, err);
+    for (int f = 0; f < N_FIELDS; f++)
+        if (s.text[f])
+            xmlBufferFree(s.text[f]);
+    free(s.root_name);
+    if (rc < 0)
         sp_domain_id_free(id);
-        return sp_err_set(err, "domain XML has no <name>");
-    }
-    id->uuid = child_text(root, "uuid");
-    trim_in_place(id->uuid);
-    id->title = child_text(root, "title");
-    return 0;
+    return rc;
 }
 
 void sp_domain_id_free(struct sp_domain_id *id)
@@ -71,7 +178,8 @@ char *sp_domain_label(const struct sp_domain_id *id)
 {
     char *out = NULL;
     int rc;
-    if (id->title && id->title[0] && strcmp(id->title, id->name) != 0)
+    int title = id->title && id->title[0] && !(id->unknown && strcmp(id->unknown, "title") == 0);
+    if (title && strcmp(id->title, id->name) != 0)
         rc = asprintf(&out, "'%s' (%s)", id->title, id->name);
     else
         rc = asprintf(&out, "'%s'", id->name);

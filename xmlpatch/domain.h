@@ -1,7 +1,7 @@
 /* domain: a libvirt domain document in and out. Owns parsing (no network,
- * no entity expansion), the VM's identity (<name>, <uuid>, <title>) and
- * serialization that keeps the input's XML declaration and final newline.
- * Never decides what to add: that is xmlpatch.c. */
+ * no DTD, no entity expansion), the VM's identity (<name>, <uuid>, <title>)
+ * read from a stream with no tree, and serialization that keeps the input's
+ * XML declaration and final newline. Never decides what to add: xmlpatch.c. */
 #ifndef SP_DOMAIN_H
 #define SP_DOMAIN_H
 
@@ -15,13 +15,21 @@ struct sp_domain_id {
     char *name;
     char *uuid;  /* NULL when absent */
     char *title; /* NULL when absent */
+    int doctype; /* the document has a DOCTYPE (never read) */
+    const char *unknown; /* "name", "uuid" or "title" when that element refers
+                          * to an entity of the DOCTYPE: what it says is not
+                          * known; NULL otherwise */
 };
 
-/* Parses a domain document; the root must be <domain>. */
+/* Parses a domain document; the root must be <domain>. A DOCTYPE is
+ * refused before any of it is read ("domain XML:LINE: a DOCTYPE ..."). */
 xmlDocPtr sp_domain_parse(const char *xml, size_t len, struct sp_err *err);
 
-/* Reads name (required), uuid and title. */
-int sp_domain_identity(xmlDocPtr doc, struct sp_domain_id *id, struct sp_err *err);
+/* Reads name (required unless unknown), uuid and title as a stream: no
+ * tree, and a DOCTYPE's declarations skipped, so no entity is expanded. The
+ * root must be <domain> and the document well-formed, as sp_domain_parse
+ * wants it. */
+int sp_domain_identify(const char *xml, size_t len, struct sp_domain_id *id, struct sp_err *err);
 void sp_domain_id_free(struct sp_domain_id *id);
 
 /* "'title' (name)" or "'name'": how messages name the VM. malloc'd. */

@@ -114,6 +114,9 @@ writable_tree() {
             sed "s|  \./|  $name/|")
     done
 }
+# The host's own test runs may have left a default audit log in the /var
+# the guest sees; --purge at the end removes the audit log, so start without.
+rm -f /var/log/synopassthru-audit.log
 writable_tree > /tmp/tree.before
 
 # Installed as a NAS owner installs it: DSM's Package Center unpacks the

@@ -1,4 +1,4 @@
-/* Fuzzes the domain pipeline: sp_domain_parse, sp_domain_identity,
+/* Fuzzes the domain pipeline: sp_domain_parse, sp_domain_identify,
  * sp_xmlpatch_apply with a fixed device set (built PCI hostdevs and raw
  * <hostdev> elements of every kind), sp_domain_serialize. Properties: no
  * memory errors, leaks or UB; every added element carries our alias; and
@@ -71,7 +71,7 @@ static void check_idempotent(const char *out, size_t out_len)
     if (!doc)
         fail("patched output does not re-parse", err.msg, out);
     struct sp_domain_id id;
-    if (sp_domain_identity(doc, &id, &err) < 0)
+    if (sp_domain_identify(out, out_len, &id, &err) < 0)
         fail("patched output lost its identity", err.msg, out);
     sp_domain_id_free(&id);
     struct sp_patch_report report;
@@ -95,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     struct sp_domain_id id;
     /* core/start.c refuses a domain without a name before patching it. */
-    if (sp_domain_identity(doc, &id, &err) < 0) {
+    if (sp_domain_identify(xml, size, &id, &err) < 0) {
         xmlFreeDoc(doc);
         return 0;
     }

@@ -129,7 +129,11 @@ XML
 
 # start_daemon CONFIG SYSFS: a private libvirtd with the shim preloaded.
 # Only the test driver (built into libvirt) is available: LIBVIRT_DRIVER_DIR
-# points at an empty dir, so no driver touches /var, /run or /sys.
+# points at an empty dir, so no driver touches /var, /run or /sys. It runs in
+# a mount namespace of its own with a tmpfs on /var/log: a shim that falls
+# back to its default settings (a test of an unreadable config) writes its
+# audit record there, never into this machine's /var/log. unshare and sh
+# exec, so $! is libvirtd's pid.
 start_daemon() {
     local config=$1 sysfs=$2
     DAEMON_DIR=$WORK/daemon
@@ -141,7 +145,8 @@ auth_unix_ro = "none"
 unix_sock_rw_perms = "0700"
 log_outputs = "3:stderr"
 CONF
-    env LIBVIRT_DRIVER_DIR="$DAEMON_DIR/drivers" SYNOPASSTHRU_CONFIG_DIR="$config" \
+    unshare -m sh -c 'mount -t tmpfs -o mode=755 tmpfs /var/log && exec "$@"' sh \
+        env LIBVIRT_DRIVER_DIR="$DAEMON_DIR/drivers" SYNOPASSTHRU_CONFIG_DIR="$config" \
         SYNOPASSTHRU_SYSFS_ROOT="$sysfs" SYNOPASSTHRU_TRUSTED_UID="$(id -u)" \
         LD_PRELOAD="${SP_PRELOAD_FIRST:+$SP_PRELOAD_FIRST }$SHIM" \
         libvirtd --config "$DAEMON_DIR/libvirtd.conf" --pid-file "$DAEMON_DIR/libvirtd.pid" \

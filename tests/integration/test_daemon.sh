@@ -114,6 +114,36 @@ contains "audit: records for the refusals" "$CONFIG/audit.log" '"result":"refuse
 check "every audit line is whole JSON" python3 -c '
 import json, sys
 for line in open(sys.argv[1]): json.loads(line)' "$CONFIG/audit.log"
+
+# Scenario 7: a hostile domain for a VM a snippet names, its title 130 KB of
+# references to a DOCTYPE's entities that stand for 1.3 GB, is refused, and
+# the daemon's memory does not grow: the shim never expands an entity (it
+# once did, and libvirtd went from 2 GB to 3 GB).
+add_snippet "$CONFIG" hostile.xml '<passthrough vm="hostile"><pci address="06:00.0"/></passthrough>'
+python3 - "$WORK/hostile.xml" <<'PY'
+import sys
+dtd = '<!DOCTYPE domain [<!ENTITY a "%s"><!ENTITY b "%s">]>\n' % ("y" * 3000, "&a;" * 10)
+open(sys.argv[1], "w").write(dtd + "<domain type='test'><name>hostile</name><title>%s</title>"
+    "<memory unit='KiB'>65536</memory><os><type arch='x86_64'>hvm</type></os></domain>\n"
+    % ("&b;" * 43334))
+PY
+kb() { awk -v key="$1:" '$1 == key { print $2 }' "/proc/$DAEMON_PID/status"; }
+remote "create $WORK/plain.xml" > /dev/null 2>&1   # warm: the same path once, harmless
+rss_before=$(kb VmRSS)
+# 5 resets the peak (VmHWM) to the current RSS (Linux 4.0+).
+echo 5 > "/proc/$DAEMON_PID/clear_refs" 2>/dev/null || true
+hwm_before=$(kb VmHWM)
+remote "create $WORK/hostile.xml" > "$WORK/s7" 2>&1
+check "a DOCTYPE domain for a named VM is refused" test $? -ne 0
+contains "the client is told why" "$WORK/s7" \
+    "error: synopassthru: VM 'hostile': domain XML with a DOCTYPE is not supported"
+rss_after=$(kb VmRSS) hwm_after=$(kb VmHWM)
+echo "MEASURE daemon VmRSS ${rss_before} -> ${rss_after} kB, VmHWM ${hwm_before} -> ${hwm_after} kB"
+check "libvirtd's RSS grew by less than 4 MB ($rss_before -> $rss_after kB)" \
+    test $((rss_after - rss_before)) -lt 4096
+check "and so did its peak ($hwm_before -> $hwm_after kB)" test $((hwm_after - hwm_before)) -lt 4096
+check "libvirtd still starts VMs" remote "create $WORK/plain.xml"
+
 pid=$DAEMON_PID
 stop_daemon
 check "libvirtd stopped by its pid" test -z "$DAEMON_PID"

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -184,6 +185,41 @@ static void audit_keeps_invalid_utf8_messages(void **state)
     json_decref(rec);
 }
 
+/* The audit log: never a FIFO (a blocking open would stop the start), a
+ * symlink or a file others can write; the failure names the file. */
+static void audit_log_must_be_a_file_of_its_own(void **state)
+{
+    (void)state;
+    alarm(10); /* a regression that blocks fails instead of hanging */
+    struct sp_start st;
+    prepare(&st, "<domain><name>win11</name><devices/></domain>");
+    struct sp_err err;
+    unlink(log_path);
+    assert_int_equal(mkfifo(log_path, 0600), 0); /* no reader, ever */
+    assert_int_equal(sp_audit_write(&st, "virDomainCreateXML", NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "audit log"));
+    assert_non_null(strstr(err.msg, "is a FIFO, not a regular file"));
+    unlink(log_path);
+    char *target = tu_write(dir, "elsewhere.log", "", 0600);
+    assert_int_equal(symlink(target, log_path), 0);
+    assert_int_equal(sp_audit_write(&st, "virDomainCreateXML", NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "is a symbolic link, not a regular file"));
+    unlink(log_path);
+    free(tu_write(dir, "audit.log", "", 0666));
+    assert_int_equal(sp_audit_write(&st, "virDomainCreateXML", NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "audit log"));
+    assert_non_null(strstr(err.msg, "is world-writable (mode 0666)"));
+    unlink(log_path);
+    assert_int_equal(chmod(dir, 0777), 0);
+    assert_int_equal(sp_audit_write(&st, "virDomainCreateXML", NULL, &err), -1);
+    assert_non_null(strstr(err.msg, "its dir"));
+    assert_int_equal(chmod(dir, 0755), 0);
+    assert_int_equal(sp_audit_write(&st, "virDomainCreateXML", NULL, &err), 0);
+    sp_start_free(&st);
+    free(target);
+    alarm(0);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -233,6 +269,7 @@ int main(void)
         cmocka_unit_test(concurrent_records_stay_whole),
         cmocka_unit_test(audit_keeps_a_latin1_snippet_name),
         cmocka_unit_test(audit_keeps_invalid_utf8_messages),
+        cmocka_unit_test(audit_log_must_be_a_file_of_its_own),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -334,6 +334,149 @@ static void config_dir_choice(void **state)
     unsetenv(SP_ENV_CONFIG_DIR);
 }
 
+/* ---- what a user could put in vm.d or as the conf ---- */
+
+/* A regression that blocks on a FIFO fails the test instead of hanging:
+ * SIGALRM ends the process. */
+#define GUARD_SECONDS 10
+
+static int has_orphan(const struct sp_snapshot *snap, const char *file, const char *why)
+{
+    for (size_t i = 0; i < snap->n_orphan_errors; i++)
+        if (strstr(snap->orphan_errors[i], file) && strstr(snap->orphan_errors[i], why))
+            return 1;
+    return 0;
+}
+
+static void unreadable_files_in_vm_d_are_skipped_at_once(void **state)
+{
+    struct fixture *f = *state;
+    alarm(GUARD_SECONDS);
+    char *fifo = sp_path_join(f->dir, "vm.d/zz.xml"); /* no writer, ever */
+    char *sock = sp_path_join(f->dir, "vm.d/sock.xml");
+    char *sub = sp_path_join(f->dir, "vm.d/sub.xml");
+    char *huge = tu_write(f->dir, "vm.d/huge.xml", "", 0644);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    tu_make_socket(sock);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    assert_int_equal(truncate(huge, SP_SNIPPET_MAX_BYTES + 1), 0);
+    struct sp_snapshot *snap = snapshot(f);
+    assert_true(has_orphan(snap, "vm.d/zz.xml", "is a FIFO, not a regular file"));
+    assert_true(has_orphan(snap, "vm.d/sock.xml", "is a socket, not a regular file"));
+    assert_true(has_orphan(snap, "vm.d/sub.xml", "is a directory, not a regular file"));
+    assert_true(has_orphan(snap, "vm.d/huge.xml", "file too large"));
+    /* The other snippets are whole; no VM is refused for files naming none. */
+    assert_null(snap->global_error);
+    assert_null(sp_snapshot_lookup(snap, "win11")->error);
+    assert_int_equal(sp_snapshot_lookup(snap, "win11")->n_specs, 2);
+    sp_snapshot_release(snap);
+    alarm(0);
+    free(fifo);
+    free(sock);
+    free(sub);
+    free(huge);
+}
+
+static void a_snippet_turned_fifo_refuses_the_vm_it_named(void **state)
+{
+    struct fixture *f = *state;
+    alarm(GUARD_SECONDS);
+    sp_snapshot_release(snapshot(f));
+    char *path = sp_path_join(f->dir, "vm.d/c.xml");
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0644), 0);
+    struct sp_snapshot *snap = snapshot(f);
+    const struct sp_vm_entry *e = sp_snapshot_lookup(snap, "591328d9-88d5-42aa-9551-bb793c3330cf");
+    assert_non_null(e);
+    assert_non_null(e->error);
+    assert_non_null(strstr(e->error, "vm.d/c.xml: is a FIFO, not a regular file"));
+    assert_int_equal(e->n_specs, 0);
+    assert_null(sp_snapshot_lookup(snap, "win11")->error);
+    sp_snapshot_release(snap);
+    alarm(0);
+    free(path);
+}
+
+static void a_fifo_as_the_conf_is_a_global_error(void **state)
+{
+    struct fixture *f = *state;
+    alarm(GUARD_SECONDS);
+    char *conf = sp_path_join(f->dir, "synopassthru.conf");
+    assert_int_equal(unlink(conf), 0);
+    assert_int_equal(mkfifo(conf, 0644), 0);
+    struct sp_snapshot *snap = snapshot(f);
+    assert_non_null(snap->global_error);
+    assert_non_null(strstr(snap->global_error, "synopassthru.conf: is a FIFO, not a regular file"));
+    sp_snapshot_release(snap);
+    alarm(0);
+    free(conf);
+}
+
+static void a_writable_dir_above_is_a_global_error(void **state)
+{
+    struct fixture *f = *state;
+    /* The config dir one level down, so that its parent is ours to change. */
+    char *parent = f->dir;
+    f->dir = sp_path_join(parent, "etc");
+    free(tu_write(f->dir, "vm.d/a.xml", SNIPPET_A, 0644));
+    sp_config_free(f->cfg);
+    f->cfg = sp_config_new(f->dir);
+    struct sp_snapshot *snap = snapshot(f);
+    assert_null(snap->global_error);
+    sp_snapshot_release(snap);
+    /* Nothing in the config dir changes; the directory above does. */
+    assert_int_equal(chmod(parent, 0777), 0);
+    snap = snapshot(f);
+    assert_non_null(snap->global_error);
+    assert_non_null(strstr(snap->global_error, "config dir"));
+    assert_non_null(strstr(snap->global_error, "parent directory"));
+    assert_non_null(strstr(snap->global_error, "is world-writable (mode 0777)"));
+    sp_snapshot_release(snap);
+    assert_int_equal(chmod(parent, 0755), 0);
+    snap = snapshot(f);
+    assert_null(snap->global_error);
+    sp_snapshot_release(snap);
+    tu_rm_rf(f->dir);
+    free(f->dir);
+    f->dir = parent;
+}
+
+static void symlinks_may_not_leave_the_config_dir(void **state)
+{
+    struct fixture *f = *state;
+    char *outside = tu_mkdtemp("outside");
+    char *target = tu_write(outside, "x.xml", "<passthrough vm='stolen'><pci address='05:00.0'/>"
+                                             "</passthrough>", 0644);
+    char *link = sp_path_join(f->dir, "vm.d/x.xml");
+    assert_int_equal(symlink(target, link), 0);
+    /* A link that stays inside is followed. */
+    char *shared = tu_write(f->dir, "shared/in.xml", "<passthrough vm='shared'>"
+                                                    "<pci address='06:00.0'/></passthrough>", 0644);
+    char *inner = sp_path_join(f->dir, "vm.d/in.xml");
+    assert_int_equal(symlink("../shared/in.xml", inner), 0);
+    struct sp_snapshot *snap = snapshot(f);
+    assert_null(sp_snapshot_lookup(snap, "stolen"));
+    assert_true(has_orphan(snap, "vm.d/x.xml", "outside the config dir"));
+    assert_non_null(sp_snapshot_lookup(snap, "shared"));
+    assert_null(sp_snapshot_lookup(snap, "shared")->error);
+    sp_snapshot_release(snap);
+    /* vm.d itself pointing out of the config dir refuses matched VMs. */
+    char *vmd = sp_path_join(f->dir, "vm.d");
+    tu_rm_rf(vmd);
+    assert_int_equal(symlink(outside, vmd), 0);
+    snap = snapshot(f);
+    assert_non_null(snap->global_error);
+    assert_non_null(strstr(snap->global_error, "outside the config dir"));
+    sp_snapshot_release(snap);
+    tu_rm_rf(outside);
+    free(outside);
+    free(target);
+    free(link);
+    free(shared);
+    free(inner);
+    free(vmd);
+}
+
 int main(void)
 {
     tu_trust_current_user();
@@ -351,6 +494,11 @@ int main(void)
         T(bad_conf_is_a_global_error),
         T(snapshots_are_safe_across_threads),
         T(relative_dir_becomes_absolute),
+        T(unreadable_files_in_vm_d_are_skipped_at_once),
+        T(a_snippet_turned_fifo_refuses_the_vm_it_named),
+        T(a_fifo_as_the_conf_is_a_global_error),
+        T(a_writable_dir_above_is_a_global_error),
+        T(symlinks_may_not_leave_the_config_dir),
         cmocka_unit_test(missing_dir_means_no_snippets),
         cmocka_unit_test(config_dir_choice),
     };

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -500,6 +501,28 @@ static void load_refuses_huge_files_before_reading(void **state)
     free(path);
 }
 
+/* A FIFO (no writer, ever) or a directory where a ROM should be: refused by
+ * its type at once. SIGALRM fails a regression that would block. */
+static void load_refuses_what_is_not_a_regular_file(void **state)
+{
+    (void)state;
+    alarm(10);
+    char *fifo = sp_path_join(dir, "fifo.bin");
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    struct sp_rom rom;
+    struct sp_err err;
+    char *want = NULL;
+    assert_int_equal(sp_rom_load(fifo, &rom, &err), -1);
+    assert_true(asprintf(&want, "%s: is a FIFO, not a regular file", fifo) > 0);
+    assert_string_equal(err.msg, want);
+    free(want);
+    assert_int_equal(sp_rom_load(dir, &rom, &err), -1);
+    assert_non_null(strstr(err.msg, "is a directory, not a regular file"));
+    unlink(fifo);
+    free(fifo);
+    alarm(0);
+}
+
 /* ---- VFCT ---- */
 
 static void vfct_one_entry(void **state)
@@ -656,6 +679,7 @@ int main(void)
         cmocka_unit_test(code_type_names),
         cmocka_unit_test(load_reads_and_names_the_path),
         cmocka_unit_test(load_refuses_huge_files_before_reading),
+        cmocka_unit_test(load_refuses_what_is_not_a_regular_file),
         cmocka_unit_test(vfct_one_entry),
         cmocka_unit_test(vfct_two_entries),
         cmocka_unit_test(vfct_truncated_entry),

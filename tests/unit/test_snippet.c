@@ -3,12 +3,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "../../config/snippet.h"
+#include "xmlmem.h"
 
 static void parse(const char *text, struct sp_snippet *s)
 {
@@ -131,14 +133,76 @@ static void syntax_error_keeps_the_vm_it_names(void **state)
     expect_error("", "a.xml", NULL);
 }
 
+/* Regression: a DOCTYPE's entities were expanded where the snippet used
+ * them, under the config lock (a 1 MB snippet held it for minutes). A
+ * DOCTYPE is now refused before any of it is read; the vm it names is kept
+ * when written out, and never read through an entity. */
+static void doctype_is_refused_before_its_entities(void **state)
+{
+    (void)state;
+    char *dtd = tu_entity_bomb_dtd("passthrough");
+    const char *bodies[] = {"<passthrough vm='" TU_BOMB_REFS "'><pci address='08:00.0'/>"
+                            "</passthrough>",
+                            "<passthrough vm='win11'>" TU_BOMB_REFS "<pci address='08:00.0'/>"
+                            "</passthrough>",
+                            "<passthrough vm='win11'><pci address='08:00.0' rom='" TU_BOMB_REFS
+                            "'/></passthrough>"};
+    const char *vms[] = {NULL, "win11", "win11"};
+    for (size_t i = 0; i < 3; i++) {
+        char *text = NULL;
+        assert_true(asprintf(&text, "%s\n%s", dtd, bodies[i]) > 0);
+        tu_xml_mem_reset(1 << 20);
+        struct sp_snippet s;
+        parse(text, &s);
+        size_t peak = tu_xml_mem_peak(), refused = tu_xml_mem_refused();
+        tu_xml_mem_reset((size_t)-1);
+        if (refused || peak > 256 * 1024)
+            fail_msg("case %zu: libxml2 held %zu bytes at the peak, %zu allocations over 1 MiB "
+                     "refused", i, peak, refused);
+        sp_snippet_free(&s);
+        expect_error(text, "/cfg/vm.d/a.xml:1: a DOCTYPE is not supported", vms[i]);
+        free(text);
+    }
+    free(dtd);
+    expect_error("<!DOCTYPE passthrough>\n<passthrough vm='Tom &amp; Jerry'/>",
+                 "a.xml:1: a DOCTYPE is not supported", "Tom & Jerry");
+}
+
+/* libxml2's own messages are one line each ("...encoding !\nBytes: ..."),
+ * with file and line. */
+static void libxml2_messages_are_one_line(void **state)
+{
+    (void)state;
+    expect_error("<passthrough vm='a'>\n<pci address='08:00.0'/>\xff\xfe</passthrough>",
+                 "/cfg/vm.d/a.xml:2: Input is not proper UTF-8, indicate encoding ! Bytes: 0xFF",
+                 "a");
+    struct sp_snippet s;
+    parse("<passthrough vm='a'>\t\n<pci\taddress='08:00.0'>\n</passthrough>", &s);
+    assert_non_null(s.error);
+    assert_null(strpbrk(s.error, "\n\t\r"));
+    sp_snippet_free(&s);
+}
+
+/* A broken snippet still refuses the VM it names, '&' and all. */
+static void salvaged_vm_keeps_predefined_entities(void **state)
+{
+    (void)state;
+    expect_error("<passthrough vm='Tom &amp; Jerry &#x263A;'>\n<pci address='08:00.0'>\n"
+                 "</passthrough>", "a.xml:3:", "Tom & Jerry \xe2\x98\xba");
+}
+
 int main(void)
 {
+    tu_xml_mem_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reads_pci_and_raw_hostdev),
         cmocka_unit_test(bind_no_and_uuid_key),
         cmocka_unit_test(uuid_normalization),
         cmocka_unit_test(errors_name_file_line_and_cause),
         cmocka_unit_test(syntax_error_keeps_the_vm_it_names),
+        cmocka_unit_test(doctype_is_refused_before_its_entities),
+        cmocka_unit_test(libxml2_messages_are_one_line),
+        cmocka_unit_test(salvaged_vm_keeps_predefined_entities),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

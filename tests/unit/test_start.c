@@ -15,8 +15,10 @@
 #include "../../common/fsutil.h"
 #include "../../config/config.h"
 #include "../../core/start.h"
+#include "../../rom/rom.h"
 #include "../tools/fakesysfs.h"
 #include "testutil.h"
+#include "xmlmem.h"
 
 static char *sysfs;
 
@@ -378,6 +380,45 @@ static void doctype_refuses_a_matched_vm_only(void **state)
                      SP_UNMATCHED);
 }
 
+/* Regression: <name>, <uuid> and <title> were read with the DOCTYPE's
+ * entities expanded, on every start once a snippet existed (a 106 KB domain
+ * cost 400 MB). A DOCTYPE is now never read: a bomb costs what its bytes do,
+ * and a VM whose identity rests on an entity is refused. */
+static void doctype_entities_are_never_expanded(void **state)
+{
+    struct fixture *f = *state;
+    snippet(f, "a.xml", "<passthrough vm='win11'><pci address='08:00.0'/></passthrough>");
+    char *dtd = tu_entity_bomb_dtd("domain");
+    const struct {
+        const char *body;
+        enum sp_verdict verdict;
+        const char *message;
+    } cases[] = {
+        {"<name>hostile</name><title>" TU_BOMB_REFS "</title>", SP_REFUSED,
+         "domain XML with a DOCTYPE is not supported: its <title> refers to an entity"},
+        {"<name>" TU_BOMB_REFS "</name>", SP_REFUSED, "its <name> refers to an entity"},
+        {"<name>win11</name><description>" TU_BOMB_REFS "</description>", SP_REFUSED,
+         "VM 'win11': domain XML with a DOCTYPE is not supported"},
+        {"<name>other</name><description>" TU_BOMB_REFS "</description>", SP_UNMATCHED, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *xml = NULL;
+        assert_true(asprintf(&xml, "%s<domain type='kvm'>%s</domain>", dtd, cases[i].body) > 0);
+        tu_xml_mem_reset(1 << 20);
+        enum sp_verdict v = decide(f, xml);
+        size_t peak = tu_xml_mem_peak(), refused = tu_xml_mem_refused();
+        tu_xml_mem_reset((size_t)-1);
+        if (refused || peak > 256 * 1024)
+            fail_msg("case %zu: libxml2 held %zu bytes at the peak, %zu allocations over 1 MiB "
+                     "refused", i, peak, refused);
+        assert_int_equal(v, cases[i].verdict);
+        if (cases[i].message && !strstr(f->st.err.msg, cases[i].message))
+            fail_msg("case %zu: expected '%s' in '%s'", i, cases[i].message, f->st.err.msg);
+        free(xml);
+    }
+    free(dtd);
+}
+
 /* Regression (found by fuzz_domain): input-encoding errors went to
  * libxml2's global handler, i.e. to the host process's stderr. */
 static void encoding_errors_stay_out_of_stderr(void **state)
@@ -415,8 +456,122 @@ static void already_present_gives_the_same_bytes(void **state)
     assert_string_equal(f->st.xml, xml);
 }
 
+/* ---- ROMs that are not what they seem ---- */
+
+/* A regression that blocks on a FIFO fails the test instead of hanging. */
+#define GUARD_SECONDS 10
+
+static void conf(struct fixture *f, const char *text)
+{
+    free(tu_write(f->dir, "synopassthru.conf", text, 0644));
+}
+
+static void rom_snippet(struct fixture *f, const char *rom)
+{
+    char text[512];
+    snprintf(text, sizeof(text), "<passthrough vm='win11'><pci address='08:00.0' vendor='1002' "
+             "product='1638' rom='%s'/></passthrough>", rom);
+    snippet(f, "a.xml", text);
+}
+
+/* With each rom_check: a FIFO, a socket, a directory, a huge file. */
+static void rom_that_is_no_regular_file_is_refused_at_once(void **state)
+{
+    struct fixture *f = *state;
+    alarm(GUARD_SECONDS);
+    char *fifo = sp_path_join(f->dir, "rom/fifo.bin"); /* no writer, ever */
+    char *sub = sp_path_join(f->dir, "rom/sub.bin");
+    char *huge = tu_write(f->dir, "rom/huge.bin", "", 0644);
+    assert_int_equal(mkfifo(fifo, 0644), 0);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    assert_int_equal(truncate(huge, SP_ROM_MAX_BYTES + 1), 0);
+    const char *modes[] = {"rom_check = refuse\n", "rom_check = warn\n", "rom_check = off\n"};
+    for (size_t i = 0; i < 3; i++) {
+        conf(f, modes[i]);
+        rom_snippet(f, "fifo.bin");
+        expect_refusal(f, DOMAIN("win11", ""), "/rom/fifo.bin for 0000:08:00.0: is a FIFO, "
+                                               "not a regular file");
+        rom_snippet(f, "sub.bin");
+        expect_refusal(f, DOMAIN("win11", ""), "/rom/sub.bin for 0000:08:00.0: is a directory");
+        /* Another VM starts meanwhile. */
+        assert_int_equal(decide(f, DOMAIN("other", "")), SP_UNMATCHED);
+    }
+    conf(f, "rom_check = refuse\n");
+    rom_snippet(f, "huge.bin");
+    expect_refusal(f, DOMAIN("win11", ""), "larger than any option ROM (limit 16 MiB)");
+    alarm(0);
+    free(fifo);
+    free(sub);
+    free(huge);
+}
+
+static void rom_must_resolve_inside_rom_dir(void **state)
+{
+    struct fixture *f = *state;
+    char *secret = tu_write(f->dir, "secret.bin", "root:$y$j9T$...:19000:0:99999:7:::\n", 0600);
+    char *outside = tu_mkdtemp("outside-rom");
+    char *far = tu_write_rom(outside, "far.bin", "legacy");
+    char *link = sp_path_join(f->dir, "rom/link.bin");
+    assert_int_equal(symlink(far, link), 0);
+    char *alias = sp_path_join(f->dir, "rom/alias.bin");
+    assert_int_equal(symlink("good.bin", alias), 0);
+    char *rom_dir = sp_path_join(f->dir, "rom");
+    char want[1024];
+    /* rom_check = off reads nothing, yet the path is judged all the same. */
+    conf(f, "rom_check = off\n");
+    rom_snippet(f, "../secret.bin");
+    snprintf(want, sizeof(want), "VM 'win11': ROM %s/../secret.bin for 0000:08:00.0: outside the "
+             "ROM dir %s (it resolves to %s): refusing it", rom_dir, rom_dir, secret);
+    assert_int_equal(decide(f, DOMAIN("win11", "")), SP_REFUSED);
+    assert_string_equal(f->st.err.msg, want);
+    rom_snippet(f, secret);
+    expect_refusal(f, DOMAIN("win11", ""), "outside the ROM dir");
+    rom_snippet(f, "link.bin");
+    expect_refusal(f, DOMAIN("win11", ""), "/rom/link.bin for 0000:08:00.0: outside the ROM dir");
+    /* With the content checked, no byte of a file outside is ever shown. */
+    conf(f, "rom_check = refuse\n");
+    rom_snippet(f, secret);
+    expect_refusal(f, DOMAIN("win11", ""), "outside the ROM dir");
+    assert_null(strstr(f->st.err.msg, "found 0x"));
+    /* Inside it: a plain name, a symlink to a file there, an absolute path. */
+    rom_snippet(f, "alias.bin");
+    assert_int_equal(decide(f, DOMAIN("win11", "")), SP_READY);
+    char *good = sp_path_join(rom_dir, "good.bin");
+    rom_snippet(f, good);
+    assert_int_equal(decide(f, DOMAIN("win11", "")), SP_READY);
+    tu_rm_rf(outside);
+    free(outside);
+    free(secret);
+    free(far);
+    free(link);
+    free(alias);
+    free(rom_dir);
+    free(good);
+}
+
+static void rom_dir_and_the_dirs_above_pass_strict_modes(void **state)
+{
+    struct fixture *f = *state;
+    free(tu_write_rom(f->dir, "pub/roms/good.bin", "legacy"));
+    char *pub = sp_path_join(f->dir, "pub");
+    conf(f, "rom_dir = pub/roms\n");
+    rom_snippet(f, "good.bin");
+    assert_int_equal(decide(f, DOMAIN("win11", "")), SP_READY);
+    assert_int_equal(chmod(pub, 0777), 0);
+    expect_refusal(f, DOMAIN("win11", ""), "ROM dir ");
+    assert_non_null(strstr(f->st.err.msg, "parent directory"));
+    assert_non_null(strstr(f->st.err.msg, "is world-writable (mode 0777)"));
+    assert_int_equal(chmod(pub, 0755), 0);
+    char *roms = sp_path_join(pub, "roms");
+    assert_int_equal(chmod(roms, 0775), 0);
+    expect_refusal(f, DOMAIN("win11", ""), "pub/roms is group-writable (mode 0775)");
+    free(pub);
+    free(roms);
+}
+
 int main(void)
 {
+    tu_xml_mem_install();
     tu_trust_current_user();
     sysfs = tu_default_sysfs();
     setenv("SYNOPASSTHRU_SYSFS_ROOT", sysfs, 1);
@@ -443,7 +598,11 @@ int main(void)
         T(bad_domain_xml_is_bad_input),
         T(already_present_gives_the_same_bytes),
         T(doctype_refuses_a_matched_vm_only),
+        T(doctype_entities_are_never_expanded),
         T(encoding_errors_stay_out_of_stderr),
+        T(rom_that_is_no_regular_file_is_refused_at_once),
+        T(rom_must_resolve_inside_rom_dir),
+        T(rom_dir_and_the_dirs_above_pass_strict_modes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_rm_rf(sysfs);

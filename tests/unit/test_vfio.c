@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -537,8 +538,69 @@ static void claim_commits_or_rolls_back_exactly(void **state)
     free(after);
 }
 
+/* ---- the state dir and its files: never a FIFO, never others' ---- */
+
+static char *state_file(const struct host *h, const char *name)
+{
+    return sp_path_join(h->state, name);
+}
+
+static void a_fifo_for_a_hold_or_the_lock_is_refused_at_once(void **state)
+{
+    struct host *h = *state;
+    alarm(10); /* a regression that blocks fails instead of hanging */
+    char *hold = state_file(h, "0000:08:00.0.hold"); /* no writer, ever */
+    assert_int_equal(mkfifo(hold, 0644), 0);
+    struct sp_hold got;
+    struct sp_err err;
+    struct sp_pci_addr a = addr("08:00.0");
+    assert_int_equal(sp_state_read(h->state, &a, &got, &err), -1);
+    assert_non_null(strstr(err.msg, "0000:08:00.0.hold: is a FIFO, not a regular file"));
+    static const char *const gpu[] = {"08:00.0"};
+    assert_int_not_equal(bind(h, "win11", gpu, 1, &err), 0);
+    expect_driver(h, "08:00.0", "amdgpu");
+    unlink(hold);
+    char *lock = state_file(h, "lock");
+    assert_int_equal(mkfifo(lock, 0600), 0);
+    assert_int_equal(sp_state_lock(h->state, &err), -1);
+    assert_non_null(strstr(err.msg, "state lock"));
+    assert_non_null(strstr(err.msg, "is a FIFO, not a regular file"));
+    unlink(lock);
+    alarm(0);
+    free(hold);
+    free(lock);
+}
+
+static void a_state_dir_others_could_change_is_refused(void **state)
+{
+    struct host *h = *state;
+    struct sp_err err;
+    assert_int_equal(chmod(h->state, 0777), 0);
+    assert_int_equal(sp_state_lock(h->state, &err), -1);
+    assert_non_null(strstr(err.msg, "state dir"));
+    assert_non_null(strstr(err.msg, "is world-writable (mode 0777)"));
+    assert_int_equal(chmod(h->state, 0700), 0);
+    /* A hold that others may write is not believed. */
+    static const char *const gpu[] = {"08:00.0"};
+    assert_int_equal(bind(h, "win11", gpu, 1, &err), 0);
+    char *hold = state_file(h, "0000:08:00.0.hold");
+    assert_int_equal(chmod(hold, 0666), 0);
+    struct sp_hold got;
+    struct sp_pci_addr a = addr("08:00.0");
+    assert_int_equal(sp_state_read(h->state, &a, &got, &err), -1);
+    assert_non_null(strstr(err.msg, "is world-writable (mode 0666)"));
+    /* The state dir as a symlink: refused, not followed. */
+    char *link = sp_path_join(h->proc, "state-link");
+    assert_int_equal(symlink(h->state, link), 0);
+    assert_int_equal(sp_state_lock(link, &err), -1);
+    assert_non_null(strstr(err.msg, "is a symbolic link, not a directory"));
+    free(hold);
+    free(link);
+}
+
 int main(void)
 {
+    tu_trust_current_user();
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_apu, teardown)
     const struct CMUnitTest tests[] = {
         T(binds_with_override_unbind_probe),
@@ -555,6 +617,8 @@ int main(void)
         T(release_of_an_unheld_device_says_so),
         T(check_reports_a_live_foreign_hold),
         T(claim_commits_or_rolls_back_exactly),
+        T(a_fifo_for_a_hold_or_the_lock_is_refused_at_once),
+        T(a_state_dir_others_could_change_is_refused),
         cmocka_unit_test(iommu_off_and_no_vfio_are_their_own_errors),
         cmocka_unit_test(bridge_only_group_is_viable),
     };

@@ -233,6 +233,64 @@ static void full_bus_refuses(void **state)
     xmlFreeDoc(doc);
 }
 
+/* The identity comes from a stream and says what the tree says:
+ * predefined entities, character references, CDATA and nested text count,
+ * comments do not; a namespaced or nested <name>, or a second one, is not
+ * the VM's. */
+static void identity_from_the_stream_is_the_tree_content(void **state)
+{
+    (void)state;
+    const char *xml = "<domain xmlns:x='urn:x'><x:name>no</x:name><description><name>no</name>"
+                      "</description><name> a&amp;b&#x263A;<![CDATA[<c>]]><i>d</i>e<!-- no --> "
+                      "</name><name>second</name><uuid>\n 591328D9-88d5-42aa-9551-bb793c3330cf\n"
+                      "</uuid><title> T &lt;1&gt; </title></domain>";
+    struct sp_domain_id id;
+    struct sp_err err;
+    assert_int_equal(sp_domain_identify(xml, strlen(xml), &id, &err), 0);
+    assert_string_equal(id.name, "a&b\xe2\x98\xba<c>de");
+    assert_string_equal(id.uuid, "591328D9-88d5-42aa-9551-bb793c3330cf");
+    assert_string_equal(id.title, " T <1> ");
+    assert_false(id.doctype);
+    assert_null(id.unknown);
+    sp_domain_id_free(&id);
+    const char *bad[][2] = {
+        {"<domain><name>x</name>", "domain XML:1: "},
+        {"<network><name>a</name></network>", "domain XML: root element is <network>, expected "
+                                              "<domain>"},
+        {"<domain><uuid>u</uuid><name> </name></domain>", "domain XML has no <name>"},
+        {"<domain><name>a&b;</name></domain>", "domain XML:1: Entity 'b' not defined"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(sp_domain_identify(bad[i][0], strlen(bad[i][0]), &id, &err), -1);
+        if (!strstr(err.msg, bad[i][1]))
+            fail_msg("expected '%s' in '%s'", bad[i][1], err.msg);
+    }
+}
+
+/* A DOCTYPE: the tree parse refuses it where it starts; the stream reads
+ * around it and says which element rests on an entity. */
+static void doctype_is_refused_or_read_around(void **state)
+{
+    (void)state;
+    const char *xml = "<?xml version='1.0'?>\n<!-- a comment -->\n<!DOCTYPE domain [\n"
+                      "<!ENTITY e 'expanded'><!ATTLIST domain type CDATA 'kvm'>]>\n"
+                      "<domain><name>vm&amp;1</name><title>x&e;</title></domain>";
+    struct sp_err err;
+    assert_null(sp_domain_parse(xml, strlen(xml), &err));
+    assert_string_equal(err.msg, "domain XML:3: a DOCTYPE is not supported: the entities it "
+                                 "declares are never expanded (take it out)");
+    struct sp_domain_id id;
+    assert_int_equal(sp_domain_identify(xml, strlen(xml), &id, &err), 0);
+    assert_true(id.doctype);
+    assert_string_equal(id.name, "vm&1");
+    assert_string_equal(id.title, "x");
+    assert_string_equal(id.unknown, "title");
+    char *label = sp_domain_label(&id);
+    assert_string_equal(label, "'vm&1'");
+    free(label);
+    sp_domain_id_free(&id);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +305,8 @@ int main(void)
         cmocka_unit_test(raw_hostdev_is_copied_and_keeps_its_address),
         cmocka_unit_test(interface_hostdev_counts_as_present),
         cmocka_unit_test(full_bus_refuses),
+        cmocka_unit_test(identity_from_the_stream_is_the_tree_content),
+        cmocka_unit_test(doctype_is_refused_or_read_around),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

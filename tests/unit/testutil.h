@@ -16,6 +16,8 @@ void tu_rm_rf(const char *path);
 void tu_copy_file(const char *from, const char *dir, const char *name);
 /* Whole file, NUL-terminated; aborts when unreadable. */
 char *tu_read(const char *path, size_t *len);
+/* A unix socket bound at path (the file stays when the socket closes). */
+void tu_make_socket(const char *path);
 /* Accepts files owned by the current user (for runs as non-root). */
 void tu_trust_current_user(void);
 /* The source tree ($SP_SRC or "."). */

@@ -1,0 +1,140 @@
+/* Fuzzes the identity and DOCTYPE path on inputs up to 1 MB: sp_xml_scan,
+ * sp_domain_identify, sp_domain_parse and sp_snippet_parse. Properties: no
+ * memory errors, leaks or UB; libxml2 holds at most a bound linear in the
+ * input (an expanded entity breaks it at once); a DOCTYPE is refused by both
+ * tree parses; and without one, the identity read from the stream is the
+ * one the tree gives, for exactly the documents the tree parse accepts. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../common/xmlutil.h"
+#include "../../config/snippet.h"
+#include "../../xmlpatch/domain.h"
+#include "../unit/xmlmem.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A stream holds the input and the text it keeps; a tree some dozens of
+ * bytes per byte of markup ("<a/>" is a node of 120 bytes). */
+#define STREAM_BOUND(size) (4 * (size) + (1u << 20))
+#define TREE_BOUND(size) (64 * (size) + (4u << 20))
+
+static void fail(const char *what, const char *detail)
+{
+    fprintf(stderr, "fuzz_identity: %s: %s\n", what, detail ? detail : "");
+    abort();
+}
+
+static void check_bound(const char *what, size_t bound)
+{
+    char detail[128];
+    snprintf(detail, sizeof(detail), "%zu bytes at the peak, %zu allocations past %zu refused",
+             tu_xml_mem_peak(), tu_xml_mem_refused(), bound);
+    if (tu_xml_mem_refused())
+        fail(what, detail);
+}
+
+static int same(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* What the tree says, as the identity used to be read from it. */
+static char *tree_text(xmlNodePtr root, const char *name, int trim)
+{
+    xmlChar *content = xmlNodeGetContent(sp_xml_child(root, name));
+    if (!content)
+        return NULL;
+    const char *s = (const char *)content;
+    size_t len = strlen(s);
+    while (trim && len > 0 && strchr(" \t\r\n", s[len - 1]))
+        len--;
+    while (trim && len > 0 && strchr(" \t\r\n", *s))
+        s++, len--;
+    char *out = strndup(s, len);
+    xmlFree(content);
+    return out;
+}
+
+static void compare_with_tree(xmlDocPtr doc, int rc, const struct sp_domain_id *id,
+                              const char *why)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    char *name = tree_text(root, "name", 1);
+    char *uuid = tree_text(root, "uuid", 1);
+    char *title = tree_text(root, "title", 0);
+    if (!name || !name[0]) {
+        if (rc == 0)
+            fail("the stream found a <name> the tree has not", id->name);
+    } else if (rc < 0) {
+        fail("the stream refused what the tree parse accepts", why);
+    } else if (id->doctype || id->unknown || !same(id->name, name) || !same(id->uuid, uuid) ||
+               !same(id->title, title)) {
+        fail("the stream's identity is not the tree's", name);
+    }
+    free(name);
+    free(uuid);
+    free(title);
+}
+
+static void check_snippet(const uint8_t *data, size_t size, int doctype)
+{
+    struct sp_snippet snip;
+    tu_xml_mem_reset(TREE_BOUND(size));
+    int rc = sp_snippet_parse("vm.d/fuzz.xml", (const char *)data, size, &snip);
+    check_bound("sp_snippet_parse", TREE_BOUND(size));
+    tu_xml_mem_reset((size_t)-1);
+    if (rc == 0 && doctype && !snip.error)
+        fail("a snippet with a DOCTYPE was accepted", snip.vm);
+    if (snip.error && strpbrk(snip.error, "\n\r\t"))
+        fail("an error is not one line", snip.error);
+    sp_snippet_free(&snip);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    tu_xml_mem_install();
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *xml = (const char *)data;
+    struct sp_err err, tree_err;
+    int doctype;
+    static const struct sp_xml_scan_ops nothing;
+    tu_xml_mem_reset(STREAM_BOUND(size));
+    int wellformed = sp_xml_scan(xml, size, "fuzz", &nothing, NULL, &doctype, &err) == 0;
+    check_bound("sp_xml_scan", STREAM_BOUND(size));
+
+    struct sp_domain_id id;
+    tu_xml_mem_reset(STREAM_BOUND(size));
+    int rc = sp_domain_identify(xml, size, &id, &err);
+    check_bound("sp_domain_identify", STREAM_BOUND(size));
+    if (rc < 0 && strpbrk(err.msg, "\n\r\t"))
+        fail("an error is not one line", err.msg);
+
+    tu_xml_mem_reset(TREE_BOUND(size));
+    xmlDocPtr doc = sp_domain_parse(xml, size, &tree_err);
+    check_bound("sp_domain_parse", TREE_BOUND(size));
+    tu_xml_mem_reset((size_t)-1);
+    if (doc && doctype)
+        fail("a DOCTYPE got past the tree parse", NULL);
+    if (doc)
+        compare_with_tree(doc, rc, &id, err.msg);
+    else if (rc == 0 && !doctype)
+        fail("the stream read what the tree parse refuses", tree_err.msg);
+    if (doctype && wellformed && !strstr(tree_err.msg, "a DOCTYPE is not supported"))
+        fail("a DOCTYPE was refused for another reason", tree_err.msg);
+    if (doc)
+        xmlFreeDoc(doc);
+    if (rc == 0)
+        sp_domain_id_free(&id);
+    check_snippet(data, size, doctype && wellformed);
+    return 0;
+}
