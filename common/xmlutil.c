@@ -136,17 +136,15 @@ static xmlDocPtr run_parser(xmlParserCtxtPtr ctxt, const char *buf, size_t len, 
     return doc;
 }
 
-xmlDocPtr sp_xml_parse(const char *buf, size_t len, const char *name, int recover,
-                       struct sp_err *err)
+xmlDocPtr sp_xml_parse(const char *buf, size_t len, const char *name, struct sp_err *err)
 {
     struct parse_state st = {0};
     xmlParserCtxtPtr ctxt = new_parser(&st, name, len, err);
     if (!ctxt)
         return NULL;
     ctxt->sax->internalSubset = meet_doctype;
-    int options = PARSE_OPTIONS | (recover ? XML_PARSE_RECOVER : 0);
-    xmlDocPtr doc = run_parser(ctxt, buf, len, name, options);
-    if (!doc || st.doctype || (!recover && !ctxt->wellFormed)) {
+    xmlDocPtr doc = run_parser(ctxt, buf, len, name, PARSE_OPTIONS);
+    if (!doc || st.doctype || !ctxt->wellFormed) {
         set_parse_error(&st, name, err);
         if (doc)
             xmlFreeDoc(doc);

@@ -16,10 +16,8 @@
  * DOCTYPE is refused where it starts, before any of its declarations is
  * read, so no entity is ever declared or expanded (the predefined ones and
  * character references still work). On failure the error reads
- * "<name>:<line>: <libxml2 message>" on one line. With recover set, a
- * damaged document still yields whatever libxml2 could salvage. */
-xmlDocPtr sp_xml_parse(const char *buf, size_t len, const char *name, int recover,
-                       struct sp_err *err);
+ * "<name>:<line>: <libxml2 message>" on one line. */
+xmlDocPtr sp_xml_parse(const char *buf, size_t len, const char *name, struct sp_err *err);
 
 /* What sp_xml_scan reports; any callback may be NULL, and one that returns
  * nonzero ends the scan. The root element is at depth 0; attributes come

@@ -448,7 +448,7 @@ int sp_snippet_parse(const char *path, const char *buf, size_t len, struct sp_sn
     if (!out->path)
         return -1;
     struct parse_ctx ctx = {.snip = out, .bind = 1};
-    xmlDocPtr doc = sp_xml_parse(buf, len, path, 0, &ctx.err);
+    xmlDocPtr doc = sp_xml_parse(buf, len, path, &ctx.err);
     int rc;
     if (!doc) {
         if (salvage_vm(out, buf, len) < 0)

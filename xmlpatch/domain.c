@@ -10,7 +10,7 @@
 
 xmlDocPtr sp_domain_parse(const char *xml, size_t len, struct sp_err *err)
 {
-    xmlDocPtr doc = sp_xml_parse(xml, len, "domain XML", 0, err);
+    xmlDocPtr doc = sp_xml_parse(xml, len, "domain XML", err);
     if (doc && !sp_xml_is(xmlDocGetRootElement(doc), "domain")) {
         sp_err_set(err, "domain XML: root element is <%s>, expected <domain>",
                    (const char *)xmlDocGetRootElement(doc)->name);

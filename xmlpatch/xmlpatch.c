@@ -197,7 +197,7 @@ static void strip_blank_text(xmlNodePtr node)
  * whitespace between its elements follows the document). */
 static xmlNodePtr copy_raw_hostdev(struct patch *p, const char *raw)
 {
-    xmlDocPtr src = sp_xml_parse(raw, strlen(raw), "snippet hostdev", 0, p->err);
+    xmlDocPtr src = sp_xml_parse(raw, strlen(raw), "snippet hostdev", p->err);
     if (!src)
         return NULL;
     xmlNodePtr copy = xmlDocCopyNode(xmlDocGetRootElement(src), p->doc, 1);
@@ -570,8 +570,8 @@ static int check_raw_elements(struct patch *p, const struct sp_patch_dev *devs, 
     for (size_t i = 0; i < n; i++) {
         if (!devs[i].raw_xml)
             continue;
-        xmlDocPtr doc = sp_xml_parse(devs[i].raw_xml, strlen(devs[i].raw_xml), "snippet hostdev",
-                                     0, p->err);
+        xmlDocPtr doc =
+            sp_xml_parse(devs[i].raw_xml, strlen(devs[i].raw_xml), "snippet hostdev", p->err);
         if (!doc)
             return -1;
         xmlNodePtr el = xmlDocGetRootElement(doc);

@@ -18,7 +18,7 @@
 static char *append_to(const char *text)
 {
     struct sp_err err;
-    xmlDocPtr doc = sp_xml_parse(text, strlen(text), "t", 0, &err);
+    xmlDocPtr doc = sp_xml_parse(text, strlen(text), "t", &err);
     assert_non_null(doc);
     xmlNodePtr root = xmlDocGetRootElement(doc);
     xmlNodePtr parent = sp_xml_child(root, "devices");

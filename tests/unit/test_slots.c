@@ -43,7 +43,7 @@ static void qemu_addr_forms(void **state)
 static xmlDocPtr doc_of(const char *text)
 {
     struct sp_err err;
-    xmlDocPtr doc = sp_xml_parse(text, strlen(text), "t", 0, &err);
+    xmlDocPtr doc = sp_xml_parse(text, strlen(text), "t", &err);
     assert_non_null(doc);
     return doc;
 }
