@@ -59,30 +59,41 @@ IMPORT_SRC := import/shvars.c import/legacy.c import/apply.c import/oldhook.c im
 TEST_HELPER_SRC := tests/tools/fakesysfs.c tests/unit/testutil.c tests/unit/xmlmem.c
 UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_layout \
               test_xmlpatch test_raw_hostdev test_start test_audit test_golden test_rom test_vfio \
-              test_injector test_json test_ids test_import test_hostuse test_files
+              test_injector test_json test_ids test_import test_hostuse test_files test_launch test_faults \
+              test_helper_proc
 FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist fuzz_json \
-                fuzz_pci_ids fuzz_shvars fuzz_manifest fuzz_dsm_hook fuzz_hostuse fuzz_identity
+                fuzz_pci_ids fuzz_shvars fuzz_manifest fuzz_dsm_hook fuzz_hostuse fuzz_identity \
+                fuzz_config_dir
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+# The test hooks (common/testhooks.h), chosen at link time: none in the shim
+# and the helper; from the environment in the CLI and the test programs.
+HOOKS_NONE_OBJ := $(call obj,common/testhooks_none.c)
+HOOKS_ENV_OBJ := $(call obj,common/testhooks_env.c)
 BASE_OBJ := $(call obj,$(COMMON_SRC) $(PCI_SRC))
 CORE_OBJ := $(call obj,$(CORE_SRC)) $(BASE_OBJ)
 VFIO_OBJ := $(call obj,$(VFIO_SRC))
-SHIM_OBJ := $(call obj,$(SHIM_SRC)) $(CORE_OBJ)
+# core/launch is the start sequence the shim carries out; it reads the vfio
+# helper's hold files to know whether a stopped VM has devices to give back.
+SHIM_OBJ := $(call obj,$(SHIM_SRC)) $(call obj,core/launch.c) $(CORE_OBJ) $(call obj,vfio/state.c)
 INJECTOR_OBJ := $(call obj,$(INJECTOR_SRC))
 IMPORT_OBJ := $(call obj,$(IMPORT_SRC))
-CLI_OBJ := $(call obj,$(CLI_SRC)) $(INJECTOR_OBJ) $(IMPORT_OBJ) $(CORE_OBJ) $(VFIO_OBJ)
+CLI_OBJ := $(call obj,$(CLI_SRC)) $(INJECTOR_OBJ) $(IMPORT_OBJ) $(CORE_OBJ) $(VFIO_OBJ) \
+           $(HOOKS_ENV_OBJ)
 HELPER_OBJ := $(call obj,vfio/helper_main.c) $(VFIO_OBJ) $(BASE_OBJ)
-TEST_HELPER_OBJ := $(call obj,$(TEST_HELPER_SRC))
+TEST_HELPER_OBJ := $(call obj,$(TEST_HELPER_SRC)) $(HOOKS_ENV_OBJ)
 
 SHIM := $(BUILD)/libsynopassthru.so
 CLI := $(BUILD)/synopassthru
 HELPER := $(BUILD)/synopassthru-vfio
 VIRSH_WRAPPER := $(BUILD)/synopassthru-virsh
 UNIT_BINS := $(addprefix $(BUILD)/tests/,$(UNIT_TESTS))
-TOOL_BINS := $(BUILD)/tests/mkfakesysfs $(BUILD)/tests/domdiff $(BUILD)/tests/mkrom \
-             $(BUILD)/tests/synopassthru-vfio-model
+TEST_SHIM := $(BUILD)/tests/libsynopassthru-test.so
+TOOL_BINS := $(BUILD)/tests/mkfakesysfs $(BUILD)/tests/domdiff $(BUILD)/tests/mkrom $(TEST_SHIM) \
+             $(BUILD)/tests/synopassthru-vfio-model $(BUILD)/tests/conc_client \
+             $(BUILD)/tests/libslowstart.so
 
-.PHONY: all check dist spk payload e2e unit unit-run asan asan-daemon fuzz-smoke integration demo bench install uninstall clean
+.PHONY: all check dist spk payload e2e unit unit-run asan asan-daemon fuzz-smoke fuzz-long integration demo bench install uninstall clean
 all: $(SHIM) $(CLI) $(HELPER) $(VIRSH_WRAPPER)
 
 $(VIRSH_WRAPPER): $(BUILD)/obj/injector/virsh_wrapper.o
@@ -94,22 +105,32 @@ $(BUILD)/obj/%.o: %.c
 
 # Only the interposed functions are exported (shim/exports.map, with no
 # version node, so that libvirt's versioned references still bind to them).
-$(SHIM): $(SHIM_OBJ) shim/exports.map
-	$(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs $(RELEASE_LDFLAGS) \
-	  -Wl,--version-script=shim/exports.map -o $@ $(SHIM_OBJ) $(XML_LIBS)
+LINK_SHIM = $(CC) $(ALL_CFLAGS) -shared -Wl,-z,defs $(RELEASE_LDFLAGS) \
+	  -Wl,--version-script=shim/exports.map -o $@ $(filter %.o,$^) $(XML_LIBS)
+$(SHIM): $(SHIM_OBJ) $(HOOKS_NONE_OBJ) shim/exports.map
+	$(LINK_SHIM)
+
+# The shim with the test hooks, for the tests that inject faults; never shipped.
+$(TEST_SHIM): $(SHIM_OBJ) $(HOOKS_ENV_OBJ) shim/exports.map
+	@mkdir -p $(dir $@)
+	$(LINK_SHIM)
 
 $(CLI): $(CLI_OBJ)
 	$(CC) $(ALL_CFLAGS) $(RELEASE_LDFLAGS) -o $@ $^ $(XML_LIBS)
 
-$(HELPER): $(HELPER_OBJ)
+$(HELPER): $(HELPER_OBJ) $(HOOKS_NONE_OBJ)
 	$(CC) $(ALL_CFLAGS) $(RELEASE_LDFLAGS) -o $@ $^
 
 # The helper with the kernel model standing in for write(2), for tests only.
-$(BUILD)/tests/synopassthru-vfio-model: $(HELPER_OBJ) $(BUILD)/obj/tests/tools/kmodel.o
+$(BUILD)/tests/synopassthru-vfio-model: $(HELPER_OBJ) $(HOOKS_ENV_OBJ) $(BUILD)/obj/tests/tools/kmodel.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^
 
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(CORE_OBJ) $(VFIO_OBJ) $(TEST_HELPER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(BUILD)/tests/test_launch: $(BUILD)/obj/tests/unit/test_launch.o $(call obj,core/launch.c) $(CORE_OBJ) $(VFIO_OBJ) $(TEST_HELPER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
@@ -130,15 +151,29 @@ $(BUILD)/tests/test_hostuse: $(BUILD)/obj/tests/unit/test_hostuse.o $(BUILD)/obj
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
+$(BUILD)/tests/test_faults: $(BUILD)/obj/tests/unit/test_faults.o $(BUILD)/obj/tests/tools/kmodel.o $(CORE_OBJ) $(VFIO_OBJ) $(TEST_HELPER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
 $(BUILD)/tests/mkfakesysfs: $(BUILD)/obj/tests/tools/mkfakesysfs.o $(BUILD)/obj/tests/tools/fakesysfs.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^
+
+# The concurrency test's client: libvirt's client library, one connection each.
+$(BUILD)/tests/conc_client: $(BUILD)/obj/tests/tools/conc_client.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(shell $(PKG_CONFIG) --libs libvirt) -lpthread
+
+# Preloaded after the shim by the race tests: the real starts take longer.
+$(BUILD)/tests/libslowstart.so: $(BUILD)/obj/tests/tools/slowstart.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $^ -ldl
 
 $(BUILD)/tests/mkrom: $(BUILD)/obj/tests/tools/mkrom.o
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^
 
-$(BUILD)/tests/domdiff: $(BUILD)/obj/tests/tools/domdiff.o $(CORE_OBJ)
+$(BUILD)/tests/domdiff: $(BUILD)/obj/tests/tools/domdiff.o $(CORE_OBJ) $(HOOKS_ENV_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
@@ -167,7 +202,7 @@ asan-daemon:
 	$(MAKE) BUILD=build/asan SANITIZE=1 all unit
 	@ASAN_OPTIONS=detect_leaks=0 SP_PRELOAD_FIRST=$(ASAN_RUNTIME) \
 	  tests/run.sh asan-daemon build/asan tests/integration/test_vfio_daemon.sh \
-	  tests/integration/test_persistent.sh
+	  tests/integration/test_persistent.sh tests/integration/test_races.sh
 
 integration: all unit dist spk
 	@tests/run.sh integration $(BUILD) tests/integration/test_*.sh
@@ -177,7 +212,7 @@ integration: all unit dist spk
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined \
                -DSP_VERSION=\"$(VERSION)\" $(PKG_CFLAGS)
 fuzz_obj = $(patsubst %.c,$(BUILD)/fuzzobj/%.o,$(1))
-FUZZ_BASE_OBJ := $(call fuzz_obj,$(CORE_SRC) $(COMMON_SRC) $(PCI_SRC))
+FUZZ_BASE_OBJ := $(call fuzz_obj,$(CORE_SRC) $(COMMON_SRC) $(PCI_SRC) common/testhooks_env.c)
 $(BUILD)/fuzzobj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c $< -o $@
@@ -192,9 +227,17 @@ $(BUILD)/fuzz/fuzz_manifest: $(call fuzz_obj,injector/manifest.c)
 $(BUILD)/fuzz/fuzz_dsm_hook: $(call fuzz_obj,injector/dsm_hook.c)
 $(BUILD)/fuzz/fuzz_hostuse: $(call fuzz_obj,vfio/procview.c)
 $(BUILD)/fuzz/fuzz_identity: $(call fuzz_obj,tests/unit/xmlmem.c)
+$(BUILD)/fuzz/fuzz_config_dir: $(call fuzz_obj,tests/tools/fakesysfs.c)
 
 fuzz-smoke: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@FUZZ_RUNS=$(FUZZ_RUNS) tests/run.sh fuzz $(BUILD) $^
+
+# Each target for FUZZ_SECONDS, its corpus kept in $(BUILD)/fuzz-long/corpus/NAME
+# (a rerun goes on from it), what it finds in $(BUILD)/fuzz-long/artifacts/NAME.
+# One target alone: make fuzz-long FUZZ_TARGETS=fuzz_config_dir FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 3600
+fuzz-long: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/run.sh fuzz-long $(BUILD) $^
 
 demo: all unit
 	@SP_BUILD=$(abspath $(BUILD)) SP_SRC=$(CURDIR) bash tests/integration/demo.sh
@@ -207,7 +250,7 @@ check: all unit dist spk
 	$(MAKE) e2e
 
 # Rung 4: a real kernel with an emulated IOMMU under QEMU (tests/e2e/).
-e2e: all $(BUILD)/tests/mkrom spk
+e2e: all $(BUILD)/tests/mkrom $(TEST_SHIM) spk
 	@tests/run.sh e2e $(BUILD) tests/e2e/run.sh
 	@echo "e2e: measured (see README, \"Present from power-on\"):"
 	@tr -d '\r' < $(BUILD)/e2e-serial.log | sed -n 's/^E2E: MEASURE /  /p'

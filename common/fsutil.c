@@ -152,7 +152,7 @@ static int owner_is_trusted(uid_t uid)
 {
     if (uid == 0)
         return 1;
-    const char *extra = secure_getenv(SP_ENV_TRUSTED_UID);
+    const char *extra = sp_test_env(SP_TEST_ENV_TRUSTED_UID);
     if (!extra || !*extra)
         return 0;
     char *end;
@@ -290,7 +290,7 @@ char *sp_path_join(const char *dir, const char *name)
     return p;
 }
 
-static int write_full(int fd, const void *buf, size_t len)
+int sp_write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
     while (len > 0) {
@@ -343,7 +343,7 @@ int sp_write_file_atomic(const char *path, const void *buf, size_t len, mode_t m
         return sp_err_set(err, "%s: cannot create a temporary file next to it: %s", path,
                           strerror(saved));
     }
-    int rc = write_full(fd, buf, len) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0 ? -1 : 0;
+    int rc = sp_write_all(fd, buf, len) < 0 || fchmod(fd, mode) < 0 || fsync(fd) < 0 ? -1 : 0;
     int saved = errno;
     if (close(fd) < 0 && rc == 0) {
         rc = -1;

@@ -9,10 +9,7 @@
 #include <sys/stat.h>
 
 #include "err.h"
-
-/* The variable that lets a test suite accept files owned by one more uid
- * besides root. It never relaxes the mode check. */
-#define SP_ENV_TRUSTED_UID "SYNOPASSTHRU_TRUSTED_UID"
+#include "testhooks.h"
 
 /* sp_open_read flag: refuse a symbolic link as the last component. */
 #define SP_OPEN_NOFOLLOW 1
@@ -48,8 +45,9 @@ int sp_read_file(const char *path, size_t max_bytes, char **out, size_t *len,
 /* "a FIFO", "a socket", "a character device", "a directory", ... */
 const char *sp_file_type_name(mode_t mode);
 
-/* StrictModes: refuses a path whose owner is not root (or the trusted uid)
- * or that is group- or world-writable. `what` names the kind of file in the
+/* StrictModes: refuses a path whose owner is not root (or the uid of the
+ * test hook SP_ENV_TRUSTED_UID, which never relaxes the mode check) or that
+ * is group- or world-writable. `what` names the kind of file in the
  * message ("config dir", "snippet", "ROM"). */
 int sp_check_strict_mode(const char *path, const struct stat *st,
                          const char *what, struct sp_err *err);
@@ -76,6 +74,10 @@ int sp_resolve_within(const char *path, const char *dir, const char *dir_what, c
 
 /* True when both stat results describe the same unchanged file. */
 int sp_stat_same(const struct stat *a, const struct stat *b);
+
+/* Writes all of buf to fd (again after EINTR or a short write): 0, or -1
+ * with errno. */
+int sp_write_all(int fd, const void *buf, size_t len);
 
 /* Replaces path with buf in one step: a temp file beside it (same
  * directory), written, given `mode`, synced, renamed over path, and the

@@ -65,6 +65,9 @@ static void capture_first_error(void *data, xmlErrorPtr e)
     if (!st || !e || e->level < XML_ERR_ERROR || dropped_declaration(st, e->code))
         return;
     st->fatal |= e->level == XML_ERR_FATAL;
+    /* libxml2 stops at an allocation that fails, but may leave the
+     * document well-formed as far as it got: never a success. */
+    st->oom |= e->code == XML_ERR_NO_MEMORY;
     if (st->seen)
         return;
     st->seen = 1;
@@ -98,9 +101,11 @@ static void meet_doctype(void *ctx, const xmlChar *name, const xmlChar *external
 }
 
 /* No network, no XInclude, no DTD loading, no entity substitution
- * (XML_PARSE_NOENT unset); errors only through our handler. */
+ * (XML_PARSE_NOENT unset); errors only through our handler. No dictionary:
+ * a name it cannot store is left NULL without an error, while a name copied
+ * with xmlStrdup raises one when memory runs out (see sp_xml_oom_guard). */
 #define PARSE_OPTIONS (XML_PARSE_NONET | XML_PARSE_NOXINCNODE | XML_PARSE_NOERROR | \
-                       XML_PARSE_NOWARNING)
+                       XML_PARSE_NOWARNING | XML_PARSE_NODICT)
 
 static xmlParserCtxtPtr new_parser(struct parse_state *st, const char *name, size_t len,
                                    struct sp_err *err)
@@ -109,9 +114,13 @@ static xmlParserCtxtPtr new_parser(struct parse_state *st, const char *name, siz
         sp_err_set(err, "%s: document too large", name);
         return NULL;
     }
+    /* Its own failure would go to libxml2's global handlers. */
+    struct sp_xml_oom_guard guard;
+    sp_xml_oom_guard_begin(&guard);
     xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
-    if (!ctxt || !ctxt->sax) {
+    if (sp_xml_oom_guard_end(&guard) || !ctxt || !ctxt->sax) {
         xmlFreeParserCtxt(ctxt);
+        st->oom = 1;
         sp_err_set(err, "%s: out of memory", name);
         return NULL;
     }
@@ -144,7 +153,13 @@ xmlDocPtr sp_xml_parse(const char *buf, size_t len, const char *name, struct sp_
         return NULL;
     ctxt->sax->internalSubset = meet_doctype;
     xmlDocPtr doc = run_parser(ctxt, buf, len, name, PARSE_OPTIONS);
-    if (!doc || st.doctype || !ctxt->wellFormed) {
+    if (st.oom || ctxt->errNo == XML_ERR_NO_MEMORY) {
+        /* What was parsed before the failed allocation is only a part. */
+        sp_err_set(err, "%s: out of memory", name);
+        if (doc)
+            xmlFreeDoc(doc);
+        doc = NULL;
+    } else if (!doc || st.doctype || !ctxt->wellFormed) {
         set_parse_error(&st, name, err);
         if (doc)
             xmlFreeDoc(doc);
@@ -156,6 +171,30 @@ xmlDocPtr sp_xml_parse(const char *buf, size_t len, const char *name, struct sp_
     }
     xmlFreeParserCtxt(ctxt);
     return doc;
+}
+
+static void guard_error(void *ctx, xmlErrorPtr e)
+{
+    struct sp_xml_oom_guard *g = ctx;
+    if (e && e->code == XML_ERR_NO_MEMORY)
+        g->oom = 1;
+}
+
+void sp_xml_oom_guard_begin(struct sp_xml_oom_guard *g)
+{
+    g->saved_handler = xmlStructuredError;
+    g->saved_context = xmlStructuredErrorContext;
+    g->oom = 0;
+    xmlSetStructuredErrorFunc(g, guard_error);
+}
+
+int sp_xml_oom_guard_end(struct sp_xml_oom_guard *g)
+{
+    xmlSetStructuredErrorFunc(g->saved_context, g->saved_handler);
+    /* An outer guard hears of it too. */
+    if (g->oom && g->saved_handler == guard_error)
+        ((struct sp_xml_oom_guard *)g->saved_context)->oom = 1;
+    return g->oom;
 }
 
 /* --- the scan: SAX events, no tree, no DTD ------------------------------ */
@@ -246,18 +285,21 @@ int sp_xml_scan(const char *buf, size_t len, const char *name, const struct sp_x
     *doctype = 0;
     xmlParserCtxtPtr ctxt = new_parser(&st, name, len, err);
     if (!ctxt)
-        return -1;
+        return st.oom ? SP_XML_OOM : -1;
     set_scan_handlers(ctxt->sax);
     /* Recovery only carries the scan past the references to entities the
      * DOCTYPE declared; any other error still fails it. */
     xmlDocPtr doc = run_parser(ctxt, buf, len, name, PARSE_OPTIONS | XML_PARSE_RECOVER);
     int wellformed = ctxt->wellFormed;
+    st.oom |= ctxt->errNo == XML_ERR_NO_MEMORY;
     if (doc)
         xmlFreeDoc(doc);
     xmlFreeParserCtxt(ctxt);
     *doctype = st.doctype;
-    if (st.oom)
-        return sp_err_set(err, "%s: out of memory", name);
+    if (st.oom) {
+        sp_err_set(err, "%s: out of memory", name);
+        return SP_XML_OOM;
+    }
     if (st.stopped)
         return 1;
     /* As the tree parse judges: only a well-formedness error fails. */

@@ -6,6 +6,7 @@
 #define SP_XMLUTIL_H
 
 #include <libxml/tree.h>
+#include <libxml/xmlerror.h>
 
 #include "../pci/pci.h"
 #include "err.h"
@@ -18,6 +19,20 @@
  * character references still work). On failure the error reads
  * "<name>:<line>: <libxml2 message>" on one line. */
 xmlDocPtr sp_xml_parse(const char *buf, size_t len, const char *name, struct sp_err *err);
+
+/* libxml2 goes on after many of its allocations fail: an attribute is left
+ * empty or nameless, a text or a node is left out, and only an error raised
+ * on the thread says so. A guard catches those errors (and keeps them from
+ * libxml2's global handlers, which belong to the host process) from begin
+ * to end; end returns 1 when an allocation failed meanwhile, and what was
+ * built then must not be used. Guards nest. */
+struct sp_xml_oom_guard {
+    xmlStructuredErrorFunc saved_handler;
+    void *saved_context;
+    int oom;
+};
+void sp_xml_oom_guard_begin(struct sp_xml_oom_guard *g);
+int sp_xml_oom_guard_end(struct sp_xml_oom_guard *g);
 
 /* What sp_xml_scan reports; any callback may be NULL, and one that returns
  * nonzero ends the scan. The root element is at depth 0; attributes come
@@ -37,7 +52,9 @@ struct sp_xml_scan_ops {
  * elements of a document of any size, at a cost that grows with its length
  * only. A DOCTYPE sets *doctype; its declarations are read and dropped,
  * never kept, so no entity is ever expanded. Returns 0, 1 when a callback
- * ended the scan, or -1 with err worded as sp_xml_parse words it. */
+ * ended the scan, or -1 with err worded as sp_xml_parse words it
+ * (SP_XML_OOM when memory ran out). */
+#define SP_XML_OOM (-2)
 int sp_xml_scan(const char *buf, size_t len, const char *name, const struct sp_xml_scan_ops *ops,
                 void *user, int *doctype, struct sp_err *err);
 

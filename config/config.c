@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/fsutil.h"
@@ -14,14 +16,19 @@
 struct cached_snippet {
     char *name; /* file name inside vm.d */
     struct stat st;
-    struct sp_snippet parsed;
+    struct sp_snippet parsed;    /* the latest read */
+    struct sp_snippet last_good; /* while parsed has an error: the last read without one */
+    int keeps_good;              /* parsed is broken beyond its vm=: last_good is in force */
+    time_t read_at;              /* when parsed was read */
     int listed;
     UT_hash_handle hh;
 };
 
 struct file_state {
     int exists;
+    int error; /* stat's errno when it does not exist as far as we can tell */
     struct stat st;
+    time_t read_at; /* when it was last read (listed, for vm.d) */
 };
 
 struct sp_config {
@@ -33,6 +40,7 @@ struct sp_config {
     char *real_dir; /* the config dir, symlinks resolved; NULL when absent */
     char *dir_error;
     char *conf_error;
+    char *list_error; /* vm.d could not be listed: the last listing stands */
     struct sp_settings settings;
     struct cached_snippet *snippets;
     struct sp_snapshot *current;
@@ -83,6 +91,7 @@ struct sp_config *sp_config_new(const char *dir)
 static void free_cached(struct cached_snippet *c)
 {
     sp_snippet_free(&c->parsed);
+    sp_snippet_free(&c->last_good);
     free(c->name);
     free(c);
 }
@@ -102,6 +111,7 @@ void sp_config_free(struct sp_config *cfg)
     free(cfg->real_dir);
     free(cfg->dir_error);
     free(cfg->conf_error);
+    free(cfg->list_error);
     free(cfg->dir);
     free(cfg->conf_path);
     free(cfg->vmd_path);
@@ -120,10 +130,19 @@ unsigned long sp_config_parse_count(struct sp_config *cfg)
 /* --- change detection --------------------------------------------------- */
 
 /* Stats path into a fresh state; returns 1 when it differs from *old. */
+/* File times are coarse (a kernel tick): a change made in the same tick
+ * as our last read leaves the stat exactly as it was. Whatever was modified
+ * within a second of when it was read is read again, until it is older. */
+static int maybe_changed_unseen(const struct stat *st, time_t read_at)
+{
+    return st->st_mtim.tv_sec >= read_at - 1;
+}
+
 static int restat(const char *path, struct file_state *old)
 {
-    struct file_state now = {0};
+    struct file_state now = {.read_at = old->read_at};
     now.exists = stat(path, &now.st) == 0;
+    now.error = now.exists ? 0 : errno;
     int changed = now.exists != old->exists || (now.exists && !sp_stat_same(&now.st, &old->st));
     *old = now;
     return changed;
@@ -163,6 +182,17 @@ static int update_string(char **field, const char *value)
  * at each refresh (a directory above may change without the config dir
  * changing); the first problem wins. Returns 1 when the verdict changed, 0
  * when not, -1 out of memory; *moved: the config dir resolves elsewhere. */
+/* A directory that may exist but cannot be looked at (EACCES, ELOOP ...):
+ * not the same as one that is not there. */
+static int unreachable(const struct file_state *f, const char *path, const char *what,
+                       struct sp_err *e)
+{
+    if (f->exists || f->error == ENOENT)
+        return 0;
+    sp_err_set(e, "%s %s: %s", what, path, strerror(f->error));
+    return 1;
+}
+
 static int check_dirs(struct sp_config *cfg, int *moved)
 {
     struct sp_err e;
@@ -175,6 +205,9 @@ static int check_dirs(struct sp_config *cfg, int *moved)
     *moved = rc;
     if (cfg->dir_state.exists && (sp_check_dir_chain(cfg->dir, "config dir", NULL, &e) < 0 ||
                                   (cfg->vmd_state.exists && check_snippet_dir(cfg, &e) < 0)))
+        problem = e.msg;
+    else if (unreachable(&cfg->dir_state, cfg->dir, "config dir", &e) ||
+             unreachable(&cfg->vmd_state, cfg->vmd_path, "snippet dir", &e))
         problem = e.msg;
     return update_string(&cfg->dir_error, problem);
 }
@@ -228,9 +261,23 @@ static int has_xml_suffix(const char *name)
 static int relist_snippets(struct sp_config *cfg)
 {
     struct cached_snippet *c, *tmp;
+    int gone = !cfg->vmd_state.exists && cfg->vmd_state.error == ENOENT;
+    DIR *d = gone ? NULL : opendir(cfg->vmd_path);
+    if (!gone && !d) {
+        /* Not the same as empty: the VMs of the last listing stay known
+         * (and are refused with this reason), none starts bare. */
+        char *why = NULL;
+        if (asprintf(&why, "snippet dir %s: cannot list it: %s", cfg->vmd_path,
+                     strerror(errno)) < 0)
+            return -1;
+        free(cfg->list_error);
+        cfg->list_error = why;
+        return 0;
+    }
+    free(cfg->list_error);
+    cfg->list_error = NULL;
     HASH_ITER(hh, cfg->snippets, c, tmp)
         c->listed = 0;
-    DIR *d = cfg->vmd_state.exists ? opendir(cfg->vmd_path) : NULL;
     struct dirent *de;
     while (d && (de = readdir(d)) != NULL) {
         if (!has_xml_suffix(de->d_name))
@@ -258,17 +305,52 @@ static int relist_snippets(struct sp_config *cfg)
     return 0;
 }
 
-/* A snippet that cannot be read: it keeps the VM it named when it was last
- * read, so that VM is refused with the reason instead of starting without
- * the devices; otherwise the error stands alone (logged, the file skipped). */
-static int unreadable_snippet(struct cached_snippet *c, const char *path, const char *why)
+/* Before a re-read: a good parse becomes the version to fall back on. */
+static void retire_parse(struct cached_snippet *c)
 {
-    char *vm = c->parsed.vm;
-    c->parsed.vm = NULL;
+    if (c->parsed.path && !c->parsed.error) {
+        sp_snippet_free(&c->last_good);
+        c->last_good = c->parsed;
+        memset(&c->parsed, 0, sizeof(c->parsed));
+    }
     sp_snippet_free(&c->parsed);
+    c->keeps_good = 0;
+}
+
+/* The VM the file named when last read (a read broken beyond its vm=
+ * names none: then the VM of its last good version). */
+static const char *last_named_vm(const struct cached_snippet *c)
+{
+    return c->parsed.vm ? c->parsed.vm : c->last_good.vm;
+}
+
+/* A snippet that cannot be read or trusted: it keeps the VM it named when
+ * it was last read, so that VM is refused with the reason instead of
+ * starting without the devices; otherwise the error stands alone (logged,
+ * the file skipped). */
+static int unusable_snippet(struct cached_snippet *c, const char *path, const char *why)
+{
+    const char *named = last_named_vm(c);
+    char *vm = named ? strdup(named) : NULL;
+    if (named && !vm)
+        return -1;
+    retire_parse(c);
     c->parsed.vm = vm;
     c->parsed.path = strdup(path);
     return c->parsed.path ? sp_snippet_set_error(&c->parsed, why) : -1;
+}
+
+/* The new read in force; a good one leaves nothing to fall back on. An
+ * editor's in-place write truncates the file first: a read caught mid-write
+ * that no longer says which VM it is for leaves the last good version in
+ * force (index_snippet says so in the log). */
+static void install_parse(struct cached_snippet *c, const struct sp_snippet *fresh)
+{
+    retire_parse(c);
+    c->parsed = *fresh;
+    if (!fresh->error)
+        sp_snippet_free(&c->last_good);
+    c->keeps_good = fresh->error && !fresh->vm && c->last_good.path;
 }
 
 static int parse_snippet_file(struct sp_config *cfg, struct cached_snippet *c, const char *path)
@@ -279,15 +361,27 @@ static int parse_snippet_file(struct sp_config *cfg, struct cached_snippet *c, c
     size_t len = 0;
     struct stat st;
     if (read_config_file(cfg, path, &buf, &len, &st, &e) < 0)
-        return unreadable_snippet(c, path, e.msg);
+        return unusable_snippet(c, path, e.msg);
     c->st = st;
-    sp_snippet_free(&c->parsed);
-    int rc = sp_snippet_parse(path, buf, len, &c->parsed);
+    struct sp_snippet fresh;
+    int rc = sp_snippet_parse(path, buf, len, &fresh);
     free(buf);
-    /* StrictModes on the fd that was read: the verdict is about these bytes. */
-    if (rc == 0 && sp_check_strict_mode(path, &st, "snippet", &e) < 0)
-        rc = sp_snippet_set_error(&c->parsed, e.msg);
-    return rc;
+    /* StrictModes on the fd that was read: the verdict is about these bytes,
+     * and a file failing it is no version to keep. */
+    int untrusted = rc == 0 && sp_check_strict_mode(path, &st, "snippet", &e) < 0;
+    if (untrusted && !fresh.vm) {
+        sp_snippet_free(&fresh);
+        return unusable_snippet(c, path, e.msg);
+    }
+    if (untrusted)
+        rc = sp_snippet_set_error(&fresh, e.msg);
+    if (rc < 0) {
+        sp_snippet_free(&fresh);
+        memset(&c->st, 0, sizeof(c->st)); /* out of memory: read it again next time */
+        return -1;
+    }
+    install_parse(c, &fresh);
+    return 0;
 }
 
 /* Stats every known snippet and re-parses those that changed (all of them
@@ -303,12 +397,32 @@ static int refresh_snippets(struct sp_config *cfg, int moved)
             return -1;
         struct stat st;
         int rc = 0;
-        if (stat(path, &st) < 0) {
-            HASH_DEL(cfg->snippets, c);
-            free_cached(c);
-            changed = 1;
-        } else if (moved || !c->parsed.path || !sp_stat_same(&st, &c->st)) {
+        int failed = stat(path, &st) < 0 ? errno : 0;
+        if (failed == ENOENT) {
+            /* Listed but not there: a symlink whose target is missing (a
+             * removed file goes with vm.d's next listing). It names no VM
+             * until its target appears, and is looked at again each time. */
+            if (c->parsed.path) {
+                sp_snippet_free(&c->parsed);
+                sp_snippet_free(&c->last_good);
+                c->keeps_good = 0;
+                memset(&c->st, 0, sizeof(c->st));
+                changed = 1;
+            }
+        } else if (failed) {
+            /* There but out of reach: its VM is refused with the reason
+             * (said once; it is read again once it can be stat'ed). */
+            if (c->st.st_ino != 0 || !c->parsed.path) {
+                char why[128];
+                snprintf(why, sizeof(why), "cannot stat it: %s", strerror(failed));
+                memset(&c->st, 0, sizeof(c->st));
+                rc = unusable_snippet(c, path, why);
+                changed = 1;
+            }
+        } else if (moved || !c->parsed.path || !sp_stat_same(&st, &c->st) ||
+                   maybe_changed_unseen(&st, c->read_at)) {
             c->st = st;
+            c->read_at = time(NULL);
             rc = parse_snippet_file(cfg, c, path);
             changed = 1;
         }
@@ -405,24 +519,50 @@ static int by_name(struct cached_snippet *a, struct cached_snippet *b)
     return strcmp(a->name, b->name);
 }
 
+/* One whole sentence for the log about a snippet not used as written. */
+__attribute__((format(printf, 2, 3))) static int note(struct sp_snapshot *snap,
+                                                      const char *fmt, ...)
+{
+    char *msg = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vasprintf(&msg, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -1;
+    int rc = append_string(&snap->orphan_errors, &snap->n_orphan_errors, msg);
+    free(msg);
+    return rc;
+}
+
+static int index_snippet(struct sp_snapshot *snap, const struct cached_snippet *c)
+{
+    const struct sp_snippet *s = c->keeps_good ? &c->last_good : &c->parsed;
+    if (c->keeps_good && note(snap, "%s; keeping its last good version (VM '%s') until it "
+                              "parses again", c->parsed.error, c->last_good.vm) < 0)
+        return -1;
+    if (!s->vm)
+        return s->error ? note(snap, "skipped a snippet, the VM it names is unknown: %s",
+                               s->error) : 0;
+    struct sp_vm_entry *e = entry_for(snap, s->vm);
+    return e ? add_snippet_to_entry(e, s) : -1;
+}
+
 static int index_snippets(struct sp_config *cfg, struct sp_snapshot *snap)
 {
     HASH_SORT(cfg->snippets, by_name);
     struct cached_snippet *c, *tmp;
     HASH_ITER(hh, cfg->snippets, c, tmp) {
-        const struct sp_snippet *s = &c->parsed;
         snap->n_snippets++;
-        if (!s->vm) {
-            if (s->error && append_string(&snap->orphan_errors, &snap->n_orphan_errors,
-                                          s->error) < 0)
-                return -1;
-            continue;
-        }
-        struct sp_vm_entry *e = entry_for(snap, s->vm);
-        if (!e || add_snippet_to_entry(e, s) < 0)
+        if (index_snippet(snap, c) < 0)
             return -1;
     }
     return 0;
+}
+
+static int missing_dir(const struct sp_config *cfg)
+{
+    return !cfg->dir_state.exists && cfg->dir_state.error == ENOENT;
 }
 
 static struct sp_snapshot *build_snapshot(struct sp_config *cfg)
@@ -432,10 +572,14 @@ static struct sp_snapshot *build_snapshot(struct sp_config *cfg)
         return NULL;
     atomic_init(&snap->refs, 1);
     snap->generation = ++cfg->generations;
-    const char *global = cfg->dir_error ? cfg->dir_error : cfg->conf_error;
+    const char *global = cfg->dir_error    ? cfg->dir_error
+                         : cfg->list_error ? cfg->list_error
+                                           : cfg->conf_error;
     snap->config_dir = strdup(cfg->dir);
     if (!snap->config_dir || sp_settings_copy(&snap->settings, &cfg->settings) < 0 ||
-        (global && !(snap->global_error = strdup(global))) || index_snippets(cfg, snap) < 0) {
+        (global && !(snap->global_error = strdup(global))) || index_snippets(cfg, snap) < 0 ||
+        (missing_dir(cfg) && note(snap, "config dir %s does not exist: no VM gets passthrough "
+                                  "devices", cfg->dir) < 0)) {
         free_snapshot(snap);
         return NULL;
     }
@@ -451,12 +595,18 @@ static int refresh_locked(struct sp_config *cfg)
     int dirs_changed = check_dirs(cfg, &moved);
     if (dirs_changed < 0)
         return -1;
-    if (restat(cfg->conf_path, &cfg->conf_state) || moved || !cfg->current) {
+    if (restat(cfg->conf_path, &cfg->conf_state) || moved || !cfg->current ||
+        (cfg->conf_state.exists &&
+         maybe_changed_unseen(&cfg->conf_state.st, cfg->conf_state.read_at))) {
+        cfg->conf_state.read_at = time(NULL);
         if (reload_conf(cfg) < 0)
             return -1;
         changed = 1;
     }
-    if (vmd_changed || !cfg->current) {
+    if (vmd_changed || !cfg->current ||
+        (cfg->vmd_state.exists &&
+         maybe_changed_unseen(&cfg->vmd_state.st, cfg->vmd_state.read_at))) {
+        cfg->vmd_state.read_at = time(NULL);
         if (relist_snippets(cfg) < 0)
             return -1;
         changed = 1;

@@ -40,7 +40,7 @@ struct sp_snapshot {
     char *global_error; /* config dir or conf unusable: matched VMs are refused */
     struct sp_vm_entry *index;
     size_t n_snippets;
-    char **orphan_errors; /* broken snippets whose VM could not be read */
+    char **orphan_errors; /* broken snippets whose VM could not be read: whole sentences */
     size_t n_orphan_errors;
     unsigned long generation; /* counts the snapshots of one sp_config, from 1 */
 };

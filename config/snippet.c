@@ -423,6 +423,134 @@ static int salvage_entity(void *user)
     return 1;
 }
 
+/* UTF-8 of a code point that XML allows in a document. */
+static int put_utf8(unsigned long c, char *out, size_t *n)
+{
+    if (!(c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
+          (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF)))
+        return -1;
+    int extra = c < 0x80 ? 0 : c < 0x800 ? 1 : c < 0x10000 ? 2 : 3;
+    static const unsigned char lead[] = {0x00, 0xC0, 0xE0, 0xF0};
+    out[(*n)++] = (char)(lead[extra] | (c >> (6 * extra)));
+    for (int i = extra - 1; i >= 0; i--)
+        out[(*n)++] = (char)(0x80 | ((c >> (6 * i)) & 0x3F));
+    return 0;
+}
+
+/* "&#38;" or "&#x26;" at p: its character into out; returns how much of
+ * p it took, 0 when malformed. */
+static size_t put_char_ref(const char *p, const char *end, char *out, size_t *n)
+{
+    int hex = end - p > 2 && p[2] == 'x';
+    const char *digits = p + (hex ? 3 : 2), *q = digits;
+    unsigned long c = 0;
+    while (q < end && q - digits < 8) {
+        unsigned char d = (unsigned char)*q;
+        if (!(hex ? isxdigit(d) : isdigit(d)))
+            break;
+        c = c * (hex ? 16 : 10) + (unsigned long)(isdigit(d) ? d - '0' : tolower(d) - 'a' + 10);
+        q++;
+    }
+    if (q == digits || q >= end || *q != ';' || put_utf8(c, out, n) < 0)
+        return 0;
+    return (size_t)(q + 1 - p);
+}
+
+/* A reference at p (predefined entity or character reference): as
+ * put_char_ref. */
+static size_t put_reference(const char *p, const char *end, char *out, size_t *n)
+{
+    static const char *const names[][2] = {
+        {"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}, {"&quot;", "\""}, {"&apos;", "'"}};
+    if (end - p > 1 && p[1] == '#')
+        return put_char_ref(p, end, out, n);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        size_t k = strlen(names[i][0]);
+        if ((size_t)(end - p) >= k && memcmp(p, names[i][0], k) == 0) {
+            out[(*n)++] = names[i][1][0];
+            return k;
+        }
+    }
+    return 0;
+}
+
+static int is_xml_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Whether the bytes between an attribute's quotes read as vm: references
+ * resolved, white space normalized as XML does. */
+static int value_reads_as(const char *p, const char *end, const char *vm)
+{
+    char *out = malloc((size_t)(end - p) + 1); /* decoding never lengthens */
+    size_t n = 0;
+    while (out && p < end && *p != '<') {
+        size_t took = 1;
+        if (*p == '&')
+            took = put_reference(p, end, out, &n);
+        else
+            out[n++] = is_xml_space(*p) ? ' ' : *p;
+        if (end - p > 1 && p[0] == '\r' && p[1] == '\n')
+            took = 2;
+        if (took == 0)
+            break;
+        p += took;
+    }
+    int same = out && p == end && n == strlen(vm) && memcmp(out, vm, n) == 0;
+    free(out);
+    return same;
+}
+
+static const char *skip_space(const char *p, const char *end)
+{
+    while (p < end && is_xml_space(*p))
+        p++;
+    return p;
+}
+
+/* The attributes of a start tag from p: 1 when its vm= is there, closed
+ * by its quote, and reads as vm. */
+static int tag_holds_vm(const char *p, const char *end, const char *vm)
+{
+    for (;;) {
+        const char *name = skip_space(p, end);
+        p = name;
+        while (p < end && !is_xml_space(*p) && *p != '=' && *p != '/' && *p != '>')
+            p++;
+        size_t name_len = (size_t)(p - name);
+        p = skip_space(p, end);
+        if (name_len == 0 || p >= end || *p != '=')
+            return 0;
+        p = skip_space(p + 1, end);
+        if (p >= end || (*p != '\'' && *p != '"'))
+            return 0;
+        const char *close = memchr(p + 1, *p, (size_t)(end - p - 1));
+        if (!close)
+            return 0;
+        if (name_len == 2 && memcmp(name, "vm", 2) == 0)
+            return value_reads_as(p + 1, close, vm);
+        p = close + 1;
+    }
+}
+
+/* libxml2 hands over what it read of an attribute value before an error
+ * (the end of a truncated file, a '<', a bad byte): a salvaged vm is
+ * believed only when a <passthrough> start tag in the bytes holds it
+ * whole, between its quotes. */
+static int vm_written_whole(const char *buf, size_t len, const char *vm)
+{
+    static const char tag[] = "<passthrough";
+    const size_t tag_len = sizeof(tag) - 1;
+    const char *end = buf + len;
+    for (const char *p = buf; (p = memmem(p, (size_t)(end - p), tag, tag_len)) != NULL; p++) {
+        const char *after = p + tag_len;
+        if (after < end && is_xml_space(*after) && tag_holds_vm(after, end, vm))
+            return 1;
+    }
+    return 0;
+}
+
 /* After a syntax error (or a DOCTYPE), salvage the vm attribute from the
  * root's start tag, read as a stream: nothing of a DOCTYPE is expanded. */
 static int salvage_vm(struct sp_snippet *out, const char *buf, size_t len)
@@ -433,7 +561,7 @@ static int salvage_vm(struct sp_snippet *out, const char *buf, size_t len)
     int doctype;
     sp_xml_scan(buf, len, out->path, &ops, &sv, &doctype, &ignored);
     int rc = sv.oom ? -1 : 0;
-    if (sv.vm && sv.vm[0] != '\0' && !sv.entity) {
+    if (sv.vm && sv.vm[0] != '\0' && !sv.entity && vm_written_whole(buf, len, sv.vm)) {
         out->vm = sp_vm_key_normalize(sv.vm);
         rc = out->vm ? 0 : -1;
     }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -180,6 +181,10 @@ static int open_log(const char *path, struct sp_err *err)
     return fd;
 }
 
+/* Appends one line, under the file's lock: a write the disk can hold only
+ * part of (ENOSPC) is taken back, as a partial line would make the record
+ * after it unreadable too. Every writer takes the lock, so the rest of a
+ * short write still lands right after its first part. */
 static int append_line(const char *path, const char *text, struct sp_err *err)
 {
     size_t len = strlen(text);
@@ -193,18 +198,32 @@ static int append_line(const char *path, const char *text, struct sp_err *err)
         free(line);
         return -1;
     }
-    ssize_t n;
+    int locked;
     do
-        n = write(fd, line, len + 1);
-    while (n < 0 && errno == EINTR);
-    int saved = errno;
-    close(fd);
+        locked = flock(fd, LOCK_EX);
+    while (locked < 0 && errno == EINTR);
+    struct stat st;
+    off_t end = locked == 0 && fstat(fd, &st) == 0 ? st.st_size : -1;
+    size_t done = 0;
+    int saved = 0;
+    while (done < len + 1) {
+        ssize_t n = write(fd, line + done, len + 1 - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            saved = n < 0 ? errno : EIO;
+            break;
+        }
+        done += (size_t)n;
+    }
+    int kept_part = done > 0 && done < len + 1 && (end < 0 || ftruncate(fd, end) < 0);
+    close(fd); /* and with it the lock */
     free(line);
-    if (n < 0)
-        return sp_err_set(err, "audit log %s: %s", path, strerror(saved));
-    if ((size_t)n != len + 1)
-        return sp_err_set(err, "audit log %s: short write (%zd of %zu bytes)", path, n, len + 1);
-    return 0;
+    if (done == len + 1)
+        return 0;
+    return sp_err_set(err, "audit log %s: %s (%s)", path, strerror(saved),
+                      kept_part ? "a part of the record is left in it"
+                                : "the record was not written");
 }
 
 /* Appends the formatted record (NULL: formatting failed) and frees it. */

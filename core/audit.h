@@ -1,7 +1,8 @@
 /* audit: one JSON object per line for every start a snippet matched.
  * Owns the record's shape and the append: the file is created mode 0600 and
- * each record goes out in a single write(2) with O_APPEND, so concurrent
- * starts never interleave. Never decides anything about the start. */
+ * each record is appended under the file's lock, whole or not at all, so
+ * concurrent starts never interleave and a full disk leaves no partial
+ * line. Never decides anything about the start. */
 #ifndef SP_AUDIT_H
 #define SP_AUDIT_H
 

@@ -1,6 +1,7 @@
 /* helper: runs the vfio helper (and other programs) as a child process:
  * fork + execve, no shell, a given or clean environment, its output
- * captured, and a deadline after which it is killed. Shim and CLI alike.
+ * captured, and a deadline after which it is killed with every process it
+ * started (it runs as its own process group). Shim and CLI alike.
  * Never waits longer than the deadline (plus a short reap). */
 #ifndef SP_HELPER_H
 #define SP_HELPER_H
@@ -33,5 +34,13 @@ int sp_child_run(const char *what, char *const argv[], char *const envp[], int t
  * (whatever its code), -1 when it could not be started or timed out. */
 int sp_helper_run(char *const argv[], int timeout_ms, struct sp_helper_result *res,
                   struct sp_err *err);
+
+/* How a child closes every descriptor from `first` up before it execs:
+ * close_range(2); else what /proc/self/fd lists; else every number below
+ * limit (sp_fd_limit, taken before the fork). Only async-signal-safe calls.
+ * The narrower ways are there so that tests can prove the fallbacks. */
+enum sp_close_way { SP_CLOSE_ANY_WAY, SP_CLOSE_NO_RANGE, SP_CLOSE_BY_LIMIT };
+void sp_close_fds_from(int first, enum sp_close_way way, int limit);
+int sp_fd_limit(void);
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../common/fsutil.h"
+#include "../common/xmlutil.h"
 #include "../rom/rom.h"
 
 /* Collects device problems: every one is listed, not just the first. */
@@ -524,12 +525,19 @@ static int decide_doctype(struct sp_start *st)
     return 0;
 }
 
-/* A VM a snippet names, parsed into a tree to be patched. */
+/* A VM a snippet names, parsed into a tree to be patched. One that cannot
+ * be (libvirt might still take the text, or memory ran out) is refused:
+ * it must not start without its devices. */
 static int decide_parsed(struct sp_start *st, const char *xml, size_t len)
 {
-    xmlDocPtr doc = sp_domain_parse(xml, len, &st->err);
+    struct sp_err why;
+    xmlDocPtr doc = sp_domain_parse(xml, len, &why);
     if (!doc) {
-        st->verdict = SP_BAD_INPUT;
+        st->label = sp_domain_label(&st->id);
+        if (!st->label)
+            return -1;
+        st->verdict = SP_REFUSED;
+        sp_err_set(&st->err, "VM %s: %s", st->label, why.msg);
         return 0;
     }
     int rc = decide_matched(st, doc, xml, len);
@@ -548,7 +556,14 @@ int sp_start_prepare(struct sp_snapshot *snap, const char *xml, size_t len, stru
         return 0;
     }
     /* Identified from a stream: a VM no snippet names costs no tree. */
-    if (sp_domain_identify(xml, len, &st->id, &st->err) < 0) {
+    int identified = sp_domain_identify(xml, len, &st->id, &st->err);
+    if (identified == SP_XML_OOM) {
+        /* Which VM this is cannot be told: it may be one with devices. */
+        st->verdict = SP_REFUSED;
+        sp_err_prefix(&st->err, "cannot tell which VM starts");
+        return 0;
+    }
+    if (identified < 0) {
         st->verdict = SP_BAD_INPUT;
         return 0;
     }

@@ -289,9 +289,10 @@ int sp_pci_slot_functions(const char *root, const struct sp_pci_addr *addr,
     return scan_devices(root, in_slot, addr, out, count, err);
 }
 
-static const char *choose_root(const char *env_name, const char *configured, const char *fallback)
+static const char *choose_root(enum sp_test_env hook, const char *configured,
+                               const char *fallback)
 {
-    const char *env = secure_getenv(env_name);
+    const char *env = sp_test_env(hook);
     if (env && *env)
         return env;
     if (configured && *configured)
@@ -301,10 +302,10 @@ static const char *choose_root(const char *env_name, const char *configured, con
 
 const char *sp_pci_sysfs_root(const char *configured)
 {
-    return choose_root(SP_ENV_SYSFS_ROOT, configured, SP_DEFAULT_SYSFS_ROOT);
+    return choose_root(SP_TEST_ENV_SYSFS_ROOT, configured, SP_DEFAULT_SYSFS_ROOT);
 }
 
 const char *sp_pci_proc_root(const char *configured)
 {
-    return choose_root(SP_ENV_PROC_ROOT, configured, SP_DEFAULT_PROC_ROOT);
+    return choose_root(SP_TEST_ENV_PROC_ROOT, configured, SP_DEFAULT_PROC_ROOT);
 }

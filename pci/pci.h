@@ -8,11 +8,10 @@
 #include <stdint.h>
 
 #include "../common/err.h"
+#include "../common/testhooks.h"
 
 #define SP_DEFAULT_SYSFS_ROOT "/sys"
-#define SP_ENV_SYSFS_ROOT "SYNOPASSTHRU_SYSFS_ROOT"
 #define SP_DEFAULT_PROC_ROOT "/proc"
-#define SP_ENV_PROC_ROOT "SYNOPASSTHRU_PROC_ROOT"
 
 struct sp_pci_addr {
     unsigned domain;   /* 0..0xffff */
@@ -75,10 +74,10 @@ int sp_pci_iommu_group(const char *root, const struct sp_pci_addr *addr);
 int sp_pci_slot_functions(const char *root, const struct sp_pci_addr *addr,
                           struct sp_pci_addr **out, size_t *count, struct sp_err *err);
 
-/* Picks the sysfs root: the environment variable, else the configured
- * value, else /sys. */
+/* Picks the sysfs root: the test hook SP_ENV_SYSFS_ROOT (never in the
+ * shim or the helper), else the configured value, else /sys. */
 const char *sp_pci_sysfs_root(const char *configured);
-/* The same for /proc (mounts, swaps, mdstat, processes). */
+/* The same for /proc (mounts, swaps, mdstat, processes), SP_ENV_PROC_ROOT. */
 const char *sp_pci_proc_root(const char *configured);
 
 #endif

@@ -1,6 +1,6 @@
 /* The transient-domain family: virDomainCreateXML and
- * virDomainCreateXMLWithFiles. Each one decides through the gate and
- * forwards to the real libvirt function. */
+ * virDomainCreateXMLWithFiles. Each one goes through the gate, which
+ * decides and calls the real libvirt function. */
 #include <stddef.h>
 
 #include "export.h"
@@ -14,35 +14,24 @@ struct create_args {
     int *files;
 };
 
-static virDomainPtr missing_real(const char *name)
-{
-    sp_gate_report(name);
-    return NULL;
-}
-
-static virDomainPtr forward_create_xml(const char *xml, void *ctx)
+static void *create_xml(const char *xml, void *ctx)
 {
     const struct create_args *a = ctx;
-    const struct sp_real *r = sp_real();
-    if (!r->create_xml)
-        return missing_real("the real virDomainCreateXML is not in this process");
-    return r->create_xml(a->conn, xml, a->flags);
+    return sp_real()->create_xml(a->conn, xml, a->flags);
 }
 
-static virDomainPtr forward_create_xml_with_files(const char *xml, void *ctx)
+static void *create_xml_with_files(const char *xml, void *ctx)
 {
     const struct create_args *a = ctx;
-    const struct sp_real *r = sp_real();
-    if (!r->create_xml_with_files)
-        return missing_real("the real virDomainCreateXMLWithFiles is not in this process");
-    return r->create_xml_with_files(a->conn, xml, a->nfiles, a->files, a->flags);
+    return sp_real()->create_xml_with_files(a->conn, xml, a->nfiles, a->files, a->flags);
 }
 
 SP_EXPORT virDomainPtr virDomainCreateXML(virConnectPtr conn, const char *xmlDesc,
                                           unsigned int flags)
 {
     struct create_args a = {.conn = conn, .flags = flags};
-    return sp_gate_create("virDomainCreateXML", xmlDesc, forward_create_xml, &a);
+    return sp_gate_create("virDomainCreateXML", xmlDesc,
+                          sp_real()->create_xml ? create_xml : NULL, &a);
 }
 
 SP_EXPORT virDomainPtr virDomainCreateXMLWithFiles(virConnectPtr conn, const char *xmlDesc,
@@ -51,5 +40,5 @@ SP_EXPORT virDomainPtr virDomainCreateXMLWithFiles(virConnectPtr conn, const cha
 {
     struct create_args a = {.conn = conn, .flags = flags, .nfiles = nfiles, .files = files};
     return sp_gate_create("virDomainCreateXMLWithFiles", xmlDesc,
-                          forward_create_xml_with_files, &a);
+                          sp_real()->create_xml_with_files ? create_xml_with_files : NULL, &a);
 }

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gate.h"
-
 struct event_api {
     char *(*get_uri)(virConnectPtr);
     virConnectPtr (*open)(const char *);
@@ -18,6 +16,8 @@ struct event_api {
 
 static struct event_api api;
 static pthread_once_t api_once = PTHREAD_ONCE_INIT;
+/* Set before the first watch; the same for every watch of the process. */
+static sp_events_stop_fn stop_callback;
 static pthread_mutex_t watched_lock = PTHREAD_MUTEX_INITIALIZER;
 #define MAX_WATCHED 8
 static char *watched[MAX_WATCHED];
@@ -36,37 +36,46 @@ static void resolve(void)
     RESOLVE(domain_name, "virDomainGetName");
 }
 
-static void *release_thread(void *arg)
+struct stopped {
+    virConnectPtr own;
+    char vm[];
+};
+
+static void *stop_thread(void *arg)
 {
-    char *vm = arg;
-    sp_gate_release_stopped(vm);
-    free(vm);
+    struct stopped *s = arg;
+    stop_callback(s->vm, s->own);
+    free(s);
     return NULL;
 }
 
 static int on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
 {
-    (void)conn, (void)detail, (void)opaque;
+    (void)detail, (void)opaque;
     if (event != VIR_DOMAIN_EVENT_STOPPED || !api.domain_name)
         return 0;
     const char *name = api.domain_name(dom);
-    char *vm = name ? strdup(name) : NULL;
+    size_t len = name ? strlen(name) : 0;
+    struct stopped *s = name ? malloc(sizeof(*s) + len + 1) : NULL;
     pthread_t t;
     pthread_attr_t attr;
-    if (!vm || pthread_attr_init(&attr) != 0)
-        return free(vm), 0;
+    if (!s || pthread_attr_init(&attr) != 0)
+        return free(s), 0;
+    s->own = conn;
+    memcpy(s->vm, name, len + 1);
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&t, &attr, release_thread, vm) != 0)
-        free(vm);
+    if (pthread_create(&t, &attr, stop_thread, s) != 0)
+        free(s);
     pthread_attr_destroy(&attr);
     return 0;
 }
 
 /* Claims uri in the watched list; 0 when it was already there. */
-static int claim(const char *uri)
+static int claim(const char *uri, sp_events_stop_fn on_stop)
 {
     int fresh = 1;
     pthread_mutex_lock(&watched_lock);
+    stop_callback = on_stop;
     int slot = -1;
     for (int i = 0; i < MAX_WATCHED; i++) {
         if (watched[i] && strcmp(watched[i], uri) == 0)
@@ -80,13 +89,13 @@ static int claim(const char *uri)
     return fresh && slot >= 0;
 }
 
-void sp_events_watch(virConnectPtr conn)
+void sp_events_watch(virConnectPtr conn, sp_events_stop_fn on_stop, void (*log)(const char *))
 {
     pthread_once(&api_once, resolve);
     if (!api.get_uri || !api.open || !api.register_any)
         return;
     char *uri = api.get_uri(conn);
-    if (!uri || !claim(uri)) {
+    if (!uri || !claim(uri, on_stop)) {
         free(uri);
         return;
     }
@@ -97,7 +106,7 @@ void sp_events_watch(virConnectPtr conn)
         char msg[512];
         snprintf(msg, sizeof(msg), "cannot watch %s for VM stops: release=\"yes\" devices stay on "
                                    "vfio-pci until `synopassthru release`", uri);
-        sp_gate_log(msg);
+        log(msg);
     }
     free(uri);
 }

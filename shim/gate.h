@@ -1,39 +1,36 @@
-/* gate: the one decide-and-forward path every interposed function takes.
- * Asks core/start what to do with the XML, forwards the original or the
- * patched XML to the real function, reports a refusal through libvirt's
- * error machinery, and writes the audit record. Holds no lock across the
- * real call. */
+/* gate: the shim's adapter between the interposed libvirt functions and
+ * core/launch, which carries out every start, define, undefine and stop.
+ * Builds the two tables launch needs from the real libvirt functions (the
+ * host: log, the thread's libvirt error, the stop watch; a defined domain:
+ * its stored definition, define, is-active), once per process. The launch
+ * holds a per-VM-name lock across the real call (see core/launch.h). */
 #ifndef SP_GATE_H
 #define SP_GATE_H
 
 #include <libvirt/libvirt.h>
 
-/* Calls the real libvirt function with the XML it should receive. */
-typedef virDomainPtr (*sp_forward_fn)(const char *xml, void *ctx);
+#include "../core/launch.h"
 
-virDomainPtr sp_gate_create(const char *api, const char *xml, sp_forward_fn forward, void *ctx);
+/* Each takes the real libvirt call as launch.h's function types (domains
+ * as void *), NULL when the process has none: then the caller gets that
+ * error and nothing else happens. */
 
-/* Starts a defined domain: int-returning forward (0 ok, -1 failed). */
-typedef int (*sp_start_fn)(virDomainPtr dom, void *ctx);
+/* A start from XML (virDomainCreateXML and kin). */
+virDomainPtr sp_gate_create(const char *api, const char *xml, sp_launch_xml_fn create, void *ctx);
 
-/* The persistent path: the stored definition is patched for the moment of
- * the start (marked, under a per-domain lock) and then put back. */
-int sp_gate_start_defined(const char *api, virDomainPtr dom, sp_start_fn start, void *ctx);
+/* A defined domain starts with its devices (virDomainCreate and kin). */
+int sp_gate_start_defined(const char *api, virDomainPtr dom, sp_launch_start_fn start, void *ctx);
 
-/* The XML a define should store: without anything the shim added. NULL
- * when xml is fine as it is; else malloc'd. */
-char *sp_gate_clean_define(const char *xml);
+/* A definition stored without anything the shim added, in order with the
+ * VM's starts (virDomainDefineXML and kin). */
+virDomainPtr sp_gate_define(const char *api, const char *xml, sp_launch_xml_fn define, void *ctx);
 
-/* libvirt's own autostart starts VMs at boot without the public API, so
- * without their devices: refused (-1, error set) for VMs a snippet names;
- * 0 means go on. */
+/* A call that changes dom's definition (undefine), in order with its starts. */
+int sp_gate_locked(const char *api, virDomainPtr dom, sp_launch_call_fn call, void *ctx);
+
+/* libvirt's own autostart bypasses the shim: refused (-1, error set) for
+ * VMs a snippet names; 0 means go on. */
 int sp_gate_check_autostart(virDomainPtr dom, int autostart);
-
-/* A VM stopped: gives back its release="yes" devices (from events.c). */
-void sp_gate_release_stopped(const char *vm);
-
-/* One line in the host process's log (stderr). */
-void sp_gate_log(const char *message);
 
 /* Reports a message as the libvirt error of the calling thread. */
 void sp_gate_report(const char *message);

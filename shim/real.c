@@ -23,9 +23,12 @@ static void resolve_all(void)
     RESOLVE(RTLD_NEXT, create_with_files, "virDomainCreateWithFiles");
     RESOLVE(RTLD_NEXT, define_xml, "virDomainDefineXML");
     RESOLVE(RTLD_NEXT, define_xml_flags, "virDomainDefineXMLFlags");
+    RESOLVE(RTLD_NEXT, undefine, "virDomainUndefine");
+    RESOLVE(RTLD_NEXT, undefine_flags, "virDomainUndefineFlags");
     RESOLVE(RTLD_DEFAULT, get_xml_desc, "virDomainGetXMLDesc");
     RESOLVE(RTLD_DEFAULT, get_connect, "virDomainGetConnect");
-    RESOLVE(RTLD_DEFAULT, get_uuid_string, "virDomainGetUUIDString");
+    RESOLVE(RTLD_DEFAULT, get_name, "virDomainGetName");
+    RESOLVE(RTLD_DEFAULT, lookup_by_name, "virDomainLookupByName");
     RESOLVE(RTLD_DEFAULT, is_active, "virDomainIsActive");
     RESOLVE(RTLD_DEFAULT, domain_free, "virDomainFree");
     RESOLVE(RTLD_NEXT, set_autostart, "virDomainSetAutostart");

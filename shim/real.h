@@ -16,9 +16,12 @@ struct sp_real {
     int (*create_with_files)(virDomainPtr, unsigned int, int *, unsigned int);
     virDomainPtr (*define_xml)(virConnectPtr, const char *);
     virDomainPtr (*define_xml_flags)(virConnectPtr, const char *, unsigned int);
+    int (*undefine)(virDomainPtr);
+    int (*undefine_flags)(virDomainPtr, unsigned int);
     char *(*get_xml_desc)(virDomainPtr, unsigned int);
     virConnectPtr (*get_connect)(virDomainPtr);
-    int (*get_uuid_string)(virDomainPtr, char *);
+    const char *(*get_name)(virDomainPtr);
+    virDomainPtr (*lookup_by_name)(virConnectPtr, const char *);
     int (*is_active)(virDomainPtr);
     int (*domain_free)(virDomainPtr);
     int (*set_autostart)(virDomainPtr, int);

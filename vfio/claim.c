@@ -8,7 +8,10 @@
 int sp_claim_begin(struct sp_claim *c, const char *root, const char *state_dir, const char *vm,
                    long long now, struct sp_err *err)
 {
-    *c = (struct sp_claim){.root = root, .state_dir = state_dir, .vm = vm, .now = now};
+    *c = (struct sp_claim){.root = root, .state_dir = state_dir, .vm = vm, .now = now,
+                           .lock = -1};
+    if (sp_hold_vm_check(vm, err) < 0)
+        return -1;
     c->lock = sp_state_lock(state_dir, err);
     return c->lock < 0 ? -1 : 0;
 }

@@ -102,11 +102,72 @@ int sp_state_read(const char *dir, const struct sp_pci_addr *addr, struct sp_hol
     return 1;
 }
 
+/* The first control character in s, or NULL. */
+static const char *find_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return s;
+    return NULL;
+}
+
+/* c as a message shows it: itself, or \n, \t, \xNN for a control character. */
+static void show_char(unsigned char c, char out[5])
+{
+    if (c == '\n' || c == '\t')
+        snprintf(out, 5, "\\%c", c == '\n' ? 'n' : 't');
+    else if (c < 0x20 || c == 0x7f)
+        snprintf(out, 5, "\\x%02x", c);
+    else
+        snprintf(out, 5, "%c", c);
+}
+
+/* s with its control characters shown as show_char does. */
+static void show_string(const char *s, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (; *s && used + 5 < size; s++) {
+        show_char((unsigned char)*s, out + used);
+        used += strlen(out + used);
+    }
+}
+
+/* A hold is one "key=value" a line: a value with a line break would add
+ * lines of its own (another vm=, since=), so such values are refused rather
+ * than written. path names the hold file in the message (NULL: none). */
+static int check_field(const char *path, const char *what, const char *value,
+                       struct sp_err *err)
+{
+    const char *bad = find_control(value);
+    if (!bad)
+        return 0;
+    char shown[1100], which[5];
+    show_string(value, shown, sizeof(shown));
+    show_char((unsigned char)*bad, which);
+    sp_err_set(err, "%s \"%s\" has a control character (%s), which a hold cannot record",
+               what, shown, which);
+    return path ? sp_err_prefix(err, "hold %s", path) : -1;
+}
+
+int sp_hold_vm_check(const char *vm, struct sp_err *err)
+{
+    struct sp_hold h;
+    size_t len = strlen(vm);
+    if (len >= sizeof(h.vm))
+        return sp_err_set(err, "VM name of %zu bytes: a hold records at most %zu", len,
+                          sizeof(h.vm) - 1);
+    return check_field(NULL, "VM", vm, err);
+}
+
 int sp_state_write(const char *dir, const struct sp_pci_addr *addr, const struct sp_hold *h,
                    struct sp_err *err)
 {
     char path[4096], text[1024];
     hold_path(dir, addr, path, sizeof(path));
+    if (check_field(path, "VM", h->vm, err) < 0 ||
+        check_field(path, "driver", h->driver, err) < 0)
+        return -1;
     int len = snprintf(text, sizeof(text), "vm=%s\ndriver=%s\nsince=%lld\nrelease=%d\n", h->vm,
                        h->driver, h->since, h->release);
     if (len < 0 || (size_t)len >= sizeof(text))
@@ -148,42 +209,94 @@ int sp_state_list(const char *dir, struct sp_pci_addr **out, size_t *n, struct s
     return rc;
 }
 
-/* libvirt starts QEMU with "-name guest=NAME,..." */
+/* Compares the QEMU option value at p (",," stands for one ',') with want;
+ * *end is the ',' or NUL that ends the value. */
+static int opt_value_is(const char *p, const char *want, const char **end)
+{
+    int same = 1;
+    while (*p && !(p[0] == ',' && p[1] != ',')) { /* up to a single ',' */
+        if (same && *want == *p)
+            want++;
+        else
+            same = 0;
+        p += *p == ',' ? 2 : 1;
+    }
+    *end = p;
+    return same && *want == '\0';
+}
+
+/* What a -name argument says of the guest name, parsed as QEMU parses it
+ * ("key=value" options split at ',', and a first option without '=' the
+ * value of the implied "guest"; the last guest wins): 1 it is vm, 0 it is
+ * another, -1 it sets none. */
+static int name_opts_guest_is(const char *p, const char *vm)
+{
+    int said = -1;
+    for (int first = 1; *p; first = 0) {
+        size_t key = strcspn(p, "=,");
+        const char *end = p + key; /* a flag ("debug-threads"): no value */
+        if (p[key] == '=') {
+            int same = opt_value_is(p + key + 1, vm, &end);
+            if (key == 5 && memcmp(p, "guest", 5) == 0)
+                said = same;
+        } else if (first) {
+            said = opt_value_is(p, vm, &end);
+        }
+        p = *end ? end + 1 : end;
+    }
+    return said;
+}
+
+/* libvirt starts QEMU with "-name guest=NAME,debug-threads=on" (a ',' in NAME
+ * doubled), older ones with "-name NAME"; QEMU takes "--name" as "-name". */
 static int cmdline_names_guest(const char *cmdline, size_t len, const char *vm)
 {
-    char needle[300];
-    int n = snprintf(needle, sizeof(needle), "guest=%s", vm);
-    for (size_t i = 0; n > 0 && i + (size_t)n <= len; i++) {
-        if (memcmp(cmdline + i, needle, (size_t)n) != 0)
+    int said = -1;
+    const char *end = cmdline + len;
+    for (const char *arg = cmdline; arg < end; arg += strlen(arg) + 1) {
+        int is_name = strcmp(arg, "-name") == 0 || strcmp(arg, "--name") == 0;
+        const char *next = arg + strlen(arg) + 1;
+        if (!is_name || next >= end)
             continue;
-        char after = i + (size_t)n < len ? cmdline[i + (size_t)n] : '\0';
-        if (after == ',' || after == '\0')
-            return 1;
+        int now = name_opts_guest_is(next, vm);
+        said = now < 0 ? said : now;
+        arg = next;
     }
-    return 0;
+    return said == 1;
+}
+
+/* The kernel caps a process's arguments well below this. */
+#define CMDLINE_MAX_BYTES (8u << 20)
+
+static int cmdline_file_names_guest(const char *path, const char *vm)
+{
+    struct stat st;
+    int fd = sp_open_read(path, 0, &st, NULL);
+    if (fd < 0)
+        return 0;
+    st.st_size = 4096; /* procfs says 0: a better first guess */
+    char *cmdline = NULL;
+    size_t len = 0;
+    int rc = sp_read_fd(fd, &st, path, CMDLINE_MAX_BYTES, &cmdline, &len, NULL);
+    close(fd);
+    int named = rc == 0 && cmdline_names_guest(cmdline, len, vm);
+    free(cmdline);
+    return named;
 }
 
 int sp_hold_qemu_running(const struct sp_hold *h, const char *proc_root)
 {
-    const char *vm = h->vm;
     DIR *d = opendir(proc_root);
     if (!d)
         return 0;
     struct dirent *de;
     int found = 0;
-    static char buf[65536];
     while (!found && (de = readdir(d)) != NULL) {
         if (!isdigit((unsigned char)de->d_name[0]))
             continue;
         char path[4200];
         snprintf(path, sizeof(path), "%s/%s/cmdline", proc_root, de->d_name);
-        struct stat st;
-        int fd = sp_open_read(path, 0, &st, NULL);
-        if (fd < 0)
-            continue;
-        ssize_t n = read(fd, buf, sizeof(buf));
-        close(fd);
-        found = n > 0 && cmdline_names_guest(buf, (size_t)n, vm);
+        found = cmdline_file_names_guest(path, h->vm);
     }
     closedir(d);
     return found;

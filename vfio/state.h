@@ -16,7 +16,7 @@
 #define SP_HOLD_GRACE_SECONDS 120
 
 struct sp_hold {
-    char vm[256];
+    char vm[256];     /* no control characters: sp_state_write refuses them */
     char driver[64]; /* before binding; "" when it had none */
     long long since;  /* epoch seconds */
     int release;      /* give it back when the VM stops */
@@ -35,10 +35,15 @@ int sp_state_write(const char *dir, const struct sp_pci_addr *addr, const struct
                    struct sp_err *err);
 void sp_state_remove(const char *dir, const struct sp_pci_addr *addr);
 
+/* 0 when a hold can record vm as it is (not too long, no control
+ * character), else -1 saying why: checked before any device is bound. */
+int sp_hold_vm_check(const char *vm, struct sp_err *err);
+
 /* Every held address, sorted. *out is malloc'd. */
 int sp_state_list(const char *dir, struct sp_pci_addr **out, size_t *n, struct sp_err *err);
 
-/* The holding VM's QEMU runs: a process under proc_root with "-name guest=VM". */
+/* The holding VM's QEMU runs: a process under proc_root whose "-name"
+ * argument, read as QEMU reads it, names the guest VM exactly. */
 int sp_hold_qemu_running(const struct sp_hold *h, const char *proc_root);
 
 /* The holding VM still counts: its QEMU runs, or the hold is recent. */

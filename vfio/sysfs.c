@@ -83,9 +83,26 @@ static int write_attr(const char *path, const char *value, const struct sp_pci_a
 {
     char name[SP_PCI_ADDR_STRLEN];
     sp_pci_addr_format(addr, name);
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    /* Every sysfs attribute is a regular file. Anything else is refused by
+     * its type before it is opened (a FIFO would hold a blocking open until
+     * a reader came; opening a device can act), and again on the fd. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return sp_err_set(err, "device %s: %s: is %s, not a regular file", name, path,
+                          sp_file_type_name(st.st_mode));
+    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return sp_err_set(err, "device %s: open %s: %s", name, path, strerror(errno));
+    if (fstat(fd, &st) < 0) {
+        int saved = errno;
+        close(fd);
+        return sp_err_set(err, "device %s: %s: %s", name, path, strerror(saved));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return sp_err_set(err, "device %s: %s: is %s, not a regular file", name, path,
+                          sp_file_type_name(st.st_mode));
+    }
     size_t len = strlen(value);
     ssize_t n = write(fd, value, len);
     int saved = errno;

@@ -143,8 +143,10 @@ static int fill_identity(struct id_scan *s, struct sp_domain_id *id, struct sp_e
     trim_in_place(id->uuid);
     if ((!id->name || !id->name[0]) && !s->entity[FIELD_NAME])
         return sp_err_set(err, "domain XML has no <name>");
-    if (!id->name && !(id->name = strdup("")))
+    if (!id->name && !(id->name = strdup(""))) {
+        s->oom = 1;
         return sp_err_set(err, "domain XML: out of memory");
+    }
     return 0;
 }
 
@@ -153,10 +155,12 @@ int sp_domain_identify(const char *xml, size_t len, struct sp_domain_id *id, str
     memset(id, 0, sizeof(*id));
     struct id_scan s = {.reading = N_FIELDS};
     int rc = sp_xml_scan(xml, len, "domain XML", &id_ops, &s, &id->doctype, err);
-    if (rc > 0)
-        rc = sp_err_set(err, "domain XML: out of memory");
-    if (rc == 0)
-        rc = fill_identity(&s, id, err);
+    if (rc > 0) {
+        sp_err_set(err, "domain XML: out of memory");
+        rc = SP_XML_OOM;
+    }
+    if (rc == 0 && fill_identity(&s, id, err) < 0)
+        rc = s.oom ? SP_XML_OOM : -1;
     for (int f = 0; f < N_FIELDS; f++)
         if (s.text[f])
             xmlBufferFree(s.text[f]);
@@ -201,9 +205,15 @@ static int starts_with_declaration(const char *s, size_t len)
 int sp_domain_serialize(xmlDocPtr doc, const char *original, size_t original_len,
                         char **out, size_t *out_len, struct sp_err *err)
 {
+    /* The writer falls back (a character reference for a character it
+     * could not encode) or drops output when an allocation fails. */
+    struct sp_xml_oom_guard guard;
+    sp_xml_oom_guard_begin(&guard);
     xmlBufferPtr buf = xmlBufferCreate();
-    if (!buf)
+    if (!buf) {
+        sp_xml_oom_guard_end(&guard);
         return sp_err_set(err, "out of memory");
+    }
     int options = starts_with_declaration(original, original_len) ? 0 : XML_SAVE_NO_DECL;
     xmlSaveCtxtPtr save = xmlSaveToBuffer(buf, "UTF-8", options);
     int rc = save ? 0 : -1;
@@ -211,6 +221,10 @@ int sp_domain_serialize(xmlDocPtr doc, const char *original, size_t original_len
         rc = -1;
     if (save && xmlSaveClose(save) < 0)
         rc = -1;
+    if (sp_xml_oom_guard_end(&guard) && rc == 0) {
+        xmlBufferFree(buf);
+        return sp_err_set(err, "out of memory while writing the domain XML");
+    }
     if (rc < 0) {
         xmlBufferFree(buf);
         return sp_err_set(err, "cannot serialize the domain XML");

@@ -28,7 +28,8 @@ xmlDocPtr sp_domain_parse(const char *xml, size_t len, struct sp_err *err);
 /* Reads name (required unless unknown), uuid and title as a stream: no
  * tree, and a DOCTYPE's declarations skipped, so no entity is expanded. The
  * root must be <domain> and the document well-formed, as sp_domain_parse
- * wants it. */
+ * wants it. Returns 0, -1 with err, or SP_XML_OOM when memory ran out (the
+ * VM is then unknown, not absent). */
 int sp_domain_identify(const char *xml, size_t len, struct sp_domain_id *id, struct sp_err *err);
 void sp_domain_id_free(struct sp_domain_id *id);
 

@@ -193,6 +193,37 @@ static void strip_blank_text(xmlNodePtr node)
     }
 }
 
+/* The element or one of its attributes is in the xml: namespace, whose
+ * declaration belongs to the document, not to the element. */
+static int uses_doc_namespace(xmlNodePtr node)
+{
+    for (; node; node = node->next) {
+        if (node->type != XML_ELEMENT_NODE)
+            continue;
+        if (node->ns && xmlStrEqual(node->ns->prefix, BAD_CAST "xml"))
+            return 1;
+        for (xmlAttrPtr a = node->properties; a; a = a->next)
+            if (a->ns && xmlStrEqual(a->ns->prefix, BAD_CAST "xml"))
+                return 1;
+        if (uses_doc_namespace(node->children))
+            return 1;
+    }
+    return 0;
+}
+
+/* The root element of src, made doc's: moved when neither document has a
+ * dictionary (nothing in it then belongs to src, and a move allocates
+ * nothing), else copied. */
+static xmlNodePtr take_root(xmlDocPtr src, xmlDocPtr doc)
+{
+    xmlNodePtr root = xmlDocGetRootElement(src);
+    if (src->dict || doc->dict || uses_doc_namespace(root))
+        return xmlDocCopyNode(root, doc, 1);
+    xmlUnlinkNode(root);
+    xmlSetTreeDoc(root, doc);
+    return root;
+}
+
 /* Copies a raw <hostdev> from a snippet into doc, as written (only the
  * whitespace between its elements follows the document). */
 static xmlNodePtr copy_raw_hostdev(struct patch *p, const char *raw)
@@ -200,7 +231,7 @@ static xmlNodePtr copy_raw_hostdev(struct patch *p, const char *raw)
     xmlDocPtr src = sp_xml_parse(raw, strlen(raw), "snippet hostdev", p->err);
     if (!src)
         return NULL;
-    xmlNodePtr copy = xmlDocCopyNode(xmlDocGetRootElement(src), p->doc, 1);
+    xmlNodePtr copy = take_root(src, p->doc);
     xmlFreeDoc(src);
     if (!copy) {
         sp_err_set(p->err, "out of memory");
@@ -243,8 +274,12 @@ static int place_device(struct patch *p, xmlNodePtr node)
         xmlFreeNode(node);
         return -1;
     }
-    if (sp_layout_append(p->devices, node) < 0)
+    if (sp_layout_append(p->devices, node) < 0) {
+        /* Not placed: it is ours to free (placed, the document owns it). */
+        if (!node->parent)
+            xmlFreeNode(node);
         return sp_err_set(p->err, "out of memory");
+    }
     return 0;
 }
 
@@ -631,6 +666,8 @@ int sp_xmlpatch_apply(xmlDocPtr doc, const struct sp_patch_dev *devs, size_t n,
         return sp_err_set(err, "domain XML with a DOCTYPE is not supported");
     struct patch p = {.doc = doc, .devices = sp_xml_child(root, "devices"),
                       .report = report, .err = err};
+    struct sp_xml_oom_guard guard;
+    sp_xml_oom_guard_begin(&guard);
     int rc = collect_present(&p) < 0 ? sp_err_set(err, "out of memory") : 0;
     if (rc == 0)
         rc = sp_slot_map_from_doc(doc, &p.slots, err);
@@ -640,6 +677,12 @@ int sp_xmlpatch_apply(xmlDocPtr doc, const struct sp_patch_dev *devs, size_t n,
         rc = add_all(&p, devs, n);
     sp_slot_map_free(&p.slots);
     free(p.present);
+    /* A failed allocation inside libxml2 leaves the tree short of what was
+     * asked (an empty attribute, a missing node) without failing the call. */
+    if (sp_xml_oom_guard_end(&guard) && rc == 0)
+        rc = sp_err_set(err, "out of memory while adding the devices");
+    if (rc < 0)
+        sp_patch_report_free(report);
     return rc;
 }
 
@@ -660,6 +703,8 @@ int sp_xmlpatch_strip(xmlDocPtr doc, struct sp_err *err)
         return sp_err_set(err, "document root is not <domain>");
     xmlNodePtr devices = sp_xml_child(root, "devices");
     int removed = 0;
+    struct sp_xml_oom_guard guard;
+    sp_xml_oom_guard_begin(&guard);
     xmlNodePtr c = devices ? devices->children : NULL;
     while (c) {
         xmlNodePtr next = c->next;
@@ -669,6 +714,9 @@ int sp_xmlpatch_strip(xmlDocPtr doc, struct sp_err *err)
         }
         c = next;
     }
+    /* An alias that could not be read would keep its element in. */
+    if (sp_xml_oom_guard_end(&guard))
+        return sp_err_set(err, "out of memory while taking out the added devices");
     return removed;
 }
 

@@ -306,9 +306,14 @@ mkdir -p /etc/libvirt/qemu/autostart
 ln -sf /etc/libvirt/qemu/e2e-a.xml /etc/libvirt/qemu/autostart/e2e-a.xml
 systemctl stop pkg-libvirtd
 # libvirt autostarts once per host boot (a marker under /run): make this
-# restart look like a boot. The fault-file switch is for the heal check below.
+# restart look like a boot. For the heal check below, the daemon preloads
+# the test build of the shim from now on (the release shim honours no fault
+# file): a runtime drop-in that sorts after setup's.
 rm -f /run/libvirt/qemu/autostarted
-systemctl set-environment SYNOPASSTHRU_TEST_FAULT_FILE=/tmp/fault
+mkdir -p /run/systemd/system/pkg-libvirtd.service.d
+printf '[Service]\nEnvironment=LD_PRELOAD=%s\nEnvironment=SYNOPASSTHRU_TEST_FAULT_FILE=/tmp/fault\n' \
+    "$build/tests/libsynopassthru-test.so" > /run/systemd/system/pkg-libvirtd.service.d/zz-e2e-test-shim.conf
+systemctl daemon-reload
 systemctl start pkg-libvirtd
 for _ in $(seq 1 30); do
     virsh domstate e2e-a 2>/dev/null | grep -q running && break
@@ -348,6 +353,11 @@ check "and the definition is healed, byte for byte" cmp -s /tmp/h.before /tmp/h.
 check "with the NIC in the running domain" test "$(driver_of "$nic")" = vfio-pci
 virsh destroy e2e-h > /dev/null 2>&1
 synopassthru release --force "$nic" > /dev/null
+# The release shim again.
+rm -f /run/systemd/system/pkg-libvirtd.service.d/zz-e2e-test-shim.conf
+systemctl daemon-reload
+systemctl restart pkg-libvirtd
+wait_for_daemon
 
 # A defined start that libvirt itself refuses after the shim stored the
 # patched definition (QEMU rejects an option): the client gets libvirt's

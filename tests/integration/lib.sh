@@ -6,15 +6,21 @@ set -u
 SP_SRC=${SP_SRC:-$(pwd)}
 SP_BUILD=${SP_BUILD:-$SP_SRC/build}
 SHIM=$SP_BUILD/libsynopassthru.so
+# The shim with the test hooks (common/testhooks.h), for fault injection;
+# start_daemon preloads it instead of $SHIM when SP_SHIM names it.
+TEST_SHIM=$SP_BUILD/tests/libsynopassthru-test.so
 # SP_PRELOAD_FIRST: preloaded into the test daemon before the shim (libasan.so
 # when the shim is a sanitizer build).
+# SP_PRELOAD_AFTER: preloaded after it (the shim's RTLD_NEXT finds it first:
+# tests/tools/slowstart.c makes the real starts slow for the race tests).
 CLI=$SP_BUILD/synopassthru
 CHECKS_PASSED=0
 CHECKS_FAILED=0
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sp-it-XXXXXX")
 chmod 755 "$WORK"
 # Never this machine's /sys: every test works on a fake tree, and the
-# default points at one even before a test builds it.
+# default points at one even before a test builds it. The CLI honours this;
+# the shim does not, and reads its fake tree from the config (make_config).
 export SYNOPASSTHRU_SYSFS_ROOT=$WORK/sysfs
 DAEMON_PID=
 
@@ -92,6 +98,26 @@ CONF
     chmod 644 "$dir/synopassthru.conf"
 }
 
+# test_hook_names FILE: the test hooks (common/testhooks.h) whose variable
+# names are in FILE's strings, one a line; "unreadable" when it cannot be read.
+test_hook_names() {
+    local h
+    [ -r "$1" ] || { echo unreadable; return; }
+    for h in SYNOPASSTHRU_SYSFS_ROOT SYNOPASSTHRU_PROC_ROOT SYNOPASSTHRU_TRUSTED_UID \
+        SYNOPASSTHRU_TEST_FAULT_FILE; do
+        strings "$1" | grep -qxF "$h" && echo "$h"
+    done
+}
+
+# interposed_functions: what the shim must export, one a line, sorted (kept
+# here, apart from shim/exports.map, so that a change to the map shows).
+interposed_functions() {
+    printf "%s\n" virDomainCreate virDomainCreateWithFiles virDomainCreateWithFlags \
+        virDomainCreateXML virDomainCreateXMLWithFiles virDomainDefineXML \
+        virDomainDefineXMLFlags virDomainSetAutostart virDomainUndefine virDomainUndefineFlags |
+        sort
+}
+
 # driver_of SYSFS ADDR: the driver a fake device is bound to ("" when none).
 driver_of() {
     basename "$(readlink "$1/bus/pci/devices/$2/driver" 2>/dev/null)" 2>/dev/null || true
@@ -127,7 +153,9 @@ test_domain() {
 XML
 }
 
-# start_daemon CONFIG SYSFS: a private libvirtd with the shim preloaded.
+# start_daemon CONFIG SYSFS: a private libvirtd with the shim ($SP_SHIM,
+# default $SHIM) preloaded; CONFIG's sysfs_root must be the fake tree SYSFS,
+# as the shim takes its roots from the config alone.
 # Only the test driver (built into libvirt) is available: LIBVIRT_DRIVER_DIR
 # points at an empty dir, so no driver touches /var, /run or /sys. It runs in
 # a mount namespace of its own with a tmpfs on /var/log: a shim that falls
@@ -136,6 +164,10 @@ XML
 # exec, so $! is libvirtd's pid.
 start_daemon() {
     local config=$1 sysfs=$2
+    if ! grep -qxF "sysfs_root = $sysfs" "$config/synopassthru.conf"; then
+        fail "start_daemon: $config/synopassthru.conf does not name the fake tree $sysfs"
+        return 1
+    fi
     DAEMON_DIR=$WORK/daemon
     mkdir -p "$DAEMON_DIR/sock" "$DAEMON_DIR/drivers"
     cat > "$DAEMON_DIR/libvirtd.conf" <<CONF
@@ -147,8 +179,7 @@ log_outputs = "3:stderr"
 CONF
     unshare -m sh -c 'mount -t tmpfs -o mode=755 tmpfs /var/log && exec "$@"' sh \
         env LIBVIRT_DRIVER_DIR="$DAEMON_DIR/drivers" SYNOPASSTHRU_CONFIG_DIR="$config" \
-        SYNOPASSTHRU_SYSFS_ROOT="$sysfs" SYNOPASSTHRU_TRUSTED_UID="$(id -u)" \
-        LD_PRELOAD="${SP_PRELOAD_FIRST:+$SP_PRELOAD_FIRST }$SHIM" \
+        LD_PRELOAD="${SP_PRELOAD_FIRST:+$SP_PRELOAD_FIRST }${SP_SHIM:-$SHIM}${SP_PRELOAD_AFTER:+ $SP_PRELOAD_AFTER}" \
         libvirtd --config "$DAEMON_DIR/libvirtd.conf" --pid-file "$DAEMON_DIR/libvirtd.pid" \
         > "$DAEMON_DIR/libvirtd.log" 2>&1 &
     DAEMON_PID=$!

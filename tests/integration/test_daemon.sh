@@ -22,8 +22,7 @@ check "the shim is mapped in libvirtd" grep -qF "$SHIM" "/proc/$DAEMON_PID/maps"
 remote() { virsh -c "$DAEMON_URI" "$@"; }
 # The shim in the client too: both patch, each device must appear once.
 remote_with_shim() {
-    env SYNOPASSTHRU_CONFIG_DIR="$CONFIG" SYNOPASSTHRU_SYSFS_ROOT="$SYSFS" \
-        SYNOPASSTHRU_TRUSTED_UID="$(id -u)" LD_PRELOAD="$SHIM" virsh -c "$DAEMON_URI" "$@"
+    env SYNOPASSTHRU_CONFIG_DIR="$CONFIG" LD_PRELOAD="$SHIM" virsh -c "$DAEMON_URI" "$@"
 }
 section() { sed -n "/<name>$2</,/<\/domain>/p" "$1"; }
 

@@ -23,8 +23,9 @@ add_snippet "$CONFIG" office.xml '<passthrough vm="office">
 add_snippet "$CONFIG" office2.xml '<passthrough vm="office2">
   <hostdev mode="subsystem" type="usb"><source><vendor id="0x046d"/><product id="0xc52b"/></source></hostdev>
 </passthrough>'
+# Faults are injected through a test hook: the test build of the shim.
 export SYNOPASSTHRU_TEST_FAULT_FILE=$WORK/fault
-start_daemon "$CONFIG" "$SYSFS" || exit 1
+SP_SHIM=$TEST_SHIM start_daemon "$CONFIG" "$SYSFS" || exit 1
 remote() { virsh -c "$DAEMON_URI" "$@"; }
 
 # The test driver forgets everything when its last client leaves: keep one

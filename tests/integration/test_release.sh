@@ -55,10 +55,13 @@ for f in $BINARIES; do
     check "$f has no rpath" sh -c "! readelf -d '$REL/$f' | grep -Eq 'RPATH|RUNPATH'"
 done
 nm -D --defined-only "$REL/lib/synopassthru/libsynopassthru.so" | awk '{print $3}' | sort > "$WORK/exports"
-printf "%s\n" virDomainCreate virDomainCreateWithFiles virDomainCreateWithFlags virDomainCreateXML \
-    virDomainCreateXMLWithFiles virDomainDefineXML virDomainDefineXMLFlags virDomainSetAutostart \
-    | sort > "$WORK/expected-exports"
+interposed_functions > "$WORK/expected-exports"
 check "the released shim exports exactly the interposed functions" diff -u "$WORK/expected-exports" "$WORK/exports"
+for f in lib/synopassthru/libsynopassthru.so libexec/synopassthru/synopassthru-vfio; do
+    check "the released $(basename "$f") names no test hook ($(test_hook_names "$REL/$f" | tr '\n' ' '))" \
+        test -z "$(test_hook_names "$REL/$f")"
+done
+check "no test build of the shim is released" sh -c "! tar -tzf '$TARBALL' | grep -q 'libsynopassthru-test'"
 for f in $BINARIES; do
     echo "MEASURE size $f $(stat -c %s "$REL/$f")"
 done

@@ -14,9 +14,7 @@ add_snippet "$CONFIG" broken-rom.xml '<passthrough vm="no-rom">
 </passthrough>'
 
 run_virsh() {
-    env SYNOPASSTHRU_CONFIG_DIR="$CONFIG" SYNOPASSTHRU_SYSFS_ROOT="$SYSFS" \
-        SYNOPASSTHRU_TRUSTED_UID="$(id -u)" LD_PRELOAD="$SHIM" \
-        virsh -c test:///default "$@"
+    env SYNOPASSTHRU_CONFIG_DIR="$CONFIG" LD_PRELOAD="$SHIM" virsh -c test:///default "$@"
 }
 
 test_domain vm-uuid-1 "Living room" > "$WORK/matched.xml"

@@ -39,6 +39,7 @@ static int setup(void **state)
     char *vmd = sp_path_join(f->dir, "vm.d");
     chmod(vmd, 0755);
     free(vmd);
+    tu_age(f->dir);
     f->cfg = sp_config_new(f->dir);
     *state = f;
     return 0;
@@ -100,6 +101,33 @@ static void unchanged_config_is_not_read_again(void **state)
     assert_int_equal(sp_config_parse_count(f->cfg), parses);
     sp_snapshot_release(first);
     sp_snapshot_release(second);
+}
+
+/* A snippet that is a symlink to a file not there yet names no VM, and is
+ * read once its target appears, though vm.d itself does not change. */
+static void a_snippet_whose_link_target_appears_is_read(void **state)
+{
+    struct fixture *f = *state;
+    char *link = sp_path_join(f->dir, "vm.d/later.xml");
+    assert_int_equal(symlink("../store/later.xml", link), 0);
+    struct sp_snapshot *snap = snapshot(f);
+    assert_null(sp_snapshot_lookup(snap, "later"));
+    sp_snapshot_release(snap);
+    tu_age(f->dir);
+    sp_snapshot_release(snapshot(f)); /* vm.d settled and listed */
+    free(tu_write(f->dir, "store/later.xml",
+                  "<passthrough vm='later'><pci address='05:00.0'/></passthrough>", 0644));
+    snap = snapshot(f);
+    assert_non_null(sp_snapshot_lookup(snap, "later"));
+    sp_snapshot_release(snap);
+    /* And when it goes again, so does its VM. */
+    char *target = sp_path_join(f->dir, "store/later.xml");
+    unlink(target);
+    snap = snapshot(f);
+    assert_null(sp_snapshot_lookup(snap, "later"));
+    sp_snapshot_release(snap);
+    free(target);
+    free(link);
 }
 
 static void edits_are_picked_up_one_file_at_a_time(void **state)
@@ -477,6 +505,175 @@ static void symlinks_may_not_leave_the_config_dir(void **state)
     free(vmd);
 }
 
+/* --- a snippet broken mid-edit ------------------------------------------- */
+
+#define UUID_C "591328d9-88d5-42aa-9551-bb793c3330cf"
+#define KEPT "keeping its last good version (VM '" UUID_C "') until it parses again"
+
+/* c.xml is read once, good, then rewritten with text. */
+static char *rewrite_c(struct fixture *f, const char *text)
+{
+    sp_snapshot_release(snapshot(f));
+    return tu_write(f->dir, "vm.d/c.xml", text, 0644);
+}
+
+static void assert_c_kept(const struct sp_snapshot *snap)
+{
+    const struct sp_vm_entry *e = sp_snapshot_lookup(snap, UUID_C);
+    assert_non_null(e);
+    assert_null(e->error);
+    assert_int_equal(e->n_specs, 1);
+    assert_int_equal(e->specs[0].addr.bus, 3);
+    assert_true(has_orphan(snap, "vm.d/c.xml", KEPT));
+}
+
+static void a_truncated_snippet_keeps_its_last_good_version(void **state)
+{
+    struct fixture *f = *state;
+    free(rewrite_c(f, "<passthrough vm='5913")); /* cut inside vm= */
+    struct sp_snapshot *snap = snapshot(f);
+    assert_c_kept(snap);
+    assert_int_equal(snap->n_orphan_errors, 1);
+    assert_null(sp_snapshot_lookup(snap, "5913"));
+    assert_null(sp_snapshot_lookup(snap, "win11")->error);
+    sp_snapshot_release(snap);
+}
+
+/* What libxml2 read of a vm= before an error (the end of the file, a '<',
+ * a bad byte) is not the VM the file is for: no VM is refused in its name,
+ * and the file is logged. */
+static void a_vm_cut_short_names_no_vm(void **state)
+{
+    struct fixture *f = *state;
+    const char *texts[] = {"<passthrough vm='lin", "<passthrough vm='linux",
+                           "<passthrough vm='lin<pci address='05:00.0'/>",
+                           "<passthrough vm='lin\001ux'><pci address='05:00.0'/></passthrough>"};
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        free(tu_write(f->dir, "vm.d/d.xml", texts[i], 0644));
+        struct sp_snapshot *snap = snapshot(f);
+        assert_int_equal(HASH_COUNT(snap->index), 2); /* win11 and c.xml's */
+        assert_true(has_orphan(snap, "vm.d/d.xml:1:", ""));
+        sp_snapshot_release(snap);
+    }
+}
+
+static void an_emptied_snippet_keeps_its_last_good_version(void **state)
+{
+    struct fixture *f = *state;
+    free(rewrite_c(f, "")); /* an in-place write begins with O_TRUNC */
+    struct sp_snapshot *snap = snapshot(f);
+    assert_c_kept(snap);
+    sp_snapshot_release(snap);
+}
+
+static void a_fixed_snippet_replaces_its_last_good_version(void **state)
+{
+    struct fixture *f = *state;
+    free(rewrite_c(f, ""));
+    sp_snapshot_release(snapshot(f));
+    free(tu_write(f->dir, "vm.d/c.xml", "<passthrough vm='" UUID_C "'>"
+                                        "<pci address='04:00.0'/></passthrough>", 0644));
+    struct sp_snapshot *snap = snapshot(f);
+    const struct sp_vm_entry *e = sp_snapshot_lookup(snap, UUID_C);
+    assert_int_equal(e->n_specs, 1);
+    assert_int_equal(e->specs[0].addr.bus, 4);
+    assert_int_equal(snap->n_orphan_errors, 0);
+    sp_snapshot_release(snap);
+    /* Broken again: the version in force now is the fixed one. */
+    free(tu_write(f->dir, "vm.d/c.xml", "", 0644));
+    snap = snapshot(f);
+    e = sp_snapshot_lookup(snap, UUID_C);
+    assert_non_null(e);
+    assert_int_equal(e->specs[0].addr.bus, 4);
+    sp_snapshot_release(snap);
+}
+
+static void a_rewrite_may_name_another_vm(void **state)
+{
+    struct fixture *f = *state;
+    free(rewrite_c(f, ""));
+    struct sp_snapshot *snap = snapshot(f);
+    assert_c_kept(snap);
+    sp_snapshot_release(snap);
+    free(tu_write(f->dir, "vm.d/c.xml", "<passthrough vm='linux'><pci address='05:00.0'/>"
+                                        "</passthrough>", 0644));
+    snap = snapshot(f);
+    assert_null(sp_snapshot_lookup(snap, UUID_C));
+    assert_int_equal(sp_snapshot_lookup(snap, "linux")->specs[0].addr.bus, 5);
+    assert_int_equal(snap->n_orphan_errors, 0);
+    sp_snapshot_release(snap);
+}
+
+static void a_deleted_snippet_leaves_no_last_good_version(void **state)
+{
+    struct fixture *f = *state;
+    char *path = rewrite_c(f, "");
+    struct sp_snapshot *snap = snapshot(f);
+    assert_c_kept(snap);
+    sp_snapshot_release(snap);
+    assert_int_equal(unlink(path), 0);
+    snap = snapshot(f);
+    assert_null(sp_snapshot_lookup(snap, UUID_C));
+    assert_int_equal(snap->n_orphan_errors, 0);
+    sp_snapshot_release(snap);
+    free(path);
+}
+
+/* Whenever the broken file still says which VM it is for, that VM is
+ * refused, even while a last good version exists. */
+static void a_broken_snippet_naming_its_vm_refuses_it(void **state)
+{
+    struct fixture *f = *state;
+    free(rewrite_c(f, ""));
+    struct sp_snapshot *snap = snapshot(f);
+    assert_c_kept(snap);
+    sp_snapshot_release(snap);
+    free(tu_write(f->dir, "vm.d/c.xml", "<passthrough vm='" UUID_C "'>\n"
+                                        "<pci address='03:00.0'>\n", 0644));
+    snap = snapshot(f);
+    const struct sp_vm_entry *e = sp_snapshot_lookup(snap, UUID_C);
+    assert_non_null(e->error);
+    assert_non_null(strstr(e->error, "vm.d/c.xml:"));
+    assert_int_equal(e->n_specs, 0);
+    assert_int_equal(snap->n_orphan_errors, 0);
+    sp_snapshot_release(snap);
+}
+
+/* Emptied, then unreadable or untrusted: the VM of the last good version
+ * is refused, never started bare, and that version is not used. */
+static void an_emptied_snippet_turned_fifo_refuses_its_vm(void **state)
+{
+    struct fixture *f = *state;
+    alarm(GUARD_SECONDS);
+    char *path = rewrite_c(f, "");
+    sp_snapshot_release(snapshot(f));
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkfifo(path, 0644), 0);
+    struct sp_snapshot *snap = snapshot(f);
+    const struct sp_vm_entry *e = sp_snapshot_lookup(snap, UUID_C);
+    assert_non_null(e);
+    assert_non_null(strstr(e->error, "vm.d/c.xml: is a FIFO, not a regular file"));
+    assert_int_equal(e->n_specs, 0);
+    sp_snapshot_release(snap);
+    alarm(0);
+    free(path);
+}
+
+static void an_emptied_writable_snippet_refuses_its_vm(void **state)
+{
+    struct fixture *f = *state;
+    free(rewrite_c(f, ""));
+    sp_snapshot_release(snapshot(f));
+    free(tu_write(f->dir, "vm.d/c.xml", "", 0666));
+    struct sp_snapshot *snap = snapshot(f);
+    const struct sp_vm_entry *e = sp_snapshot_lookup(snap, UUID_C);
+    assert_non_null(e);
+    assert_non_null(strstr(e->error, "is world-writable (mode 0666)"));
+    assert_int_equal(e->n_specs, 0);
+    assert_false(has_orphan(snap, "vm.d/c.xml", "last good"));
+    sp_snapshot_release(snap);
+}
+
 int main(void)
 {
     tu_trust_current_user();
@@ -485,6 +682,7 @@ int main(void)
         T(devices_of_one_vm_add_up),
         T(uuid_lookup_ignores_case),
         T(unchanged_config_is_not_read_again),
+        T(a_snippet_whose_link_target_appears_is_read),
         T(edits_are_picked_up_one_file_at_a_time),
         T(old_snapshot_survives_a_reload),
         T(broken_snippet_refuses_only_its_vm),
@@ -499,6 +697,15 @@ int main(void)
         T(a_fifo_as_the_conf_is_a_global_error),
         T(a_writable_dir_above_is_a_global_error),
         T(symlinks_may_not_leave_the_config_dir),
+        T(a_truncated_snippet_keeps_its_last_good_version),
+        T(a_vm_cut_short_names_no_vm),
+        T(an_emptied_snippet_keeps_its_last_good_version),
+        T(a_fixed_snippet_replaces_its_last_good_version),
+        T(a_rewrite_may_name_another_vm),
+        T(a_deleted_snippet_leaves_no_last_good_version),
+        T(a_broken_snippet_naming_its_vm_refuses_it),
+        T(an_emptied_snippet_turned_fifo_refuses_its_vm),
+        T(an_emptied_writable_snippet_refuses_its_vm),
         cmocka_unit_test(missing_dir_means_no_snippets),
         cmocka_unit_test(config_dir_choice),
     };

@@ -39,28 +39,6 @@ static int exists(const char *dir, const char *name)
 }
 
 /* Copies every regular file of src/sub into dst/sub (mode 0644). */
-static void copy_dir(const char *src, const char *dst, const char *sub)
-{
-    char *from = sp_path_join(src, sub);
-    DIR *d = opendir(from);
-    struct dirent *de;
-    while (d && (de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        char *file = sp_path_join(from, de->d_name);
-        char *rel = sp_path_join(sub, de->d_name);
-        tu_copy_file(file, dst, rel);
-        free(rel);
-        free(file);
-    }
-    if (d)
-        closedir(d);
-    char *made = sp_path_join(dst, sub);
-    mkdir(made, 0755);
-    chmod(made, 0755);
-    free(made);
-    free(from);
-}
 
 static char *make_sysfs(const char *case_dir)
 {
@@ -75,9 +53,9 @@ static char *make_sysfs(const char *case_dir)
 static char *make_config(const char *case_dir)
 {
     char *cfg = tu_mkdtemp("golden-config");
-    copy_dir(case_dir, cfg, "vm.d");
+    tu_copy_dir(case_dir, cfg, "vm.d");
     if (exists(case_dir, "rom"))
-        copy_dir(case_dir, cfg, "rom");
+        tu_copy_dir(case_dir, cfg, "rom");
     if (exists(case_dir, "synopassthru.conf")) {
         char *p = sp_path_join(case_dir, "synopassthru.conf");
         char *text = tu_read(p, NULL);

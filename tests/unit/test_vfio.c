@@ -1,6 +1,7 @@
 /* vfio: checks, the bind/release sequences and the holds against the
  * kernel model (tests/tools/kmodel.c, linked into this test) on the shipped
  * fake hosts, with a fake proc tree where a VM's QEMU process is looked for. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -259,20 +260,31 @@ static void bridge_only_group_is_viable(void **state)
 
 /* ---- holds: who holds what, and that they tell the truth ---- */
 
-/* A QEMU process of VM under the fake proc root, as libvirt starts one. */
-static void fake_qemu(const struct host *h, const char *pid, const char *vm)
+/* A process under the fake proc root whose cmdline is the n bytes given. */
+static void fake_cmdline(const struct host *h, const char *pid, const char *bytes, size_t n)
 {
-    char name[64], cmdline[512];
-    int n = snprintf(cmdline, sizeof(cmdline), "/usr/bin/qemu-system-x86_64%c-name%c"
-                     "guest=%s,debug-threads=on%c-S%c", 0, 0, vm, 0, 0);
+    char name[64];
     snprintf(name, sizeof(name), "%s/cmdline", pid);
     free(tu_write(h->proc, name, "", 0644));
     char *path = sp_path_join(h->proc, name);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    assert_int_equal(fwrite(cmdline, 1, (size_t)n, f), (size_t)n);
+    assert_int_equal(fwrite(bytes, 1, n, f), n);
     fclose(f);
     free(path);
+}
+
+/* A QEMU process of VM under the fake proc root, as libvirt starts one (a
+ * ',' in the name doubled, as QEMU's option syntax wants). */
+static void fake_qemu(const struct host *h, const char *pid, const char *vm)
+{
+    char *escaped = tu_replace_all(vm, ",", ",,");
+    char cmdline[1024];
+    int n = snprintf(cmdline, sizeof(cmdline), "/usr/bin/qemu-system-x86_64%c-name%c"
+                     "guest=%s,debug-threads=on%c-S%c", 0, 0, escaped, 0, 0);
+    assert_true(n > 0 && (size_t)n < sizeof(cmdline));
+    fake_cmdline(h, pid, cmdline, (size_t)n);
+    free(escaped);
 }
 
 static struct sp_hold hold_of(const struct host *h, const char *where)
@@ -598,6 +610,213 @@ static void a_state_dir_others_could_change_is_refused(void **state)
     free(link);
 }
 
+/* ---- hold files: one field a line, whatever the VM is called ---- */
+
+static void a_vm_name_with_a_line_break_is_refused_not_written(void **state)
+{
+    struct host *h = *state;
+    struct sp_err err;
+    struct sp_pci_addr a = addr("08:00.0");
+    struct sp_hold evil = {.vm = "a\nvm=evil\nsince=0", .driver = "amdgpu", .since = 5};
+    assert_int_equal(sp_state_write(h->state, &a, &evil, &err), -1);
+    assert_non_null(strstr(err.msg, "0000:08:00.0.hold: VM \"a\\nvm=evil\\nsince=0\" has a "
+                                    "control character (\\n), which a hold cannot record"));
+    expect_no_hold(h, "08:00.0");
+    struct sp_hold other = {.vm = "tab\there", .driver = "amdgpu"};
+    assert_int_equal(sp_state_write(h->state, &a, &other, &err), -1);
+    assert_non_null(strstr(err.msg, "VM \"tab\\there\" has a control character (\\t)"));
+    struct sp_hold del = {.vm = "vm", .driver = "amd\x7fgpu"};
+    assert_int_equal(sp_state_write(h->state, &a, &del, &err), -1);
+    assert_non_null(strstr(err.msg, "driver \"amd\\x7fgpu\" has a control character (\\x7f)"));
+    expect_no_hold(h, "08:00.0");
+    /* Through a bind: refused, and the device is given back. */
+    static const char *const gpu[] = {"08:00.0"};
+    assert_int_not_equal(bind(h, "a\nvm=evil\nsince=0", gpu, 1, &err), 0);
+    assert_non_null(strstr(err.msg, "VM \"a\\nvm=evil\\nsince=0\" has a control character"));
+    expect_driver(h, "08:00.0", "amdgpu");
+    expect_no_hold(h, "08:00.0");
+}
+
+/* A name a hold cannot record whole is refused before anything is bound:
+ * cut short, the VM would no longer match its own holds. */
+static void a_vm_name_too_long_for_a_hold_binds_nothing(void **state)
+{
+    struct host *h = *state;
+    struct sp_err err;
+    char name[301];
+    memset(name, 'v', sizeof(name) - 1);
+    name[sizeof(name) - 1] = '\0';
+    static const char *const gpu[] = {"08:00.0"};
+    assert_int_not_equal(bind(h, name, gpu, 1, &err), 0);
+    assert_non_null(strstr(err.msg, "VM name of 300 bytes: a hold records at most 255"));
+    expect_driver(h, "08:00.0", "amdgpu");
+    expect_no_hold(h, "08:00.0");
+    name[255] = '\0'; /* the longest that fits */
+    assert_int_equal(bind(h, name, gpu, 1, &err), 0);
+    assert_string_equal(hold_of(h, "08:00.0").vm, name);
+}
+
+static void any_printable_vm_name_reads_back_exactly(void **state)
+{
+    struct host *h = *state;
+    struct sp_err err;
+    struct sp_pci_addr a = addr("08:00.0");
+    static const char *const names[] = {"a,b", "vm=evil since=0", "x,guest=vm", "été é", "="};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        struct sp_hold w = {.driver = "amdgpu", .since = 42, .release = 1};
+        snprintf(w.vm, sizeof(w.vm), "%s", names[i]);
+        assert_int_equal(sp_state_write(h->state, &a, &w, &err), 0);
+        struct sp_hold r = hold_of(h, "08:00.0");
+        assert_string_equal(r.vm, names[i]);
+        assert_string_equal(r.driver, "amdgpu");
+        assert_int_equal(r.since, 42);
+        assert_int_equal(r.release, 1);
+    }
+}
+
+/* ---- is the holder's QEMU running: its -name, read as QEMU reads it ---- */
+
+/* Whether a hold of vm counts its QEMU as running when the only process
+ * has the NULL-ended argv (each argument NUL-terminated, as in /proc). */
+static int runs_with(const struct host *h, const char *vm, const char *const *argv)
+{
+    char cmdline[1024];
+    size_t n = 0;
+    for (; *argv; argv++) {
+        size_t len = strlen(*argv) + 1;
+        assert_true(n + len <= sizeof(cmdline));
+        memcpy(cmdline + n, *argv, len);
+        n += len;
+    }
+    fake_cmdline(h, "100", cmdline, n);
+    struct sp_hold hold = {.since = 0};
+    snprintf(hold.vm, sizeof(hold.vm), "%s", vm);
+    return sp_hold_qemu_running(&hold, h->proc);
+}
+
+#define QEMU "/usr/bin/qemu-system-x86_64"
+#define ARGV(...) ((const char *const[]){QEMU, __VA_ARGS__, NULL})
+
+static void a_comma_in_the_name_is_read_doubled(void **state)
+{
+    struct host *h = *state;
+    const char *const *a_b = ARGV("-name", "guest=a,,b,debug-threads=on", "-S");
+    assert_true(runs_with(h, "a,b", a_b));
+    assert_false(runs_with(h, "a", a_b));
+    assert_false(runs_with(h, "b", a_b));
+    assert_false(runs_with(h, "a,,b", a_b));
+    /* A VM whose name looks like an option is not another's guest=. */
+    const char *const *x = ARGV("-name", "guest=x,,guest=vm,debug-threads=on");
+    assert_true(runs_with(h, "x,guest=vm", x));
+    assert_false(runs_with(h, "vm", x));
+    assert_true(runs_with(h, "a,", ARGV("-name", "guest=a,,,debug-threads=on")));
+    assert_true(runs_with(h, "a,", ARGV("-name", "guest=a,,")));
+    /* As fake_qemu writes it, libvirt's way. */
+    fake_qemu(h, "100", "a,b,c");
+    struct sp_hold hold = {.vm = "a,b,c"};
+    assert_true(sp_hold_qemu_running(&hold, h->proc));
+}
+
+static void only_the_exact_name_counts(void **state)
+{
+    struct host *h = *state;
+    const char *const *vm2 = ARGV("-name", "guest=vm2,debug-threads=on");
+    assert_true(runs_with(h, "vm2", vm2));
+    assert_false(runs_with(h, "vm", vm2));
+    assert_false(runs_with(h, "m2", vm2));
+    assert_false(runs_with(h, "vm2,debug-threads=on", vm2));
+    assert_false(runs_with(h, "", vm2));
+    assert_true(runs_with(h, "vm", ARGV("-name", "guest=vm,debug-threads=on")));
+    assert_true(runs_with(h, "vm", ARGV("-name", "guest=vm")));
+    assert_true(runs_with(h, "vm", ARGV("-name", "process=qemu,guest=vm")));
+    assert_false(runs_with(h, "vm", ARGV("-name", "process=vm")));
+    assert_false(runs_with(h, "vm", ARGV("-name", "guest=vmx,process=vm")));
+}
+
+static void the_name_elsewhere_on_the_command_line_does_not_count(void **state)
+{
+    struct host *h = *state;
+    assert_false(runs_with(h, "vm", ARGV("-foo", "xguest=vm", "-name", "guest=other")));
+    assert_false(runs_with(h, "vm", ARGV("-object", "secret,id=s,guest=vm", "-S")));
+    assert_false(runs_with(h, "vm", ARGV("guest=vm")));
+    assert_false(runs_with(h, "vm", ARGV("-name")));             /* nothing after it */
+    assert_false(runs_with(h, "vm", ARGV("-namex", "guest=vm")));
+    assert_false(runs_with(h, "vm", ARGV("-name=guest=vm")));    /* not QEMU syntax */
+    assert_true(runs_with(h, "-name", ARGV("-name", "-name"))); /* its value, whatever it is */
+    assert_true(runs_with(h, "vm", ARGV("-S", "-name", "guest=vm", "-foo", "xguest=other")));
+    assert_true(runs_with(h, "vm", ARGV("--name", "guest=vm,debug-threads=on")));
+    /* QEMU merges repeated -name options: the last guest wins. */
+    assert_true(runs_with(h, "b", ARGV("-name", "guest=a", "-name", "guest=b")));
+    assert_false(runs_with(h, "a", ARGV("-name", "guest=a", "-name", "guest=b")));
+    assert_true(runs_with(h, "a", ARGV("-name", "guest=a", "-name", "debug-threads=on")));
+}
+
+static void the_old_bare_name_form_counts(void **state)
+{
+    struct host *h = *state;
+    assert_true(runs_with(h, "vm", ARGV("-name", "vm")));
+    assert_true(runs_with(h, "vm", ARGV("-name", "vm,process=qemu:vm")));
+    assert_true(runs_with(h, "a,b", ARGV("-name", "a,,b,debug-threads=on")));
+    assert_false(runs_with(h, "vm", ARGV("-name", "vm2")));
+    assert_false(runs_with(h, "vm", ARGV("-name", "x,vm")));    /* "vm" is a flag there */
+    assert_false(runs_with(h, "vm", ARGV("-name", "vm=on")));   /* a key, not a name */
+}
+
+static void a_long_command_line_is_read_to_its_end(void **state)
+{
+    struct host *h = *state;
+    /* 200 KB of arguments before -name: more than any fixed buffer we had. */
+    size_t n = 0, size = 256 * 1024;
+    char *cmdline = malloc(size);
+    assert_non_null(cmdline);
+    n += (size_t)sprintf(cmdline, QEMU) + 1;
+    while (n < 200 * 1024)
+        n += (size_t)sprintf(cmdline + n, "-device%cvirtio-net,id=net%zu", 0, n) + 1;
+    n += (size_t)sprintf(cmdline + n, "-name%cguest=far,debug-threads=on", 0); /* no last NUL */
+    fake_cmdline(h, "100", cmdline, n);
+    free(cmdline);
+    struct sp_hold far = {.vm = "far"}, near = {.vm = "fa"};
+    assert_true(sp_hold_qemu_running(&far, h->proc));
+    assert_false(sp_hold_qemu_running(&near, h->proc));
+}
+
+/* Two threads ask about different proc trees at once: each must get the
+ * answer of its own tree, every time. */
+struct asker {
+    const char *proc;
+    const char *vm;
+    int wrong;
+};
+
+static void *ask_often(void *arg)
+{
+    struct asker *a = arg;
+    struct sp_hold hold = {.since = 0};
+    snprintf(hold.vm, sizeof(hold.vm), "%s", a->vm);
+    for (int i = 0; i < 3000; i++)
+        a->wrong += !sp_hold_qemu_running(&hold, a->proc);
+    return NULL;
+}
+
+static void concurrent_lookups_do_not_mix(void **state)
+{
+    struct host *h = *state;
+    char *other = tu_mkdtemp("vfio-proc2");
+    fake_qemu(h, "100", "alpha");
+    struct host h2 = {.proc = other};
+    fake_qemu(&h2, "100", "bravo");
+    struct asker one = {h->proc, "alpha", 0}, two = {other, "bravo", 0};
+    pthread_t t1, t2;
+    assert_int_equal(pthread_create(&t1, NULL, ask_often, &one), 0);
+    assert_int_equal(pthread_create(&t2, NULL, ask_often, &two), 0);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    tu_rm_rf(other);
+    free(other);
+    assert_int_equal(one.wrong, 0);
+    assert_int_equal(two.wrong, 0);
+}
+
 int main(void)
 {
     tu_trust_current_user();
@@ -619,6 +838,15 @@ int main(void)
         T(claim_commits_or_rolls_back_exactly),
         T(a_fifo_for_a_hold_or_the_lock_is_refused_at_once),
         T(a_state_dir_others_could_change_is_refused),
+        T(a_vm_name_with_a_line_break_is_refused_not_written),
+        T(a_vm_name_too_long_for_a_hold_binds_nothing),
+        T(any_printable_vm_name_reads_back_exactly),
+        T(a_comma_in_the_name_is_read_doubled),
+        T(only_the_exact_name_counts),
+        T(the_name_elsewhere_on_the_command_line_does_not_count),
+        T(the_old_bare_name_form_counts),
+        T(a_long_command_line_is_read_to_its_end),
+        T(concurrent_lookups_do_not_mix),
         cmocka_unit_test(iommu_off_and_no_vfio_are_their_own_errors),
         cmocka_unit_test(bridge_only_group_is_viable),
     };

@@ -1,6 +1,9 @@
 #include "testutil.h"
 
+#include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -81,6 +85,75 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 {
     (void)st, (void)flag, (void)ftw;
     return remove(path);
+}
+
+static int age_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    struct timespec past[2];
+    clock_gettime(CLOCK_REALTIME, &past[0]);
+    past[0].tv_sec -= 60;
+    past[1] = past[0];
+    if (utimensat(AT_FDCWD, path, past, AT_SYMLINK_NOFOLLOW) < 0)
+        die("utimensat", path);
+    return 0;
+}
+
+void tu_age(const char *path)
+{
+    if (nftw(path, age_entry, 16, FTW_PHYS) < 0)
+        die("nftw", path);
+}
+
+void tu_copy_dir(const char *src, const char *dst, const char *sub)
+{
+    char *from = sp_path_join(src, sub);
+    DIR *d = opendir(from);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *file = sp_path_join(from, de->d_name);
+        char *rel = sp_path_join(sub, de->d_name);
+        tu_copy_file(file, dst, rel);
+        free(rel);
+        free(file);
+    }
+    if (d)
+        closedir(d);
+    char *made = sp_path_join(dst, sub);
+    mkdir(made, 0755);
+    chmod(made, 0755);
+    free(made);
+    free(from);
+}
+
+static void (*open_hook)(const char *path, int fd);
+
+void tu_set_open_hook(void (*hook)(const char *path, int fd))
+{
+    open_hook = hook;
+}
+
+int open(const char *path, int flags, ...);
+int open(const char *path, int flags, ...)
+{
+    static int (*real_open)(const char *, int, ...);
+    if (!real_open) {
+        void *sym = dlsym(RTLD_NEXT, "open");
+        memcpy(&real_open, &sym, sizeof(sym));
+    }
+    mode_t mode = 0;
+    if (flags & (O_CREAT | O_TMPFILE)) {
+        va_list ap;
+        va_start(ap, flags);
+        mode = (mode_t)va_arg(ap, int);
+        va_end(ap);
+    }
+    int fd = real_open(path, flags, mode);
+    if (open_hook)
+        open_hook(path, fd);
+    return fd;
 }
 
 void tu_rm_rf(const char *path)

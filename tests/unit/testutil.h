@@ -14,6 +14,17 @@ char *tu_write(const char *dir, const char *name, const char *text, mode_t mode)
 void tu_rm_rf(const char *path);
 /* Copies a file byte for byte to dir/name (mode 0644). */
 void tu_copy_file(const char *from, const char *dir, const char *name);
+/* Sets the modification time of path and of everything below it a minute
+ * back: a config read now counts it as settled (see config.c's
+ * maybe_changed_unseen), as a file edited a while ago would be. */
+void tu_age(const char *path);
+/* Copies every file of src/sub (not those starting with '.') to dst/sub,
+ * and makes dst/sub (mode 0755) even when src/sub is absent. */
+void tu_copy_dir(const char *src, const char *dst, const char *sub);
+/* The tests' open(2) stands in for libc's: after each open the hook (when
+ * set) runs with the path and the new fd, so a test can change a file
+ * right after the code under test opened it. NULL: plain open. */
+void tu_set_open_hook(void (*hook)(const char *path, int fd));
 /* Whole file, NUL-terminated; aborts when unreadable. */
 char *tu_read(const char *path, size_t *len);
 /* A unix socket bound at path (the file stays when the socket closes). */
