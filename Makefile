@@ -41,12 +41,12 @@ RELEASE_LDFLAGS := -Wl,--as-needed -Wl,-z,now -Wl,-z,relro
 
 # Sources by module; each program below names the modules it is made of.
 COMMON_SRC := common/err.c common/fsutil.c
-PCI_SRC := pci/pci.c pci/ids.c
+PCI_SRC := pci/pci.c pci/ids.c pci/reset.c
 VFIO_SRC := vfio/sysfs.c vfio/names.c vfio/procview.c vfio/hostuse.c vfio/check.c vfio/state.c \
             vfio/claim.c vfio/bind.c
 CORE_SRC := common/xmlutil.c common/json.c config/settings.c config/snippet.c config/config.c \
             xmlpatch/slots.c xmlpatch/layout.c xmlpatch/domain.c xmlpatch/source.c \
-            xmlpatch/xmlpatch.c core/start.c core/audit.c \
+            xmlpatch/xmlpatch.c xmlpatch/edits.c core/start.c core/audit.c \
             rom/rom.c rom/vfct.c core/helper.c core/binder.c core/persist.c
 SHIM_SRC := shim/real.c shim/gate.c shim/events.c shim/domain_create.c shim/domain_define.c
 INJECTOR_SRC := common/sha256.c injector/loadproof.c injector/dropin.c injector/dsm_hook.c injector/manifest.c \

@@ -3,10 +3,12 @@
  * ROMs, then the vfio helper's check: IOMMU, vfio-pci, groups, the host's
  * own use, other VMs' holds), and what each device resolves to: its IDs,
  * the driver a bind would take it from, its IOMMU group, the guest slot it
- * gets, why functions="all" took it, and its ROM's verdict. */
+ * gets, why functions="all" took it, its ROM's verdict, and how the kernel
+ * can reset it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -16,6 +18,7 @@
 #include "../config/config.h"
 #include "../core/binder.h"
 #include "../core/start.h"
+#include "../pci/reset.h"
 #include "../vfio/check.h"
 #include "../vfio/sysfs.h"
 #include "cli.h"
@@ -30,6 +33,10 @@ struct dev_report {
     const char *joined;  /* functions="all": why */
     const char *rom;
     char rom_verdict[SP_ERR_MAX];
+    const char *rom_note; /* it fits on a rule worth saying: what it is */
+    int reset_read;      /* reset holds what sysfs says */
+    struct sp_pci_reset reset;
+    char reset_warning[SP_ERR_MAX]; /* the start's warning, "" when none */
 };
 
 static unsigned attr_hex(xmlNodePtr n, const char *name)
@@ -79,24 +86,36 @@ static void describe_device(const struct sp_start *st, const struct sp_resolved_
         guest_slot_in(st->report.added[i], &d->addr, r->guest, sizeof(r->guest));
     r->joined = d->joined;
     r->rom = d->rom;
+    r->rom_note = d->rom_note;
     if (d->rom && sp_start_rom_fits(st, d, r->rom_verdict, sizeof(r->rom_verdict)))
         snprintf(r->rom_verdict, sizeof(r->rom_verdict), "fits");
+    /* A device that is not there has no reset to speak of. */
+    r->reset_read = d->has_ids && sp_pci_read_reset(root, &d->addr, &r->reset, &err) == 0;
+    r->reset.flr = r->reset_read ? sp_pci_read_flr(root, &d->addr) : -1;
+    if (r->reset_read && sp_start_reset_ok(st, d, r->reset_warning, sizeof(r->reset_warning)))
+        r->reset_warning[0] = '\0';
 }
 
 /* The start's decision for VM, read-only, with every problem it meets:
- * the config's refusal and the helper's both, so that all show at once. */
-static int check_vm(struct sp_snapshot *snap, const char *vm, struct sp_start *st,
-                    struct sp_problems *problems)
+ * the config's refusal and the helper's both, so that all show at once.
+ * The domain is VM's own XML when given (--domain), else a minimal one that
+ * carries the key, whose firmware is not known. */
+static int check_vm(struct sp_snapshot *snap, const char *vm, const char *domain,
+                    size_t domain_len, struct sp_start *st, struct sp_problems *problems)
 {
     char *xml = NULL;
-    /* The same path as a start: a minimal domain that carries the key. */
-    xmlChar *escaped = xmlEncodeSpecialChars(NULL, BAD_CAST vm);
-    int rc = asprintf(&xml, "<domain><name>%s</name></domain>", (const char *)escaped);
-    xmlFree(escaped);
-    if (rc < 0)
-        return -1;
-    rc = sp_start_prepare(snap, xml, strlen(xml), st);
-    free(xml);
+    int rc;
+    if (domain) {
+        rc = sp_start_prepare(snap, domain, domain_len, st);
+    } else {
+        xmlChar *escaped = xmlEncodeSpecialChars(NULL, BAD_CAST vm);
+        rc = asprintf(&xml, "<domain><name>%s</name></domain>", (const char *)escaped);
+        xmlFree(escaped);
+        if (rc < 0)
+            return -1;
+        rc = sp_start_prepare(snap, xml, strlen(xml), st);
+        free(xml);
+    }
     if (rc < 0)
         return -1;
     if (st->verdict == SP_UNMATCHED)
@@ -129,7 +148,13 @@ static void print_device_text(const struct dev_report *r)
         printf(" (functions=\"all\": %s)", r->joined);
     putchar('\n');
     if (r->rom)
-        printf("    ROM %s: %s\n", r->rom, r->rom_verdict);
+        printf("    ROM %s: %s%s%s\n", r->rom, r->rom_verdict, r->rom_note ? ": " : "",
+               r->rom_note ? r->rom_note : "");
+    if (r->reset_read) {
+        char text[256];
+        sp_pci_reset_describe(&r->reset, text, sizeof(text));
+        printf("    reset: %s\n", text);
+    }
 }
 
 static void put_device_json(struct sp_json *j, const struct dev_report *r)
@@ -147,10 +172,16 @@ static void put_device_json(struct sp_json *j, const struct dev_report *r)
     sp_json_member_str(j, "joined", r->joined);
     sp_json_member_str(j, "rom", r->rom);
     sp_json_member_str(j, "rom_verdict", r->rom ? r->rom_verdict : NULL);
+    sp_json_member_str(j, "rom_note", r->rom_note);
+    if (r->reset_read)
+        sp_cli_put_reset(j, &r->reset, r->reset_warning);
+    else
+        sp_json_member_str(j, "reset", NULL);
     sp_json_end_object(j);
 }
 
-/* {"vm", "ok", "devices": [...], "problems": [...]}; an exit code. */
+/* {"vm", "ok", "devices": [...], "warnings": [...], "problems": [...]}; an
+ * exit code. */
 static int print_json(const char *vm, const struct sp_start *st,
                       const struct sp_problems *problems)
 {
@@ -168,6 +199,11 @@ static int print_json(const char *vm, const struct sp_start *st,
         describe_device(st, &st->devs[i], &r);
         put_device_json(&j, &r);
     }
+    sp_json_end_array(&j);
+    sp_json_key(&j, "warnings");
+    sp_json_begin_array(&j);
+    for (size_t i = 0; i < st->n_warnings; i++)
+        sp_json_string(&j, st->warnings[i]);
     sp_json_end_array(&j);
     sp_json_key(&j, "problems");
     sp_json_begin_array(&j);
@@ -195,55 +231,108 @@ static void print_text(const char *vm, const struct sp_start *st,
     }
     if (raw)
         printf("  and %zu raw <hostdev> element(s), added as written\n", raw);
+    for (size_t i = 0; i < st->n_warnings; i++)
+        printf("warning: %s\n", st->warnings[i]);
     fflush(stdout);
     for (size_t i = 0; i < problems->n; i++)
         sp_cli_error("%s", problems->items[i]);
-    if (problems->n == 0)
+    if (problems->n == 0 && st->n_warnings)
+        printf("VM '%s': every device passes every check, with %zu warning(s) above\n", vm,
+               st->n_warnings);
+    else if (problems->n == 0)
         printf("VM '%s': every device passes every check\n", vm);
 }
 
-static const char usage[] = "usage: synopassthru [--config DIR] check VM [--json]";
+static const char usage[] =
+    "usage: synopassthru [--config DIR] check VM [--json] [--domain FILE]";
+
+struct check_args {
+    const char *vm;
+    int json;
+    const char *domain; /* VM's domain XML (virsh dumpxml VM): its firmware counts */
+};
+
+/* 0 parsed, 1 help printed, -1 usage error (already reported). */
+static int parse_check_args(const struct sp_cli_opts *opts, struct check_args *a)
+{
+    memset(a, 0, sizeof(*a));
+    for (int i = 0; i < opts->argc; i++) {
+        const char *arg = opts->argv[i];
+        if (strcmp(arg, "--json") == 0) {
+            a->json = 1;
+        } else if (strcmp(arg, "--domain") == 0) {
+            if (i + 1 == opts->argc) {
+                sp_cli_error("check: --domain needs a FILE (%s)", usage);
+                return -1;
+            }
+            a->domain = opts->argv[++i];
+        } else if (strncmp(arg, "--domain=", 9) == 0) {
+            a->domain = arg + 9;
+        } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            puts(usage);
+            return 1;
+        } else if (arg[0] == '-' || a->vm) {
+            sp_cli_error("check: %s '%s' (%s)", arg[0] == '-' ? "unknown option" : "one VM, not",
+                         arg, usage);
+            return -1;
+        } else {
+            a->vm = arg;
+        }
+    }
+    if (!a->vm) {
+        sp_cli_error("check: which VM? (%s)", usage);
+        return -1;
+    }
+    return 0;
+}
+
+/* The domain given with --domain is VM's (one that does not parse says so
+ * as a problem of its own). */
+static int domain_is_vm(const struct sp_start *st, const char *vm)
+{
+    const struct sp_domain_id *id = &st->id;
+    return st->verdict == SP_BAD_INPUT || (id->name && strcmp(id->name, vm) == 0) ||
+           (id->title && strcmp(id->title, vm) == 0) ||
+           (id->uuid && strcasecmp(id->uuid, vm) == 0);
+}
 
 int sp_cmd_check(const struct sp_cli_opts *opts)
 {
-    const char *vm = NULL;
-    int json = 0;
-    for (int i = 0; i < opts->argc; i++) {
-        const char *a = opts->argv[i];
-        if (strcmp(a, "--json") == 0) {
-            json = 1;
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            puts(usage);
-            return SP_EXIT_OK;
-        } else if (a[0] == '-' || vm) {
-            sp_cli_error("check: %s '%s' (%s)", a[0] == '-' ? "unknown option" : "one VM, not",
-                         a, usage);
-            return SP_EXIT_USAGE;
-        } else {
-            vm = a;
-        }
-    }
-    if (!vm) {
-        sp_cli_error("check: which VM? (%s)", usage);
-        return SP_EXIT_USAGE;
+    struct check_args a;
+    int parsed = parse_check_args(opts, &a);
+    if (parsed != 0)
+        return parsed > 0 ? SP_EXIT_OK : SP_EXIT_USAGE;
+    char *domain = NULL;
+    size_t domain_len = 0;
+    struct sp_err err;
+    if (a.domain && sp_cli_read_input(a.domain, &domain, &domain_len, &err) < 0) {
+        sp_cli_error("check: %s", err.msg);
+        return SP_EXIT_INPUT;
     }
     struct sp_config *cfg;
     struct sp_snapshot *snap = sp_cli_load_snapshot(opts, &cfg);
-    if (!snap)
+    if (!snap) {
+        free(domain);
         return SP_EXIT_INTERNAL;
+    }
     struct sp_problems problems = {0};
     struct sp_start st = {0};
-    int code = check_vm(snap, vm, &st, &problems) < 0 ? SP_EXIT_INTERNAL
-               : problems.n                          ? SP_EXIT_REFUSED
-                                                     : SP_EXIT_OK;
-    if (code != SP_EXIT_INTERNAL && json) {
-        int printed = print_json(vm, &st, &problems);
+    int code = check_vm(snap, a.vm, domain, domain_len, &st, &problems) < 0 ? SP_EXIT_INTERNAL
+               : problems.n                                               ? SP_EXIT_REFUSED
+                                                                          : SP_EXIT_OK;
+    if (code != SP_EXIT_INTERNAL && domain && !domain_is_vm(&st, a.vm)) {
+        sp_cli_error("check: %s is the domain of '%s', not of VM '%s'", a.domain,
+                     st.id.name ? st.id.name : "?", a.vm);
+        code = SP_EXIT_USAGE;
+    } else if (code != SP_EXIT_INTERNAL && a.json) {
+        int printed = print_json(a.vm, &st, &problems);
         code = printed == SP_EXIT_OK ? code : printed;
     } else if (code != SP_EXIT_INTERNAL) {
-        print_text(vm, &st, &problems);
+        print_text(a.vm, &st, &problems);
     } else {
         sp_cli_error("check: out of memory");
     }
+    free(domain);
     sp_start_free(&st);
     sp_problems_free(&problems);
     sp_snapshot_release(snap);

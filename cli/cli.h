@@ -57,6 +57,11 @@ struct sp_json;
  * cannot be written. */
 int sp_cli_print_json(struct sp_json *j, const char *cmd);
 
+struct sp_pci_reset;
+/* "reset": {"methods": [...] or null (not named by the kernel), "available",
+ * "flr" (null: unknown), "warning" (null: none)}, as groups and check give it. */
+void sp_cli_put_reset(struct sp_json *j, const struct sp_pci_reset *r, const char *warning);
+
 /* The path of the running program (from /proc/self/exe, else from argv[0]
  * when that holds a '/'), malloc'd; NULL when neither tells. */
 char *sp_cli_self_path(void);

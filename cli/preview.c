@@ -47,6 +47,13 @@ static void warn_about_config(const struct sp_snapshot *snap, const struct sp_st
         sp_cli_error("warning: %s", snap->orphan_errors[i]);
 }
 
+/* What the start would log and let through (the refusal is said instead). */
+static void warn_about_start(const struct sp_start *st)
+{
+    for (size_t i = 0; i < st->n_warnings; i++)
+        sp_cli_error("warning: %s", st->warnings[i]);
+}
+
 static int write_all(const char *buf, size_t len)
 {
     if (fwrite(buf, 1, len, stdout) != len || fflush(stdout) != 0) {
@@ -73,6 +80,7 @@ static int run_preview(struct sp_snapshot *snap, const char *xml, size_t len)
         code = write_all(xml, len);
         break;
     case SP_READY:
+        warn_about_start(&st);
         code = write_all(st.xml, st.xml_len);
         break;
     case SP_REFUSED:

@@ -140,31 +140,6 @@ static int parse_addr(const char *cmd, const char *text, struct sp_pci_addr *add
 
 /* ---- names ---- */
 
-static const char *efi_subsystem_name(uint16_t v)
-{
-    switch (v) {
-    case 10: return "application";
-    case 11: return "boot service driver";
-    case 12: return "runtime driver";
-    default: return "unknown";
-    }
-}
-
-static const char *efi_machine_name(uint16_t v)
-{
-    switch (v) {
-    case 0x014c: return "IA-32";
-    case 0x0200: return "Itanium";
-    case 0x0ebc: return "EBC";
-    case 0x8664: return "x64";
-    case 0x01c2: return "ARM";
-    case 0xaa64: return "AArch64";
-    case 0x5064: return "RISC-V 64";
-    case 0x6264: return "LoongArch 64";
-    default: return "unknown";
-    }
-}
-
 static const char *efi_compression_name(uint16_t v)
 {
     return v == 0 ? "none" : v == 1 ? "EFI compressed" : "unknown";
@@ -181,10 +156,12 @@ static const char *checksum_state(const struct sp_rom_image *img)
 struct verdict {
     char addr[SP_PCI_ADDR_STRLEN];
     struct sp_pci_ids ids;
+    enum sp_rom_fit fit;
     int fits;
+    char note[SP_ERR_MAX];     /* SP_ROM_EFI_DRIVER: what the ROM is; else "" */
+    char reason[SP_ERR_MAX];   /* not fitting: "images name ..." */
     uint32_t names[MAX_NAMES]; /* vendor << 16 | device, in image order */
-    size_t n_names;
-    int more; /* names left out past MAX_NAMES */
+    size_t n_names;            /* the JSON lists at most MAX_NAMES */
 };
 
 static void add_name(struct verdict *v, uint16_t vendor, uint16_t device)
@@ -193,9 +170,7 @@ static void add_name(struct verdict *v, uint16_t vendor, uint16_t device)
     for (size_t i = 0; i < v->n_names; i++)
         if (v->names[i] == id)
             return;
-    if (v->n_names == MAX_NAMES)
-        v->more = 1;
-    else
+    if (v->n_names < MAX_NAMES)
         v->names[v->n_names++] = id;
 }
 
@@ -205,7 +180,18 @@ static void judge(const struct sp_rom *rom, const struct sp_pci_addr *addr,
     memset(v, 0, sizeof(*v));
     sp_pci_addr_format(addr, v->addr);
     v->ids = *ids;
-    v->fits = sp_rom_matches(rom, ids->vendor, ids->device);
+    v->fit = sp_rom_fit(rom, ids->vendor, ids->device);
+    v->fits = v->fit == SP_ROM_FITS || v->fit == SP_ROM_EFI_DRIVER;
+    if (v->fit == SP_ROM_EFI_DRIVER)
+        sp_rom_efi_driver_note(rom, v->note, sizeof(v->note));
+    if (!v->fits) {
+        int x86 = v->fit == SP_ROM_X86_OTHER;
+        char names[SP_ERR_MAX - 32];
+        size_t n = sp_rom_names(rom, x86, names, sizeof(names));
+        snprintf(v->reason, sizeof(v->reason), "%s %s",
+                 !x86 ? "images name" : n == 1 ? "its x86 image names" : "its x86 images name",
+                 names);
+    }
     for (size_t i = 0; i < rom->n_images; i++) {
         const struct sp_rom_image *img = &rom->images[i];
         add_name(v, img->vendor, img->device);
@@ -235,8 +221,9 @@ static void print_efi(const struct sp_rom_image *img)
         return;
     }
     printf("  EFI header     subsystem 0x%04x (%s), machine 0x%04x (%s), "
-           "compression 0x%04x (%s)\n", img->efi_subsystem, efi_subsystem_name(img->efi_subsystem),
-           img->efi_machine, efi_machine_name(img->efi_machine), img->efi_compression,
+           "compression 0x%04x (%s)\n", img->efi_subsystem,
+           sp_rom_efi_subsystem_name(img->efi_subsystem), img->efi_machine,
+           sp_rom_efi_machine_name(img->efi_machine), img->efi_compression,
            efi_compression_name(img->efi_compression));
 }
 
@@ -259,14 +246,12 @@ static void print_image(size_t index, const struct sp_rom_image *img)
 static void print_verdict(const struct verdict *v)
 {
     if (v->fits) {
-        printf("verdict: fits %s (%04x:%04x)\n", v->addr, v->ids.vendor, v->ids.device);
+        printf("verdict: fits %s (%04x:%04x)%s%s\n", v->addr, v->ids.vendor, v->ids.device,
+               v->note[0] ? ": " : "", v->note);
         return;
     }
-    printf("verdict: does NOT fit %s (%04x:%04x): images name", v->addr, v->ids.vendor,
-           v->ids.device);
-    for (size_t i = 0; i < v->n_names; i++)
-        printf("%s %04x:%04x", i ? "," : "", v->names[i] >> 16, v->names[i] & 0xffff);
-    printf("%s\n", v->more ? ", ..." : "");
+    printf("verdict: does NOT fit %s (%04x:%04x): %s\n", v->addr, v->ids.vendor, v->ids.device,
+           v->reason);
 }
 
 static int print_text(const char *file, const struct sp_rom *rom, const struct verdict *v)
@@ -338,6 +323,17 @@ static void put_image(struct sp_json *j, const struct sp_rom_image *img)
     sp_json_end_object(j);
 }
 
+/* The rule a verdict was made on, as README's ROM section names it. */
+static const char *fit_rule(enum sp_rom_fit fit)
+{
+    switch (fit) {
+    case SP_ROM_FITS: return "names the device";
+    case SP_ROM_EFI_DRIVER: return "EFI drivers only";
+    case SP_ROM_X86_OTHER: return "x86 image of another device";
+    default: return "another device";
+    }
+}
+
 static void put_verdict(struct sp_json *j, const struct verdict *v)
 {
     sp_json_key(j, "verdict");
@@ -346,6 +342,9 @@ static void put_verdict(struct sp_json *j, const struct verdict *v)
     put_hex(j, "vendor", v->ids.vendor, 4);
     put_hex(j, "device", v->ids.device, 4);
     sp_json_member_bool(j, "fits", v->fits);
+    sp_json_member_str(j, "rule", fit_rule(v->fit));
+    sp_json_member_str(j, "note", v->note[0] ? v->note : NULL);
+    sp_json_member_str(j, "reason", v->reason[0] ? v->reason : NULL);
     sp_json_key(j, "images_name");
     sp_json_begin_array(j);
     for (size_t i = 0; i < v->n_names; i++) {

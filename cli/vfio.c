@@ -11,6 +11,7 @@
 #include "../config/config.h"
 #include "../core/binder.h"
 #include "../core/start.h"
+#include "../pci/reset.h"
 #include "../vfio/check.h"
 #include "../vfio/names.h"
 #include "cli.h"
@@ -40,9 +41,64 @@ struct sp_snapshot *sp_cli_load_snapshot(const struct sp_cli_opts *opts, struct 
     return snap;
 }
 
-static void put_device(struct sp_json *j, const struct sp_pci_info *info,
-                       enum sp_group_verdict v, const char *why)
+void sp_cli_put_reset(struct sp_json *j, const struct sp_pci_reset *r, const char *warning)
 {
+    sp_json_key(j, "reset");
+    sp_json_begin_object(j);
+    sp_json_key(j, "methods");
+    if (r->listed) {
+        char words[sizeof(r->methods)], *save = NULL;
+        snprintf(words, sizeof(words), "%s", r->methods);
+        sp_json_begin_array(j);
+        for (char *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save))
+            sp_json_string(j, w);
+        sp_json_end_array(j);
+    } else {
+        sp_json_null(j);
+    }
+    sp_json_member_bool(j, "available", sp_pci_reset_available(r));
+    sp_json_key(j, "flr");
+    if (r->flr < 0)
+        sp_json_null(j);
+    else
+        sp_json_bool(j, r->flr);
+    sp_json_member_str(j, "warning", warning && warning[0] ? warning : NULL);
+    sp_json_end_object(j);
+}
+
+/* One device as groups sees it: given to a VM alone, can it be reset? The
+ * warning ("" when none) is left out for what never goes to a VM. */
+struct group_dev {
+    struct sp_pci_info info;
+    enum sp_group_verdict verdict;
+    char why[1024];
+    struct sp_pci_reset reset;
+    char reset_text[256];
+    char warning[SP_ERR_MAX];
+};
+
+static void judge_reset(const char *root, struct group_dev *d)
+{
+    struct sp_err err;
+    char cause[SP_ERR_MAX];
+    d->warning[0] = '\0';
+    if (sp_pci_read_reset(root, &d->info.addr, &d->reset, &err) < 0) {
+        snprintf(d->reset_text, sizeof(d->reset_text), "unknown");
+        snprintf(d->warning, sizeof(d->warning), "cannot tell whether the kernel can reset it: %s",
+                 err.msg);
+        return;
+    }
+    d->reset.flr = sp_pci_read_flr(root, &d->info.addr);
+    sp_pci_reset_describe(&d->reset, d->reset_text, sizeof(d->reset_text));
+    if (d->verdict != SP_GROUP_NO &&
+        sp_pci_reset_judge(root, &d->info.addr, &d->reset, &d->info.addr, 1, cause,
+                           sizeof(cause)) != SP_RESET_OK)
+        snprintf(d->warning, sizeof(d->warning), "%s; %s", cause, SP_RESET_CONSEQUENCE);
+}
+
+static void put_device(struct sp_json *j, const struct group_dev *d)
+{
+    const struct sp_pci_info *info = &d->info;
     char addr[SP_PCI_ADDR_STRLEN], ids[16], cls[128], name[256], class_hex[16];
     sp_pci_addr_format(&info->addr, addr);
     snprintf(ids, sizeof(ids), "%04x:%04x", info->vendor, info->device);
@@ -55,9 +111,20 @@ static void put_device(struct sp_json *j, const struct sp_pci_info *info,
     sp_json_member_str(j, "name", sp_pci_name_device(info->vendor, info->device, name,
                                                      sizeof(name)));
     sp_json_member_str(j, "driver", info->driver);
-    sp_json_member_str(j, "verdict", verdict_name(v));
-    sp_json_member_str(j, "reason", why);
+    sp_json_member_str(j, "verdict", verdict_name(d->verdict));
+    sp_json_member_str(j, "reason", d->why);
+    sp_cli_put_reset(j, &d->reset, d->warning);
     sp_json_end_object(j);
+}
+
+static void print_device(const struct group_dev *d)
+{
+    char text[512];
+    sp_vfio_describe(&d->info, text, sizeof(text));
+    printf("  %s\n    verdict: %s (%s)\n    reset: %s\n", text, verdict_name(d->verdict), d->why,
+           d->reset_text);
+    if (d->warning[0])
+        printf("    warning: %s\n", d->warning);
 }
 
 /* One group, as text or (json non-NULL) as {"group": N, "devices": [...]}. */
@@ -79,19 +146,17 @@ static int list_group(const char *root, int group, struct sp_json *json)
         printf("IOMMU group %d\n", group);
     }
     for (size_t i = 0; i < n; i++) {
-        struct sp_pci_info info;
-        char why[1024], text[512];
-        if (sp_sysfs_device_info(root, &members[i], &info, &err) < 0) {
+        struct group_dev d;
+        if (sp_sysfs_device_info(root, &members[i], &d.info, &err) < 0) {
             sp_cli_error("%s", err.msg);
             continue;
         }
-        enum sp_group_verdict v = sp_vfio_verdict(root, &info, why, sizeof(why));
-        if (json) {
-            put_device(json, &info, v, why);
-        } else {
-            sp_vfio_describe(&info, text, sizeof(text));
-            printf("  %s\n    verdict: %s (%s)\n", text, verdict_name(v), why);
-        }
+        d.verdict = sp_vfio_verdict(root, &d.info, d.why, sizeof(d.why));
+        judge_reset(root, &d);
+        if (json)
+            put_device(json, &d);
+        else
+            print_device(&d);
     }
     if (json) {
         sp_json_end_array(json);

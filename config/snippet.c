@@ -92,6 +92,8 @@ struct parse_ctx {
     struct sp_snippet *snip;
     int bind;
     int release;
+    int video_none;
+    int hide_hypervisor;
     struct sp_err err;
 };
 
@@ -131,6 +133,8 @@ static struct sp_dev_spec *new_spec(struct parse_ctx *ctx, xmlNodePtr node,
     spec->kind = kind;
     spec->bind = ctx->bind;
     spec->release = ctx->release;
+    spec->video_none = ctx->video_none;
+    spec->hide_hypervisor = ctx->hide_hypervisor;
     spec->line = (int)xmlGetLineNo(node);
     spec->file = strdup(s->path);
     if (!spec->file)
@@ -210,6 +214,21 @@ static int set_subsystem(struct parse_ctx *ctx, xmlNodePtr node, struct sp_dev_s
     return 0;
 }
 
+/* rombar="off": a ROM BAR the guest must not see. A rom= file reaches the
+ * guest through that BAR, so the two contradict each other. */
+static int set_rom_bar(struct parse_ctx *ctx, xmlNodePtr node, struct sp_dev_spec *spec,
+                       const char *value)
+{
+    if (strcmp(value, "off") != 0)
+        return fail_at(ctx, node, "rombar='%s': the only value is 'off'", value, NULL);
+    if (spec->rom)
+        return fail_at(ctx, node, "rombar='off' and rom='%s' contradict each other: the guest "
+                       "reads a ROM file through the ROM BAR that rombar='off' hides", spec->rom,
+                       NULL);
+    spec->rom_bar_off = 1;
+    return 0;
+}
+
 /* host_use="allow": the device may be one the host uses (a NIC up with an
  * address, a mounted data disk), never one / or DSM's boot device needs. */
 static int set_host_use(struct parse_ctx *ctx, xmlNodePtr node, struct sp_dev_spec *spec,
@@ -225,8 +244,8 @@ static int set_host_use(struct parse_ctx *ctx, xmlNodePtr node, struct sp_dev_sp
 
 static int parse_pci(struct parse_ctx *ctx, xmlNodePtr node)
 {
-    static const char *const allowed[] = {"address", "vendor", "product", "rom", "functions",
-                                          "subsystem", "host_use", NULL};
+    static const char *const allowed[] = {"address", "vendor", "product", "rom", "rombar",
+                                          "functions", "subsystem", "host_use", NULL};
     if (check_attributes(ctx, node, allowed) < 0)
         return -1;
     if (node->children)
@@ -244,8 +263,11 @@ static int parse_pci(struct parse_ctx *ctx, xmlNodePtr node)
     xmlChar *functions = xmlGetNoNsProp(node, BAD_CAST "functions");
     xmlChar *subsystem = xmlGetNoNsProp(node, BAD_CAST "subsystem");
     xmlChar *host_use = xmlGetNoNsProp(node, BAD_CAST "host_use");
+    xmlChar *rombar = xmlGetNoNsProp(node, BAD_CAST "rombar");
     int rc = fill_pci_spec(ctx, node, spec, (const char *)address, (const char *)vendor,
                            (const char *)product, (const char *)rom);
+    if (rc == 0 && rombar)
+        rc = set_rom_bar(ctx, node, spec, (const char *)rombar);
     if (rc == 0 && functions)
         rc = set_functions(ctx, node, spec, (const char *)functions);
     if (rc == 0 && subsystem)
@@ -253,6 +275,7 @@ static int parse_pci(struct parse_ctx *ctx, xmlNodePtr node)
     if (rc == 0 && host_use)
         rc = set_host_use(ctx, node, spec, (const char *)host_use);
     xmlFree(host_use);
+    xmlFree(rombar);
     xmlFree(functions);
     xmlFree(subsystem);
     xmlFree(address);
@@ -341,6 +364,43 @@ static int parse_bind_attr(struct parse_ctx *ctx, xmlNodePtr root)
     return 0;
 }
 
+/* An attribute of <passthrough> with one value: 1 in *out when given. */
+static int parse_only_value(struct parse_ctx *ctx, xmlNodePtr root, const char *name,
+                            const char *value, int *out)
+{
+    xmlChar *v = xmlGetNoNsProp(root, BAD_CAST name);
+    *out = v != NULL;
+    int rc = 0;
+    if (v && !xmlStrEqual(v, BAD_CAST value)) {
+        char cause[512];
+        snprintf(cause, sizeof(cause), "%s='%s': the only value is '%s'", name, (const char *)v,
+                 value);
+        rc = fail_at(ctx, root, "%s", cause, NULL);
+    }
+    xmlFree(v);
+    return rc;
+}
+
+static int parse_domain_attrs(struct parse_ctx *ctx, xmlNodePtr root)
+{
+    if (parse_only_value(ctx, root, "video", "none", &ctx->video_none) < 0 ||
+        parse_only_value(ctx, root, "hypervisor", "hidden", &ctx->hide_hypervisor) < 0)
+        return -1;
+    return 0;
+}
+
+/* video= and hypervisor= are carried by the specs: a <passthrough> that
+ * passes nothing would lose them without a word. */
+static int check_domain_attrs_have_devices(struct parse_ctx *ctx, xmlNodePtr root)
+{
+    if (ctx->snip->n_specs > 0 || (!ctx->video_none && !ctx->hide_hypervisor))
+        return 0;
+    return fail_at(ctx, root, "%s on a <passthrough> that passes no device: it goes with the "
+                   "devices it is for (the GPU, say)", ctx->video_none ? "video='none'"
+                                                                       : "hypervisor='hidden'",
+                   NULL);
+}
+
 static int parse_children(struct parse_ctx *ctx, xmlNodePtr root)
 {
     for (xmlNodePtr c = root->children; c; c = c->next) {
@@ -394,10 +454,11 @@ static int parse_document(struct parse_ctx *ctx, xmlDocPtr doc)
     if (!ctx->snip->vm)
         return fail_at(ctx, root, "<passthrough> needs a non-empty vm attribute "
                        "(domain name, UUID or title)", NULL, NULL);
-    static const char *const allowed[] = {"vm", "bind", "release", NULL};
-    if (check_attributes(ctx, root, allowed) < 0 || parse_bind_attr(ctx, root) < 0)
+    static const char *const allowed[] = {"vm", "bind", "release", "video", "hypervisor", NULL};
+    if (check_attributes(ctx, root, allowed) < 0 || parse_bind_attr(ctx, root) < 0 ||
+        parse_domain_attrs(ctx, root) < 0 || parse_children(ctx, root) < 0)
         return -1;
-    return parse_children(ctx, root);
+    return check_domain_attrs_have_devices(ctx, root);
 }
 
 /* What a salvage found: the root's vm attribute as written. */

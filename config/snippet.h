@@ -1,5 +1,6 @@
 /* snippet: one vm.d/NAME.xml file, <passthrough vm="..."> with <pci> and raw
- * <hostdev> children, parsed into device specs. Owns the snippet syntax and
+ * <hostdev> children, parsed into device specs; what <passthrough> says
+ * (bind, release, video, hypervisor) is carried by each of its specs. Owns the snippet syntax and
  * its error messages (file, line, cause). Never looks at sysfs: an ID-only
  * <pci> stays a spec until a VM starts. */
 #ifndef SP_SNIPPET_H
@@ -25,10 +26,14 @@ struct sp_dev_spec {
     struct sp_pci_ids subsys; /* subsystem="VVVV:DDDD": subsystem vendor and device */
     int all_functions; /* functions="all": every function of the address's slot */
     char *rom;     /* as written (relative to rom_dir or absolute); NULL if none */
+    int rom_bar_off; /* rombar="off": the guest sees no ROM BAR (never with rom) */
     char *raw_xml; /* SP_SPEC_RAW: the element as written */
     int bind;      /* 0 when the snippet says bind="no" */
     int release;   /* 1 when release="yes": back to the host driver at VM stop */
     int allow_host_use; /* host_use="allow" on <pci>: see vfio/hostuse.h */
+    /* The VM's own elements, asked for on <passthrough> (xmlpatch/edits.h): */
+    int video_none;      /* video="none" */
+    int hide_hypervisor; /* hypervisor="hidden" */
     char *file;    /* snippet the spec comes from */
     int line;
 };

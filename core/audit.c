@@ -63,6 +63,7 @@ static void put_device(struct sp_json *j, const struct sp_resolved_dev *d)
     sp_json_member_str(j, "vendor", d->has_ids ? vendor : NULL);
     sp_json_member_str(j, "product", d->has_ids ? product : NULL);
     sp_json_member_str(j, "rom", d->rom);
+    sp_json_member_str(j, "rom_note", d->rom_note);
     sp_json_member_str(j, "kind", d->raw_xml ? "hostdev" : "pci");
     sp_json_member_str(j, "source", source);
     sp_json_member_bool(j, "bind", d->bind);
@@ -88,7 +89,10 @@ static void put_strings(struct sp_json *j, const char *key, char *const *list, s
     sp_json_end_array(j);
 }
 
-static void put_libvirt(struct sp_json *j, const struct sp_audit_outcome *o)
+/* What libvirt did; when it failed, the note names the devices the kernel
+ * cannot reset (a likely cause: one still in the state of an earlier run). */
+static void put_libvirt(struct sp_json *j, const struct sp_start *st,
+                        const struct sp_audit_outcome *o)
 {
     sp_json_key(j, "libvirt");
     if (!o || !o->forwarded) {
@@ -98,6 +102,7 @@ static void put_libvirt(struct sp_json *j, const struct sp_audit_outcome *o)
     sp_json_begin_object(j);
     sp_json_member_bool(j, "ok", o->libvirt_ok);
     sp_json_member_str(j, "error", o->libvirt_ok ? NULL : o->libvirt_error);
+    sp_json_member_str(j, "note", o->libvirt_ok ? NULL : st->reset_note);
     sp_json_end_object(j);
 }
 
@@ -145,9 +150,12 @@ char *sp_audit_format(const struct sp_start *st, const char *api,
     sp_json_member_str(&j, "reason", ok ? NULL : st->err.msg);
     put_strings(&j, "warnings", st->warnings, st->n_warnings);
     put_strings(&j, "added", st->report.added, st->report.n_added);
+    put_strings(&j, "video", st->report.video.text, st->report.video.n);
+    put_strings(&j, "features", st->report.features.text, st->report.features.n);
+    put_strings(&j, "cpu", st->report.cpu.text, st->report.cpu.n);
     sp_json_member_int(&j, "already_present", (long long)st->report.n_present);
     put_lines(&j, "bound", outcome ? outcome->bound : NULL);
-    put_libvirt(&j, outcome);
+    put_libvirt(&j, st, outcome);
     return end_record(&j);
 }
 

@@ -346,7 +346,7 @@ static int start_with_patch(struct sp_launcher *l, struct sp_start *st, const ch
     struct sp_helper_result *bound;
     if (prepare_devices(l, st, api, &bound) < 0)
         return -1;
-    int patched = st->report.n_added > 0;
+    int patched = sp_patch_report_changed(&st->report);
     struct sp_err err;
     if (patched && store_marked(l, st, d, original, &err) < 0) {
         /* Nothing was started: the devices go back; the client gets the

@@ -7,6 +7,7 @@
 
 #include "../common/xmlutil.h"
 #include "../xmlpatch/domain.h"
+#include "../xmlpatch/edits.h"
 #include "../xmlpatch/layout.h"
 #include "../xmlpatch/xmlpatch.h"
 
@@ -46,14 +47,9 @@ int sp_persist_mark(const char *patched, size_t len, const char *original, char 
     xmlDocPtr doc = sp_domain_parse(patched, len, err);
     if (!doc)
         return -1;
-    xmlNodePtr root = xmlDocGetRootElement(doc);
-    xmlNodePtr metadata = sp_xml_child(root, "metadata");
+    xmlNodePtr metadata = sp_layout_domain_child(xmlDocGetRootElement(doc), "metadata");
     int rc = 0;
-    if (!metadata) {
-        metadata = xmlNewDocNode(doc, NULL, BAD_CAST "metadata", NULL);
-        rc = metadata && sp_layout_append(root, metadata) == 0 ? 0 : -1;
-    }
-    xmlNodePtr marker = rc == 0 ? xmlNewDocNode(doc, NULL, BAD_CAST "original", NULL) : NULL;
+    xmlNodePtr marker = metadata ? xmlNewDocNode(doc, NULL, BAD_CAST "original", NULL) : NULL;
     xmlNsPtr ns = marker ? xmlNewNs(marker, BAD_CAST SP_PERSIST_NS, BAD_CAST "synopassthru") : NULL;
     if (!marker || !ns) {
         xmlFreeNode(marker);
@@ -72,21 +68,27 @@ int sp_persist_mark(const char *patched, size_t len, const char *original, char 
 int sp_persist_clean(const char *xml, char **out, struct sp_err *err)
 {
     *out = NULL;
-    if (!xml || (!strstr(xml, SP_ALIAS_PREFIX) && !strstr(xml, SP_PERSIST_NS)))
+    if (!xml || (!strstr(xml, SP_ALIAS_PREFIX) && !strstr(xml, SP_PERSIST_NS) &&
+                 !strstr(xml, SP_EDITS_NS)))
         return 0;
     size_t len = strlen(xml);
     xmlDocPtr doc = sp_domain_parse(xml, len, err);
     if (!doc)
         return -1;
-    int removed = sp_xmlpatch_strip(doc, err);
-    xmlNodePtr marker = removed >= 0 ? find_marker(doc) : NULL;
-    if (marker) {
+    /* Before the strip, which would take out the 'none' <video> that the
+     * noted ones go back in place of. */
+    int reverted = sp_edits_revert(doc, err);
+    int removed = reverted < 0 ? -1 : sp_xmlpatch_strip(doc, err);
+    if (removed >= 0)
+        removed += reverted;
+    /* libvirt keeps one marker; a text written by hand may have more, and
+     * a second clean must find none. */
+    for (xmlNodePtr marker; removed >= 0 && (marker = find_marker(doc)) != NULL; removed++) {
         xmlNodePtr metadata = marker->parent;
         sp_layout_remove(marker);
         /* A <metadata> that held only our marker goes too. */
         if (!xmlFirstElementChild(metadata))
             sp_layout_remove(metadata);
-        removed++;
     }
     int rc = removed;
     if (removed > 0 && sp_domain_serialize(doc, xml, len, out, &len, err) < 0)

@@ -2,7 +2,8 @@
  * shim stores a patched definition for the moment of the start and then
  * puts the original back. The patched one carries a marker with the
  * original text, so that a start that died half way is healed by the next
- * one, and a definition written back from live XML loses what we added.
+ * one, and a definition written back from live XML loses what we added
+ * and gets back what we changed (xmlpatch/edits.h).
  * Never calls libvirt: the shim does, with these texts. */
 #ifndef SP_PERSIST_H
 #define SP_PERSIST_H
@@ -23,8 +24,9 @@ int sp_persist_mark(const char *patched, size_t len, const char *original, char 
                     struct sp_err *err);
 
 /* For a definition on its way in: takes out the marker and every element
- * we added. 1 with *out when something was taken out, 0 when xml has
- * nothing of ours (then *out is NULL), -1 on error. */
+ * we added, and takes back the noted changes. 1 with *out when something
+ * was taken out or back, 0 when xml has nothing of ours (then *out is
+ * NULL), -1 on error. */
 int sp_persist_clean(const char *xml, char **out, struct sp_err *err);
 
 #endif

@@ -10,7 +10,9 @@
 
 #include "../common/fsutil.h"
 #include "../common/xmlutil.h"
+#include "../pci/reset.h"
 #include "../rom/rom.h"
+#include "../xmlpatch/edits.h"
 
 /* Collects device problems: every one is listed, not just the first. */
 struct problems {
@@ -76,6 +78,7 @@ static struct sp_resolved_dev *new_dev(struct sp_start *st, const struct sp_dev_
     d->bind = spec->bind;
     d->release = spec->release;
     d->allow_host_use = spec->allow_host_use;
+    d->rom_bar_off = spec->rom_bar_off;
     d->file = spec->file;
     d->line = spec->line;
     return d;
@@ -206,6 +209,7 @@ static int add_sibling_functions(struct sp_start *st, const struct sp_dev_spec *
         d->has_addr = 1;
         d->addr = found[i];
         d->joined = why;
+        d->rom_bar_off = 0; /* like the ROM, the named function's */
         check_device(st, d, &plain, pr);
     }
     free(found);
@@ -283,16 +287,6 @@ static void add_warning(struct sp_start *st, const char *text)
         st->n_warnings++;
 }
 
-/* "AAAA:BBBB, CCCC:DDDD": the IDs a ROM's images name, for messages. */
-static void rom_ids(const struct sp_rom *rom, char *out, size_t size)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < rom->n_images && used + 12 < size; i++)
-        used += (size_t)snprintf(out + used, size - used, "%s%04x:%04x", i ? ", " : "",
-                                 rom->images[i].vendor, rom->images[i].device);
-}
-
 /* "ROM <path> for <device>: <cause>", the path said once. */
 static void rom_why(const struct sp_resolved_dev *d, const char *name, const char *cause,
                     char *why, size_t size)
@@ -330,9 +324,36 @@ static int rom_file_ok(const struct stat *st, struct sp_err *e)
     return 0;
 }
 
-/* The bytes read from fd parse and one of their images names the device. */
+/* What a start learns from a ROM's content besides its verdict. */
+struct rom_facts {
+    int read;
+    int uefi, bios;        /* as in struct sp_resolved_dev */
+    char note[SP_ERR_MAX]; /* "" when the fit goes without saying */
+};
+
+/* The parsed ROM against the device, on sp_rom_fit's rule: 1 it fits (an
+ * EFI-only ROM naming others with a note saying what it is), 0 not. */
+static int rom_fits_device(const struct sp_rom *rom, const struct sp_resolved_dev *d,
+                           const char *name, char *why, size_t size, struct rom_facts *facts)
+{
+    enum sp_rom_fit fit = sp_rom_fit(rom, d->ids.vendor, d->ids.device);
+    if (fit == SP_ROM_EFI_DRIVER)
+        sp_rom_efi_driver_note(rom, facts->note, sizeof(facts->note));
+    if (fit == SP_ROM_FITS || fit == SP_ROM_EFI_DRIVER)
+        return 1;
+    int x86 = fit == SP_ROM_X86_OTHER;
+    char ids[256];
+    size_t n = sp_rom_names(rom, x86, ids, sizeof(ids));
+    snprintf(why, size, "ROM %s for %s (%04x:%04x) belongs to another device: %s %s", d->rom,
+             name, d->ids.vendor, d->ids.device,
+             !x86 ? "its images name" : n == 1 ? "its x86 image names" : "its x86 images name",
+             ids);
+    return 0;
+}
+
+/* The bytes read from fd parse and fit the device. */
 static int rom_content_fits(int fd, const struct stat *st, const struct sp_resolved_dev *d,
-                            const char *name, char *why, size_t size)
+                            const char *name, char *why, size_t size, struct rom_facts *facts)
 {
     struct sp_rom rom;
     struct sp_err e;
@@ -340,12 +361,11 @@ static int rom_content_fits(int fd, const struct stat *st, const struct sp_resol
         rom_why(d, name, e.msg, why, size);
         return 0;
     }
-    int fits = !d->has_ids || sp_rom_matches(&rom, d->ids.vendor, d->ids.device);
-    if (!fits) {
-        char ids[256];
-        rom_ids(&rom, ids, sizeof(ids));
-        snprintf(why, size, "ROM %s for %s (%04x:%04x) belongs to another device: its images "
-                            "name %s", d->rom, name, d->ids.vendor, d->ids.device, ids);
+    int fits = !d->has_ids || rom_fits_device(&rom, d, name, why, size, facts);
+    if (d->has_ids) {
+        facts->read = 1;
+        facts->uefi = sp_rom_has_x64_efi_driver(&rom);
+        facts->bios = sp_rom_has_bios_image(&rom, d->ids.vendor, d->ids.device);
     }
     sp_rom_free(&rom);
     return fits;
@@ -358,7 +378,7 @@ enum rom_verdict { ROM_FITS, ROM_MISFIT, ROM_REFUSED };
 /* The whole check, open to parse, through one fd: the ROM judged is the
  * ROM read. With content 0 (rom_check = off) the bytes are not parsed. */
 static enum rom_verdict judge_rom(const struct sp_start *start, const struct sp_resolved_dev *d,
-                                  int content, char *why, size_t size)
+                                  int content, char *why, size_t size, struct rom_facts *facts)
 {
     char name[SP_PCI_ADDR_STRLEN] = "hostdev";
     if (d->has_addr)
@@ -372,8 +392,8 @@ static enum rom_verdict judge_rom(const struct sp_start *start, const struct sp_
             close(fd);
         return ROM_REFUSED;
     }
-    enum rom_verdict v = !content || rom_content_fits(fd, &st, d, name, why, size) ? ROM_FITS
-                                                                                   : ROM_MISFIT;
+    enum rom_verdict v =
+        !content || rom_content_fits(fd, &st, d, name, why, size, facts) ? ROM_FITS : ROM_MISFIT;
     close(fd);
     return v;
 }
@@ -381,18 +401,161 @@ static enum rom_verdict judge_rom(const struct sp_start *start, const struct sp_
 int sp_start_rom_fits(const struct sp_start *st, const struct sp_resolved_dev *d, char *why,
                       size_t size)
 {
-    return judge_rom(st, d, 1, why, size) == ROM_FITS;
+    struct rom_facts facts = {0};
+    return judge_rom(st, d, 1, why, size, &facts) == ROM_FITS;
 }
 
-static void check_rom(struct sp_start *st, const struct sp_resolved_dev *d, struct problems *pr)
+/* What the start keeps of a ROM it takes, for the record and the firmware
+ * check. A note lost to memory running out loses only words. */
+static void keep_facts(struct sp_resolved_dev *d, const struct rom_facts *facts)
+{
+    d->rom_read = facts->read;
+    d->rom_uefi = facts->uefi;
+    d->rom_bios = facts->bios;
+    if (facts->note[0])
+        d->rom_note = strdup(facts->note);
+}
+
+static void check_rom(struct sp_start *st, struct sp_resolved_dev *d, struct problems *pr)
 {
     int mode = st->snap->settings.rom_check;
     char why[SP_ERR_MAX];
-    enum rom_verdict v = judge_rom(st, d, mode != SP_ROM_CHECK_OFF, why, sizeof(why));
+    struct rom_facts facts = {0};
+    enum rom_verdict v = judge_rom(st, d, mode != SP_ROM_CHECK_OFF, why, sizeof(why), &facts);
     if (v == ROM_MISFIT && mode == SP_ROM_CHECK_WARN)
         add_warning(st, why);
     else if (v != ROM_FITS)
         add_problem(pr, "%s", why);
+    if (v == ROM_FITS || mode == SP_ROM_CHECK_WARN)
+        keep_facts(d, &facts);
+}
+
+/* --- the firmware the VM boots and its GPUs' ROMs ------------------------ */
+
+/* UEFI for <os firmware='efi'> or a <loader> whose path names OVMF, edk2 or
+ * EFI; SeaBIOS, libvirt's default on x86, for any other <os>. The machine
+ * type (i440fx, q35) does not matter. */
+static enum sp_firmware domain_firmware(xmlDocPtr doc)
+{
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    xmlNodePtr os = root ? sp_xml_child(root, "os") : NULL;
+    if (!os)
+        return SP_FIRMWARE_UNKNOWN;
+    if (sp_xml_attr_is(os, "firmware", "efi"))
+        return SP_FIRMWARE_UEFI;
+    xmlNodePtr loader = sp_xml_child(os, "loader");
+    xmlChar *path = loader ? xmlNodeGetContent(loader) : NULL;
+    const char *p = (const char *)path;
+    int uefi = p && (strcasestr(p, "ovmf") || strcasestr(p, "edk2") || strcasestr(p, "efi"));
+    xmlFree(path);
+    return uefi ? SP_FIRMWARE_UEFI : SP_FIRMWARE_BIOS;
+}
+
+static int is_display(const struct sp_start *st, const struct sp_resolved_dev *d)
+{
+    uint32_t class_code;
+    struct sp_err e;
+    return d->has_addr && sp_pci_read_class(sysfs_root(st), &d->addr, &class_code, &e) == 0 &&
+           CLASS_BASE(class_code) == CLASS_DISPLAY;
+}
+
+/* UEFI firmware loads a GOP driver from any function's ROM: the guides put
+ * it on the GPU's audio function, so every function of the slot counts. */
+static int slot_has_uefi_driver(const struct sp_start *st, const struct sp_resolved_dev *gpu)
+{
+    for (size_t i = 0; i < st->n_devs; i++) {
+        const struct sp_resolved_dev *d = &st->devs[i];
+        if (d->has_addr && d->rom_uefi && d->addr.domain == gpu->addr.domain &&
+            d->addr.bus == gpu->addr.bus && d->addr.slot == gpu->addr.slot)
+            return 1;
+    }
+    return 0;
+}
+
+static void warn_firmware(struct sp_start *st, const struct sp_resolved_dev *d)
+{
+    char name[SP_PCI_ADDR_STRLEN], text[SP_ERR_MAX];
+    sp_pci_addr_format(&d->addr, name);
+    if (st->firmware == SP_FIRMWARE_UEFI)
+        snprintf(text, sizeof(text), "VM %s boots UEFI (OVMF), but the ROM %s for %s has no x64 "
+                 "EFI image, and no other function of the GPU has one: the firmware cannot show "
+                 "anything on this GPU before the guest's driver loads. Give a GOP driver (an "
+                 "x64 EFI image) in the ROM of the GPU's audio function or appended to this ROM, "
+                 "or boot the VM with SeaBIOS", st->label, d->rom, name);
+    else
+        snprintf(text, sizeof(text), "VM %s boots SeaBIOS, but the ROM %s for %s has no x86 "
+                 "image for %04x:%04x: SeaBIOS runs none of it, so nothing shows on this GPU "
+                 "before the guest's driver loads. Give the GPU's vBIOS (synopassthru rom "
+                 "extract --vfct for an AMD iGPU, --pci for a card) or boot the VM with UEFI "
+                 "(OVMF)", st->label, d->rom, name, d->ids.vendor, d->ids.device);
+    add_warning(st, text);
+}
+
+/* A GPU whose ROM the VM's firmware cannot run is a warning, not a refusal:
+ * the guest's driver may still bring it up. */
+static void check_boot_display(struct sp_start *st)
+{
+    for (size_t i = 0; i < st->n_devs; i++) {
+        const struct sp_resolved_dev *d = &st->devs[i];
+        if (!d->rom || !d->rom_read || !is_display(st, d))
+            continue;
+        if ((st->firmware == SP_FIRMWARE_UEFI && !slot_has_uefi_driver(st, d)) ||
+            (st->firmware == SP_FIRMWARE_BIOS && !d->rom_bios))
+            warn_firmware(st, d);
+    }
+}
+
+/* --- resets ------------------------------------------------------------ */
+
+int sp_start_reset_ok(const struct sp_start *st, const struct sp_resolved_dev *d, char *why,
+                      size_t size)
+{
+    char name[SP_PCI_ADDR_STRLEN], cause[SP_ERR_MAX];
+    struct sp_pci_reset r;
+    struct sp_err e;
+    sp_pci_addr_format(&d->addr, name);
+    if (sp_pci_read_reset(sysfs_root(st), &d->addr, &r, &e) < 0) {
+        snprintf(why, size, "device %s: cannot tell whether the kernel can reset it: %s", name,
+                 e.msg);
+        return 0;
+    }
+    struct sp_pci_addr *given = calloc(st->n_devs + 1, sizeof(*given));
+    size_t n = 0;
+    for (size_t i = 0; given && i < st->n_devs; i++)
+        if (st->devs[i].has_addr)
+            given[n++] = st->devs[i].addr;
+    enum sp_reset_verdict v =
+        sp_pci_reset_judge(sysfs_root(st), &d->addr, &r, given, n, cause, sizeof(cause));
+    free(given);
+    if (v == SP_RESET_OK)
+        return 1;
+    snprintf(why, size, "device %s: %s; %s", name, cause, SP_RESET_CONSEQUENCE);
+    return 0;
+}
+
+/* Each device the kernel cannot reset is a warning, and is named in the
+ * note for the record of a start that libvirt fails. */
+static int check_resets(struct sp_start *st)
+{
+    char names[1024] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < st->n_devs; i++) {
+        char why[SP_ERR_MAX], name[SP_PCI_ADDR_STRLEN];
+        if (!st->devs[i].has_addr || sp_start_reset_ok(st, &st->devs[i], why, sizeof(why)))
+            continue;
+        add_warning(st, why);
+        sp_pci_addr_format(&st->devs[i].addr, name);
+        if (used < sizeof(names))
+            used += (size_t)snprintf(names + used, sizeof(names) - used, "%s%s",
+                                     used ? ", " : "", name);
+    }
+    if (used && asprintf(&st->reset_note, "the kernel cannot reset %s: a device that ran in a "
+                         "VM since the host booted keeps that run's state until the host "
+                         "reboots, which may be why the start failed", names) < 0) {
+        st->reset_note = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 /* --- duplicates --------------------------------------------------------- */
@@ -424,6 +587,15 @@ static void drop_duplicates(struct sp_start *st, struct problems *pr)
                         first->rom ? first->rom : "none", first->file, first->line,
                         d->rom ? d->rom : "none", d->file, d->line);
         }
+        if (first->rom_bar_off != d->rom_bar_off) {
+            char name[SP_PCI_ADDR_STRLEN];
+            sp_pci_addr_format(&d->addr, name);
+            add_problem(pr, "device %s: rombar='off' at %s:%d but not at %s:%d", name,
+                        first->rom_bar_off ? first->file : d->file,
+                        first->rom_bar_off ? first->line : d->line,
+                        first->rom_bar_off ? d->file : first->file,
+                        first->rom_bar_off ? d->line : first->line);
+        }
         free(d->rom);
     }
     st->n_devs = kept;
@@ -441,7 +613,20 @@ static int resolve_devices(struct sp_start *st, struct problems *pr)
     for (size_t i = 0; i < st->n_devs; i++)
         if (st->devs[i].rom)
             check_rom(st, &st->devs[i], pr);
+    check_boot_display(st);
     return 0;
+}
+
+/* What the VM's snippets ask of its own elements (any of them asking). */
+static struct sp_edit_opts edit_opts(const struct sp_start *st)
+{
+    struct sp_edit_opts o = {0};
+    for (size_t i = 0; i < st->n_entries; i++)
+        for (size_t j = 0; j < st->entries[i]->n_specs; j++) {
+            o.video_none |= st->entries[i]->specs[j].video_none;
+            o.hide_hypervisor |= st->entries[i]->specs[j].hide_hypervisor;
+        }
+    return o;
 }
 
 static int merge_devices(struct sp_start *st, xmlDocPtr doc, const char *xml, size_t len)
@@ -453,6 +638,7 @@ static int merge_devices(struct sp_start *st, xmlDocPtr doc, const char *xml, si
         pd[i].has_host = st->devs[i].has_addr;
         pd[i].host = st->devs[i].addr;
         pd[i].rom = st->devs[i].rom;
+        pd[i].rom_bar_off = st->devs[i].rom_bar_off;
         pd[i].raw_xml = st->devs[i].raw_xml;
         pd[i].file = st->devs[i].file;
         pd[i].line = st->devs[i].line;
@@ -460,12 +646,15 @@ static int merge_devices(struct sp_start *st, xmlDocPtr doc, const char *xml, si
     struct sp_err e;
     int rc = sp_xmlpatch_apply(doc, pd, st->n_devs, &st->report, &e);
     free(pd);
+    struct sp_edit_opts opts = edit_opts(st);
+    if (rc == 0)
+        rc = sp_edits_apply(doc, &opts, &st->report, &e);
     if (rc < 0) {
         st->verdict = SP_REFUSED;
         sp_err_set(&st->err, "VM %s: %s", st->label, e.msg);
         return 0;
     }
-    if (st->report.n_added == 0) {
+    if (!sp_patch_report_changed(&st->report)) {
         /* Nothing new: the very same bytes go on. */
         st->xml = malloc(len + 1);
         if (!st->xml)
@@ -495,6 +684,7 @@ static int decide_matched(struct sp_start *st, xmlDocPtr doc, const char *xml, s
     }
     struct sp_err problems_err;
     struct problems pr = {.err = &problems_err};
+    st->firmware = domain_firmware(doc);
     if (resolve_devices(st, &pr) < 0)
         return -1;
     if (pr.count > 0) {
@@ -502,6 +692,8 @@ static int decide_matched(struct sp_start *st, xmlDocPtr doc, const char *xml, s
         sp_err_set(&st->err, "VM %s: %s", st->label, problems_err.msg);
         return 0;
     }
+    if (check_resets(st) < 0)
+        return -1;
     return merge_devices(st, doc, xml, len);
 }
 
@@ -577,12 +769,15 @@ int sp_start_prepare(struct sp_snapshot *snap, const char *xml, size_t len, stru
 
 void sp_start_free(struct sp_start *st)
 {
-    for (size_t i = 0; i < st->n_devs; i++)
+    for (size_t i = 0; i < st->n_devs; i++) {
         free(st->devs[i].rom);
+        free(st->devs[i].rom_note);
+    }
     free(st->devs);
     for (size_t i = 0; i < st->n_warnings; i++)
         free(st->warnings[i]);
     free(st->warnings);
+    free(st->reset_note);
     free(st->xml);
     free(st->label);
     sp_patch_report_free(&st->report);

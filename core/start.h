@@ -31,9 +31,22 @@ struct sp_resolved_dev {
     int bind;
     int release;           /* back to the host driver when the VM stops */
     int allow_host_use;    /* host_use="allow" (see vfio/hostuse.h) */
+    int rom_bar_off;       /* rombar="off": <rom bar='off'/> */
     const char *file;      /* snippet, points into the snapshot */
     int line;
     const char *joined;    /* functions="all" took it: why; NULL when named */
+    char *rom_note;        /* its ROM fits on a rule worth saying (malloc'd), or NULL */
+    int rom_read;          /* its ROM's content was read and taken: the two below hold */
+    int rom_uefi;          /* the ROM holds an EFI driver x64 UEFI runs (x64 or EBC) */
+    int rom_bios;          /* the ROM holds an x86 image SeaBIOS runs for this device */
+};
+
+/* What the domain boots: SeaBIOS is libvirt's default; a domain without
+ * <os> (check's stand-in for a VM it has not seen) is not known. */
+enum sp_firmware {
+    SP_FIRMWARE_UNKNOWN,
+    SP_FIRMWARE_BIOS,
+    SP_FIRMWARE_UEFI,
 };
 
 struct sp_start {
@@ -45,18 +58,29 @@ struct sp_start {
     size_t n_entries;
     struct sp_resolved_dev *devs;
     size_t n_devs;
+    enum sp_firmware firmware;
     char *xml; /* SP_READY: the bytes to give libvirt */
     size_t xml_len;
     struct sp_patch_report report;
     struct sp_err err; /* SP_REFUSED / SP_BAD_INPUT: the reason */
-    char **warnings;   /* problems that rom_check = warn let through */
+    char **warnings;   /* what a start says but lets through: ROMs that rom_check = warn
+                        * passes or the VM's firmware cannot use, devices the kernel
+                        * cannot reset */
     size_t n_warnings;
+    char *reset_note;  /* the devices the kernel cannot reset, for the record of a start
+                        * libvirt fails; NULL when there are none */
 };
 
 /* The verdict on a device's ROM as a start makes it, through one fd: 1 it
  * lies in rom_dir, passes StrictModes, parses and names the device; 0 not
  * (why says so, naming the ROM and the device). */
 int sp_start_rom_fits(const struct sp_start *st, const struct sp_resolved_dev *d, char *why,
+                      size_t size);
+
+/* The start's verdict on the device's reset: 1 a VM given the start's
+ * devices can count on one; 0 not (why names the device, the cause and
+ * what to expect). */
+int sp_start_reset_ok(const struct sp_start *st, const struct sp_resolved_dev *d, char *why,
                       size_t size);
 
 /* Decides what to do with one domain XML. Takes its own reference on snap.

@@ -182,7 +182,8 @@ static void rom_ids(const struct sp_rom *rom, char *out, size_t size)
     }
 }
 
-/* As a start checks it: the ROM parses and one image names the device. */
+/* As a start checks it (sp_rom_fit): the ROM parses and names the device,
+ * or is an EFI driver image that UEFI firmware loads from any function. */
 static int check_rom(const struct sp_apply_rom *r, const struct sp_legacy_dev *d,
                      struct sp_apply_check *c)
 {
@@ -194,11 +195,17 @@ static int check_rom(const struct sp_apply_rom *r, const struct sp_legacy_dev *d
         return (c->verdict = strdup("not checked: the ROM could not be read")) ? 0 : -1;
     if (sp_rom_parse((const uint8_t *)r->bytes, r->len, &rom, &e) < 0)
         return asprintf(&c->verdict, "does NOT parse: %s", e.msg) < 0 ? -1 : 0;
-    c->fits = !d->has_ids || sp_rom_matches(&rom, d->ids.vendor, d->ids.device);
+    enum sp_rom_fit fit = d->has_ids ? sp_rom_fit(&rom, d->ids.vendor, d->ids.device)
+                                     : SP_ROM_FITS;
+    c->fits = fit == SP_ROM_FITS || fit == SP_ROM_EFI_DRIVER;
     rom_ids(&rom, ids, sizeof(ids));
+    char note[256];
     if (!d->has_ids)
         n = asprintf(&c->verdict, "parses (images name %s); the script gave no IDs to check it "
                      "against", ids);
+    else if (fit == SP_ROM_EFI_DRIVER)
+        n = asprintf(&c->verdict, "fits %04x:%04x: %s", d->ids.vendor, d->ids.device,
+                     sp_rom_efi_driver_note(&rom, note, sizeof(note)));
     else if (c->fits)
         n = asprintf(&c->verdict, "fits %04x:%04x", d->ids.vendor, d->ids.device);
     else

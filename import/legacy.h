@@ -20,9 +20,9 @@
 
 /* Why the emulated-display DETACH is not imported. */
 #define SP_LEGACY_VMVGA_REASON                                                            \
-    "DETACH of the VM manager's emulated display (vmvga, 15ad:0405) is not imported: "    \
-    "SynoPassthru cannot remove that display yet; the option to do so will come with "   \
-    "its GPU passthrough support"
+    "DETACH of the VM manager's emulated display (vmvga, 15ad:0405) is not imported as " \
+    "a device: add video=\"none\" to the VM's <passthrough> to make the passed GPU its " \
+    "only display from power-on"
 
 enum sp_legacy_format {
     SP_LEGACY_SYNOPASSTHRU, /* attach_detach_all.sh + user/NAME.sh */

@@ -289,6 +289,19 @@ int sp_pci_slot_functions(const char *root, const struct sp_pci_addr *addr,
     return scan_devices(root, in_slot, addr, out, count, err);
 }
 
+static int on_bus(const char *root, const struct sp_pci_addr *addr, const void *arg)
+{
+    const struct sp_pci_addr *other = arg;
+    (void)root;
+    return addr->domain == other->domain && addr->bus == other->bus;
+}
+
+int sp_pci_bus_devices(const char *root, const struct sp_pci_addr *addr,
+                       struct sp_pci_addr **out, size_t *count, struct sp_err *err)
+{
+    return scan_devices(root, on_bus, addr, out, count, err);
+}
+
 static const char *choose_root(enum sp_test_env hook, const char *configured,
                                const char *fallback)
 {

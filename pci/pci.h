@@ -73,6 +73,9 @@ int sp_pci_iommu_group(const char *root, const struct sp_pci_addr *addr);
 /* Every function present in addr's slot (same domain, bus, slot), sorted. */
 int sp_pci_slot_functions(const char *root, const struct sp_pci_addr *addr,
                           struct sp_pci_addr **out, size_t *count, struct sp_err *err);
+/* Every device on addr's bus (same domain and bus, addr itself too), sorted. */
+int sp_pci_bus_devices(const char *root, const struct sp_pci_addr *addr,
+                       struct sp_pci_addr **out, size_t *count, struct sp_err *err);
 
 /* Picks the sysfs root: the test hook SP_ENV_SYSFS_ROOT (never in the
  * shim or the helper), else the configured value, else /sys. */

@@ -1,7 +1,8 @@
 /* rom: walks the image chain of a PCI expansion ROM held in a buffer.
  * Owns the per-image checks (0x55AA, PCIR, length, device list, legacy
  * checksum, EFI header, ATOM marker) and the chain rules (last-image flag,
- * image cap). Never reads past the buffer and never touches sysfs. */
+ * image cap), and which device and firmware a parsed ROM serves (sp_rom_fit).
+ * Never reads past the buffer and never touches sysfs. */
 #include "rom.h"
 
 #include <errno.h>
@@ -314,4 +315,140 @@ const char *sp_rom_code_type_name(uint8_t code_type, char *buf, size_t size)
     else
         snprintf(buf, size, "unknown (0x%02x)", code_type);
     return buf;
+}
+
+int sp_rom_image_is_efi_driver(const struct sp_rom_image *img)
+{
+    return img->code_type == SP_ROM_CODE_EFI && img->efi &&
+           (img->efi_subsystem == SP_EFI_SUBSYSTEM_BOOT_DRIVER ||
+            img->efi_subsystem == SP_EFI_SUBSYSTEM_RUNTIME_DRIVER);
+}
+
+enum sp_rom_fit sp_rom_fit(const struct sp_rom *rom, uint16_t vendor, uint16_t device)
+{
+    int named = 0, x86 = 0, x86_named = 0, all_efi_drivers = rom->n_images > 0;
+    for (size_t i = 0; i < rom->n_images; i++) {
+        const struct sp_rom_image *img = &rom->images[i];
+        int names = image_matches(img, vendor, device);
+        named |= names;
+        if (img->code_type == SP_ROM_CODE_X86) {
+            x86 = 1;
+            x86_named |= names;
+        }
+        all_efi_drivers &= sp_rom_image_is_efi_driver(img);
+    }
+    if (x86 && !x86_named)
+        return named ? SP_ROM_X86_OTHER : SP_ROM_OTHER;
+    if (named)
+        return SP_ROM_FITS;
+    return all_efi_drivers ? SP_ROM_EFI_DRIVER : SP_ROM_OTHER;
+}
+
+int sp_rom_has_x64_efi_driver(const struct sp_rom *rom)
+{
+    for (size_t i = 0; i < rom->n_images; i++) {
+        const struct sp_rom_image *img = &rom->images[i];
+        if (sp_rom_image_is_efi_driver(img) &&
+            (img->efi_machine == SP_EFI_MACHINE_X64 || img->efi_machine == SP_EFI_MACHINE_EBC))
+            return 1;
+    }
+    return 0;
+}
+
+int sp_rom_has_bios_image(const struct sp_rom *rom, uint16_t vendor, uint16_t device)
+{
+    for (size_t i = 0; i < rom->n_images; i++) {
+        const struct sp_rom_image *img = &rom->images[i];
+        if (img->code_type == SP_ROM_CODE_X86 && img->vendor == vendor && img->device == device)
+            return 1;
+    }
+    return 0;
+}
+
+/* Distinct vendor << 16 | device values, in order; more when they overflow. */
+struct id_set {
+    uint32_t ids[64];
+    size_t n;
+    int more;
+};
+
+static void id_set_add(struct id_set *s, uint16_t vendor, uint16_t device)
+{
+    uint32_t id = (uint32_t)vendor << 16 | device;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->ids[i] == id)
+            return;
+    if (s->n == sizeof(s->ids) / sizeof(s->ids[0]))
+        s->more = 1;
+    else
+        s->ids[s->n++] = id;
+}
+
+size_t sp_rom_names(const struct sp_rom *rom, int x86_only, char *out, size_t size)
+{
+    struct id_set s = {.n = 0};
+    for (size_t i = 0; i < rom->n_images; i++) {
+        const struct sp_rom_image *img = &rom->images[i];
+        if (x86_only && img->code_type != SP_ROM_CODE_X86)
+            continue;
+        id_set_add(&s, img->vendor, img->device);
+        for (size_t j = 0; j < img->n_device_list; j++)
+            id_set_add(&s, img->vendor, img->device_list[j]);
+    }
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < s.n && used < size; i++) {
+        int n = snprintf(out + used, size - used, "%s%04x:%04x", i ? ", " : "",
+                         (unsigned)(s.ids[i] >> 16), (unsigned)(s.ids[i] & 0xffff));
+        used += n > 0 ? (size_t)n : 0;
+    }
+    if (s.more && used < size)
+        snprintf(out + used, size - used, ", ...");
+    return s.n + (size_t)s.more;
+}
+
+const char *sp_rom_efi_driver_note(const struct sp_rom *rom, char *out, size_t size)
+{
+    char kinds[256] = "", names[256];
+    size_t used = 0;
+    for (size_t i = 0; i < rom->n_images && used < sizeof(kinds); i++) {
+        const struct sp_rom_image *img = &rom->images[i];
+        int n = snprintf(kinds + used, sizeof(kinds) - used, "%s%s, %s", i ? "; " : "",
+                         sp_rom_efi_machine_name(img->efi_machine),
+                         sp_rom_efi_subsystem_name(img->efi_subsystem));
+        used += n > 0 ? (size_t)n : 0;
+    }
+    sp_rom_names(rom, 0, names, sizeof(names));
+    if (rom->n_images == 1)
+        snprintf(out, size, "EFI driver image (%s), names %s; UEFI firmware loads it from "
+                 "this function", kinds, names);
+    else
+        snprintf(out, size, "%zu EFI driver images (%s), name %s; UEFI firmware loads them "
+                 "from this function", rom->n_images, kinds, names);
+    return out;
+}
+
+const char *sp_rom_efi_subsystem_name(uint16_t subsystem)
+{
+    switch (subsystem) {
+    case SP_EFI_SUBSYSTEM_APPLICATION: return "application";
+    case SP_EFI_SUBSYSTEM_BOOT_DRIVER: return "boot service driver";
+    case SP_EFI_SUBSYSTEM_RUNTIME_DRIVER: return "runtime driver";
+    default: return "unknown";
+    }
+}
+
+const char *sp_rom_efi_machine_name(uint16_t machine)
+{
+    switch (machine) {
+    case SP_EFI_MACHINE_IA32: return "IA-32";
+    case 0x0200: return "Itanium";
+    case SP_EFI_MACHINE_EBC: return "EBC";
+    case SP_EFI_MACHINE_X64: return "x64";
+    case 0x01c2: return "ARM";
+    case SP_EFI_MACHINE_AARCH64: return "AArch64";
+    case 0x5064: return "RISC-V 64";
+    case 0x6264: return "LoongArch 64";
+    default: return "unknown";
+    }
 }

@@ -1,8 +1,8 @@
 /* rom: PCI expansion ROM images, parsed from a buffer. Owns the image-chain
  * walk (0x55AA, PCIR at 0x18, image length, last-image flag), the legacy
- * checksum, the EFI image header and AMD's ATOM BIOS marker. Every offset
- * and length is bounds-checked; errors name the offset. Never touches
- * sysfs or libvirt. */
+ * checksum, the EFI image header and AMD's ATOM BIOS marker, and the rule
+ * for whether a ROM fits a device. Every offset and length is bounds-checked;
+ * errors name the offset. Never touches sysfs or libvirt. */
 #ifndef SP_ROM_H
 #define SP_ROM_H
 
@@ -61,6 +61,54 @@ void sp_rom_free(struct sp_rom *rom);
 
 /* True when one image names vendor:device, directly or in its device list. */
 int sp_rom_matches(const struct sp_rom *rom, uint16_t vendor, uint16_t device);
+
+/* The EFI image header's subsystem and machine type (PE/COFF values). */
+#define SP_EFI_SUBSYSTEM_APPLICATION 10
+#define SP_EFI_SUBSYSTEM_BOOT_DRIVER 11
+#define SP_EFI_SUBSYSTEM_RUNTIME_DRIVER 12
+#define SP_EFI_MACHINE_IA32 0x014c
+#define SP_EFI_MACHINE_EBC 0x0ebc
+#define SP_EFI_MACHINE_X64 0x8664
+#define SP_EFI_MACHINE_AARCH64 0xaa64
+
+/* How a ROM stands to the device it is given to. The rule follows what
+ * firmware does with it: SeaBIOS runs only an x86 image whose PCIR names the
+ * device, and a guest's driver reads the ROM as the device's own vBIOS; UEFI
+ * firmware loads every EFI driver image of any device's ROM, whatever IDs
+ * its PCIR names, and the driver then binds to the hardware it supports. */
+enum sp_rom_fit {
+    SP_ROM_FITS,       /* an image names the device, an x86 one if it has x86 images */
+    SP_ROM_EFI_DRIVER, /* no image names the device, but every image is an EFI driver */
+    SP_ROM_X86_OTHER,  /* an image names the device, but its x86 images name others */
+    SP_ROM_OTHER,      /* no image names the device, and not all are EFI drivers */
+};
+
+enum sp_rom_fit sp_rom_fit(const struct sp_rom *rom, uint16_t vendor, uint16_t device);
+
+/* An EFI image with a valid header that UEFI firmware loads as a driver
+ * (boot service or runtime; an application is never loaded from a ROM). */
+int sp_rom_image_is_efi_driver(const struct sp_rom_image *img);
+
+/* True when an image is an EFI driver that x64 UEFI firmware (OVMF) runs:
+ * machine x64, or EBC through its interpreter. */
+int sp_rom_has_x64_efi_driver(const struct sp_rom *rom);
+
+/* True when SeaBIOS would run an image of it for vendor:device: an x86 image
+ * whose own PCIR IDs are those (SeaBIOS reads no device list). */
+int sp_rom_has_bios_image(const struct sp_rom *rom, uint16_t vendor, uint16_t device);
+
+/* "1002:1638, 8086:10fb": the distinct IDs its images name, device lists
+ * included; only the x86 images' with x86_only. Returns how many. */
+size_t sp_rom_names(const struct sp_rom *rom, int x86_only, char *out, size_t size);
+
+/* What an SP_ROM_EFI_DRIVER ROM is, for the user: "EFI driver image (x64,
+ * boot service driver), names 03ea:0665; UEFI firmware loads it from this
+ * function". */
+const char *sp_rom_efi_driver_note(const struct sp_rom *rom, char *out, size_t size);
+
+/* "boot service driver", "x64", ...; "unknown" for other values. */
+const char *sp_rom_efi_subsystem_name(uint16_t subsystem);
+const char *sp_rom_efi_machine_name(uint16_t machine);
 
 /* "x86", "Open Firmware", "PA-RISC", "EFI" or "unknown (0xNN)" into buf. */
 const char *sp_rom_code_type_name(uint8_t code_type, char *buf, size_t size);

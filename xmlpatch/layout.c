@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/xmlutil.h"
+
 #define DEFAULT_UNIT "  "
 
 static int is_blank_text(xmlNodePtr n)
@@ -149,6 +151,84 @@ int sp_layout_append(xmlNodePtr parent, xmlNodePtr child)
     }
     free(indent);
     return rc;
+}
+
+int sp_layout_insert_before(xmlNodePtr ref, xmlNodePtr child)
+{
+    char *indent = indent_of(ref->prev);
+    if (!indent)
+        return xmlAddPrevSibling(ref, child) ? 0 : -1;
+    char *unit = unit_between(ref->parent, indent);
+    int rc = unit ? 0 : -1;
+    if (rc == 0 && !has_whitespace(child))
+        rc = indent_subtree(child, indent, unit);
+    /* The whitespace before ref now leads to child; ref gets a copy. */
+    xmlNodePtr lead = rc == 0 ? newline_text(ref->doc, indent) : NULL;
+    if (rc == 0 && (!lead || !xmlAddPrevSibling(ref, child) || !xmlAddPrevSibling(ref, lead)))
+        rc = -1;
+    if (rc < 0 && lead && !lead->parent)
+        xmlFreeNode(lead);
+    free(unit);
+    free(indent);
+    return rc;
+}
+
+/* The children of <domain> in the order libvirt writes them; anything
+ * else (namespaced elements such as qemu:commandline) comes after them. */
+static const char *const domain_order[] = {
+    "name", "uuid", "genid", "title", "description", "metadata", "maxMemory", "memory",
+    "currentMemory", "blkiotune", "memtune", "memoryBacking", "vcpu", "vcpus", "iothreads",
+    "iothreadids", "defaultiothread", "cputune", "numatune", "resource", "sysinfo", "bootloader",
+    "bootloader_args", "os", "idmap", "features", "cpu", "clock", "on_poweroff", "on_reboot",
+    "on_crash", "on_lockfailure", "pm", "perf", "devices", "seclabel", "keywrap",
+    "launchSecurity", NULL,
+};
+
+static size_t domain_rank(xmlNodePtr node)
+{
+    size_t i = 0;
+    for (; domain_order[i]; i++)
+        if (sp_xml_is(node, domain_order[i]))
+            break;
+    return i;
+}
+
+/* Before the first element that libvirt writes after child, else last. */
+static int place_in_domain(xmlNodePtr root, xmlNodePtr child)
+{
+    size_t rank = domain_rank(child);
+    for (xmlNodePtr c = root->children; c; c = c->next)
+        if (c->type == XML_ELEMENT_NODE && domain_rank(c) > rank)
+            return sp_layout_insert_before(c, child);
+    return sp_layout_append(root, child);
+}
+
+xmlNodePtr sp_layout_domain_child(xmlNodePtr root, const char *name)
+{
+    xmlNodePtr found = sp_xml_child(root, name);
+    if (found)
+        return found;
+    xmlNodePtr child = xmlNewDocNode(root->doc, NULL, BAD_CAST name, NULL);
+    if (child && place_in_domain(root, child) == 0)
+        return child;
+    if (child && !child->parent)
+        xmlFreeNode(child);
+    return NULL;
+}
+
+void sp_layout_strip_blank(xmlNodePtr node)
+{
+    xmlNodePtr c = node->children;
+    while (c) {
+        xmlNodePtr next = c->next;
+        if (c->type == XML_TEXT_NODE && xmlIsBlankNode(c)) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        } else if (c->type == XML_ELEMENT_NODE) {
+            sp_layout_strip_blank(c);
+        }
+        c = next;
+    }
 }
 
 void sp_layout_remove(xmlNodePtr node)

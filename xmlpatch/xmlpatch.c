@@ -145,6 +145,17 @@ static int set_alias(xmlNodePtr node, const char *key)
     return 0;
 }
 
+/* <rom file='...'/> or <rom bar='off'/> (never both: the snippet says so). */
+static int add_rom(xmlNodePtr hd, const struct sp_patch_dev *dev)
+{
+    xmlNodePtr rom = new_element(hd->doc, "rom");
+    if (!rom || !xmlAddChild(hd, rom))
+        return -1;
+    if (dev->rom_bar_off)
+        return xmlNewProp(rom, BAD_CAST "bar", BAD_CAST "off") ? 0 : -1;
+    return xmlNewProp(rom, BAD_CAST "file", BAD_CAST dev->rom) ? 0 : -1;
+}
+
 static xmlNodePtr build_hostdev(xmlDocPtr doc, const struct sp_patch_dev *dev)
 {
     xmlNodePtr hd = new_element(doc, "hostdev");
@@ -160,12 +171,9 @@ static xmlNodePtr build_hostdev(xmlDocPtr doc, const struct sp_patch_dev *dev)
     }
     xmlAddChild(hd, source);
     xmlAddChild(source, host);
-    if (dev->rom) {
-        xmlNodePtr rom = new_element(doc, "rom");
-        if (!rom || !xmlAddChild(hd, rom) || !xmlNewProp(rom, BAD_CAST "file", BAD_CAST dev->rom)) {
-            xmlFreeNode(hd);
-            return NULL;
-        }
+    if ((dev->rom || dev->rom_bar_off) && add_rom(hd, dev) < 0) {
+        xmlFreeNode(hd);
+        return NULL;
     }
     char key[SP_SRC_KEY_MAX];
     sp_src_pci_key(key, sizeof(key), &dev->host, 1);
@@ -174,23 +182,6 @@ static xmlNodePtr build_hostdev(xmlDocPtr doc, const struct sp_patch_dev *dev)
         return NULL;
     }
     return hd;
-}
-
-/* Drops whitespace-only text inside a copied element, so that the copy is
- * laid out like the document around it instead of like the snippet. */
-static void strip_blank_text(xmlNodePtr node)
-{
-    xmlNodePtr c = node->children;
-    while (c) {
-        xmlNodePtr next = c->next;
-        if (c->type == XML_TEXT_NODE && xmlIsBlankNode(c)) {
-            xmlUnlinkNode(c);
-            xmlFreeNode(c);
-        } else if (c->type == XML_ELEMENT_NODE) {
-            strip_blank_text(c);
-        }
-        c = next;
-    }
 }
 
 /* The element or one of its attributes is in the xml: namespace, whose
@@ -224,21 +215,25 @@ static xmlNodePtr take_root(xmlDocPtr src, xmlDocPtr doc)
     return root;
 }
 
-/* Copies a raw <hostdev> from a snippet into doc, as written (only the
- * whitespace between its elements follows the document). */
-static xmlNodePtr copy_raw_hostdev(struct patch *p, const char *raw)
+xmlNodePtr sp_xmlpatch_copy_in(xmlDocPtr doc, const char *xml, const char *name,
+                               struct sp_err *err)
 {
-    xmlDocPtr src = sp_xml_parse(raw, strlen(raw), "snippet hostdev", p->err);
+    xmlDocPtr src = sp_xml_parse(xml, strlen(xml), name, err);
     if (!src)
         return NULL;
-    xmlNodePtr copy = take_root(src, p->doc);
+    xmlNodePtr copy = take_root(src, doc);
     xmlFreeDoc(src);
     if (!copy) {
-        sp_err_set(p->err, "out of memory");
+        sp_err_set(err, "out of memory");
         return NULL;
     }
-    strip_blank_text(copy);
+    sp_layout_strip_blank(copy);
     return copy;
+}
+
+static xmlNodePtr copy_raw_hostdev(struct patch *p, const char *raw)
+{
+    return sp_xmlpatch_copy_in(p->doc, raw, "snippet hostdev", p->err);
 }
 
 /* --- placing elements --------------------------------------------------- */
@@ -260,8 +255,8 @@ static int ensure_devices(struct patch *p)
 {
     if (p->devices)
         return 0;
-    xmlNodePtr devices = new_element(p->doc, "devices");
-    if (!devices || sp_layout_append(xmlDocGetRootElement(p->doc), devices) < 0)
+    xmlNodePtr devices = sp_layout_domain_child(xmlDocGetRootElement(p->doc), "devices");
+    if (!devices)
         return sp_err_set(p->err, "out of memory");
     p->devices = devices;
     return 0;
@@ -720,10 +715,23 @@ int sp_xmlpatch_strip(xmlDocPtr doc, struct sp_err *err)
     return removed;
 }
 
+static void free_strings(char **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+}
+
 void sp_patch_report_free(struct sp_patch_report *report)
 {
-    for (size_t i = 0; i < report->n_added; i++)
-        free(report->added[i]);
-    free(report->added);
+    free_strings(report->added, report->n_added);
+    free_strings(report->video.text, report->video.n);
+    free_strings(report->features.text, report->features.n);
+    free_strings(report->cpu.text, report->cpu.n);
     memset(report, 0, sizeof(*report));
+}
+
+int sp_patch_report_changed(const struct sp_patch_report *report)
+{
+    return report->n_added || report->video.n || report->features.n || report->cpu.n;
 }

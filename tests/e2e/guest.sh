@@ -163,7 +163,10 @@ snippet e2e-r "$nic" 10d3 "" ' release="yes"'
 # ROMs made for the test: one for the NIC's IDs, one for another device's.
 "$build/tests/mkrom" for 8086 10d3 "$config/rom/e1000e.bin"
 "$build/tests/mkrom" for 10de 1b80 "$config/rom/other.bin"
+# Shaped as the published GOP drivers: one x64 EFI driver image naming 03ea:0665.
+"$build/tests/mkrom" gop-driver "$config/rom/gop.bin"
 chmod 644 "$config/rom/"*.bin
+snippet e2e-gop "$nic" 10d3 ' rom="gop.bin"'
 snippet e2e-rom "$nic" 10d3 ' rom="e1000e.bin"'
 snippet e2e-badrom "$nic" 10d3 ' rom="other.bin"'
 snippet cmp-ours "$nic" 10d3 ' rom="e1000e.bin"'
@@ -241,6 +244,19 @@ check "naming the file, the NIC's IDs and the ROM's" grep -q "other.bin.*8086:10
 check "with the NIC left on e1000e" test "$(driver_of "$nic")" = e1000e
 check "and no such domain" test -z "$(virsh list --name | grep -x e2e-badrom)"
 
+# An EFI driver ROM on a function it does not name (a GOP driver on the
+# iGPU's audio function): UEFI firmware loads it from there, so it goes to
+# QEMU as that device's romfile, and the audit record says what it is.
+qemu_domain e2e-gop > /tmp/e2e-gop.xml
+virsh create /tmp/e2e-gop.xml > /tmp/gop.out 2>&1
+check "an EFI-only ROM naming 03ea:0665 on the NIC: the domain starts" test $? -eq 0
+qemu_cmdline e2e-gop /tmp/gop.cmdline
+check "QEMU gets it as the NIC's romfile" grep -q "\"romfile\":\"$config/rom/gop.bin\"" /tmp/gop.cmdline
+check "the audit record says it is an EFI driver image" \
+    sh -c "grep '\"name\":\"e2e-gop\"' '$audit' | grep -q 'EFI driver image (x64, boot service driver), names 03ea:0665'"
+virsh destroy e2e-gop > /dev/null 2>&1
+synopassthru release --force "$nic" > /dev/null
+
 # A domain shaped like the VM manager's: a UUID for its name, the UI name in
 # <title> (which the snippet uses), machine pc-i440fx-2.2, and a device of
 # its own on bus 0 given through qemu:commandline at 0x1f, the slot the
@@ -260,6 +276,39 @@ virsh qemu-monitor-command "$uuid" --hmp 'info pci' > /tmp/vmm.pci 2>&1
 check "QEMU has both on bus 0: the NIC at 30 and the rng at 31" \
     test "$(grep -cE 'Bus  0, device  *(30|31), function 0' /tmp/vmm.pci)" -eq 2
 virsh destroy "$uuid" > /dev/null 2>&1
+synopassthru release --force "$nic" > /dev/null
+
+# The passed GPU as the only display, and KVM hidden from the guest's driver:
+# a domain with the VM manager's emulated vmvga and a VNC display, its
+# snippet with video="none" and hypervisor="hidden". The same domain without
+# a snippet shows what QEMU would otherwise get.
+display_domain() {
+    qemu_domain "$1" | sed "s|<devices>|<devices><graphics type='vnc' autoport='yes' listen='127.0.0.1'/><video><model type='vmvga'/></video>|"
+}
+snippet e2e-disp "$nic" 10d3 "" ' video="none" hypervisor="hidden"'
+display_domain e2e-plain > /tmp/e2e-plain.xml
+virsh create /tmp/e2e-plain.xml > /tmp/plain.out 2>&1
+check "a domain with vmvga and no snippet starts" test $? -eq 0
+qemu_cmdline e2e-plain /tmp/plain.cmdline
+check "its QEMU gets the emulated vmware-svga" grep -q "vmware-svga" /tmp/plain.cmdline
+virsh destroy e2e-plain > /dev/null 2>&1
+display_domain e2e-disp > /tmp/e2e-disp.xml
+virsh create /tmp/e2e-disp.xml > /tmp/disp.out 2>&1
+rc=$?
+cat /tmp/disp.out
+check "with video=\"none\" and hypervisor=\"hidden\" it starts" test $rc -eq 0
+qemu_cmdline e2e-disp /tmp/disp.cmdline
+echo "E2E: observed: $(grep -o -- '-cpu [^ ]*' /tmp/disp.cmdline)"
+check "QEMU gets no emulated display device" \
+    sh -c "! grep -Eq 'vmware-svga|cirrus-vga|\"driver\":\"VGA\"|-device VGA|qxl-vga' /tmp/disp.cmdline"
+check "and the NIC from power-on" grep -q '"driver":"vfio-pci"' /tmp/disp.cmdline
+check "the CPU has KVM hidden and no hypervisor bit (kvm=off, hypervisor=off)" \
+    sh -c "grep -o -- '-cpu [^ ]*' /tmp/disp.cmdline | grep -q 'kvm=off' && grep -o -- '-cpu [^ ]*' /tmp/disp.cmdline | grep -q 'hypervisor=off'"
+virsh dumpxml e2e-disp > /tmp/disp.live
+check "the live XML has the one video of model none" grep -q "<model type='none'/>" /tmp/disp.live
+check "the audit record lists the vmvga it removed" \
+    sh -c "grep '\"name\":\"e2e-disp\"' '$audit' | grep -q vmvga"
+virsh destroy e2e-disp > /dev/null 2>&1
 synopassthru release --force "$nic" > /dev/null
 
 # A persistent domain: define, then start; the stored definition stays.

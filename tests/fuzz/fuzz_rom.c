@@ -16,6 +16,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define VFCT_HEADER_LEN 76
 
+/* The verdicts a start gives on this ROM, for IDs taken from the input:
+ * consistent with each other, and the note says what the rule saw. */
+static void check_fit(const struct sp_rom *rom, const uint8_t *buf, size_t len)
+{
+    uint16_t vendor = len >= 2 ? (uint16_t)(buf[len - 2] | buf[len - 1] << 8) : 0x1002;
+    uint16_t device = len >= 4 ? (uint16_t)(buf[len - 4] | buf[len - 3] << 8) : 0x1638;
+    enum sp_rom_fit fit = sp_rom_fit(rom, vendor, device);
+    if ((fit == SP_ROM_FITS || fit == SP_ROM_X86_OTHER) != sp_rom_matches(rom, vendor, device))
+        abort();
+    int all_drivers = 1;
+    for (size_t i = 0; i < rom->n_images; i++)
+        all_drivers &= sp_rom_image_is_efi_driver(&rom->images[i]);
+    if (fit == SP_ROM_EFI_DRIVER && !all_drivers)
+        abort();
+    char note[256], names[256];
+    if (fit == SP_ROM_EFI_DRIVER && !strstr(sp_rom_efi_driver_note(rom, note, sizeof(note)),
+                                            "EFI driver image"))
+        abort();
+    if (sp_rom_names(rom, 0, names, sizeof(names)) == 0)
+        abort(); /* every image names some IDs */
+    if (sp_rom_has_bios_image(rom, vendor, device) && fit != SP_ROM_FITS &&
+        fit != SP_ROM_X86_OTHER)
+        abort();
+}
+
 static void check_rom(const uint8_t *buf, size_t len)
 {
     struct sp_rom rom;
@@ -47,6 +72,7 @@ static void check_rom(const uint8_t *buf, size_t len)
                 abort();
         expect = img->offset + img->length;
     }
+    check_fit(&rom, buf, len);
     sp_rom_free(&rom);
 }
 

@@ -1,6 +1,7 @@
 /* Fuzzes sp_snippet_parse (vm.d/NAME.xml snippets: <passthrough> with <pci>
  * and raw <hostdev> children). Property: any input parses or yields an error
- * without memory errors, leaks or UB, and every field of the result is sane. */
+ * without memory errors, leaks or UB, and every field of the result is sane
+ * (rombar='off' never with a ROM; <passthrough>'s attributes on every spec). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -46,6 +47,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (s->kind == SP_SPEC_RAW && !s->raw_xml)
             abort();
         if (!s->file)
+            abort();
+        /* rombar='off' never with a ROM file; what <passthrough> says, every
+         * spec of it says. */
+        if (s->rom_bar_off && s->rom)
+            abort();
+        if (s->video_none != snip.specs[0].video_none ||
+            s->hide_hypervisor != snip.specs[0].hide_hypervisor || s->bind != snip.specs[0].bind)
             abort();
         sink += (size_t)s->has_ids + s->ids.vendor + s->ids.device + (size_t)s->bind +
                 (size_t)s->line;

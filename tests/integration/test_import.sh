@@ -13,10 +13,14 @@ DSM_HOOK=var/packages/Virtualization/conf/systemd/insert_libvirtd_ko.sh
 # fake_root CASE DIR: the case's tree, with the ROMs its roms.txt lists.
 fake_root() {
     cp -a "$DATA/$1/root" "$2"
-    local path vendor device
-    while read -r path vendor device; do
+    local path vendor device shape
+    while read -r path vendor device shape; do
         case $path in '' | '#'*) continue ;; esac
-        "$SP_BUILD/tests/mkrom" for "$vendor" "$device" "$2/$path"
+        if [ -n "$shape" ]; then
+            "$SP_BUILD/tests/mkrom" "$shape" "$2/$path"
+        else
+            "$SP_BUILD/tests/mkrom" for "$vendor" "$device" "$2/$path"
+        fi
     done < "$DATA/$1/roms.txt"
 }
 

@@ -3,7 +3,10 @@
 # stays as the manager wrote it; a start interrupted after storing the
 # patched definition is healed by the next one; live XML written back by
 # define loses what the shim added, raw <hostdev> elements (USB, SCSI)
-# included; two clients starting one VM at once.
+# included; two clients starting one VM at once; a VM manager's domain
+# whose emulated display gives way (video="none") and whose guest is not
+# told it runs under KVM (hypervisor="hidden"), the definition it had given
+# back when its live XML is defined.
 . "$(dirname "$0")/lib.sh"
 
 CONFIG=$WORK/config SYSFS=$WORK/sysfs
@@ -23,10 +26,42 @@ add_snippet "$CONFIG" office.xml '<passthrough vm="office">
 add_snippet "$CONFIG" office2.xml '<passthrough vm="office2">
   <hostdev mode="subsystem" type="usb"><source><vendor id="0x046d"/><product id="0xc52b"/></source></hostdev>
 </passthrough>'
+add_snippet "$CONFIG" living.xml '<passthrough vm="Living room" video="none" hypervisor="hidden">
+  <pci address="08:00.3" vendor="1022" product="1639"/>
+</passthrough>'
+add_snippet "$CONFIG" shown.xml '<passthrough vm="shown" video="none"><pci address="08:00.4"/></passthrough>'
 # Faults are injected through a test hook: the test build of the shim.
 export SYNOPASSTHRU_TEST_FAULT_FILE=$WORK/fault
 SP_SHIM=$TEST_SHIM start_daemon "$CONFIG" "$SYSFS" || exit 1
 remote() { virsh -c "$DAEMON_URI" "$@"; }
+
+# vmm_domain NAME TITLE [DEVICES]: the shape of a domain the VM manager
+# writes: its UI name in <title>, host-passthrough, a VNC display on an
+# emulated vmvga.
+vmm_domain() {
+    cat <<XML
+<domain type='kvm'>
+  <name>$1</name>
+  <title>$2</title>
+  <memory unit='KiB'>65536</memory>
+  <os>
+    <type arch='x86_64' machine='pc-i440fx-2.2'>hvm</type>
+  </os>
+  <features>
+    <acpi/>
+    <apic/>
+  </features>
+  <cpu mode='host-passthrough' check='none'/>
+  <devices>${3:-}
+    <graphics type='vnc' port='-1' autoport='yes'/>
+    <video>
+      <model type='vmvga' vram='16384' heads='1' primary='yes'/>
+      <address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'/>
+    </video>
+  </devices>
+</domain>
+XML
+}
 
 # The test driver forgets everything when its last client leaves: keep one
 # connection open for the whole test.
@@ -158,4 +193,50 @@ check "a VM whose definition has the USB device starts" test $? -eq 0
 remote "dumpxml office2" > "$WORK/office2.live"
 contains "with the device once, not added again" "$WORK/office2.live" "<hostdev mode='subsystem' type='usb'" 1
 contains "and nothing of ours" "$WORK/office2.live" "ua-sp-" 0
+
+# 7. The VM manager's domain with video="none" and hypervisor="hidden": the
+# live domain has no emulated display and hides KVM; the stored definition
+# stays as defined; its live XML defined back is that definition again.
+vmm_domain living-room "Living room" > "$WORK/living.xml"
+remote "define $WORK/living.xml" > /dev/null 2>&1
+remote "dumpxml --inactive living-room" > "$WORK/living.defined"
+remote "start living-room" > "$WORK/s7" 2>&1
+check "a VM with video='none' and hypervisor='hidden' starts" test $? -eq 0
+remote "dumpxml living-room" > "$WORK/living.live"
+contains "its live domain has one video, of model none" "$WORK/living.live" "<video>" 1
+contains "which is ours" "$WORK/living.live" "<model type='none'/>" 1
+contains "the vmvga is gone" "$WORK/living.live" "<model type='vmvga'" 0
+contains "the VNC display stays" "$WORK/living.live" "<graphics type='vnc'" 1
+contains "KVM is hidden" "$WORK/living.live" "<hidden state='on'/>" 1
+contains "and the CPU's hypervisor feature is off" "$WORK/living.live" "<feature policy='disable' name='hypervisor'/>" 1
+contains "the rest of <features> is as it was" "$WORK/living.live" "<apic/>" 1
+remote "dumpxml --inactive living-room" > "$WORK/living.inactive"
+check "the stored definition is byte for byte what was defined" cmp -s "$WORK/living.defined" "$WORK/living.inactive"
+tail -n 1 "$CONFIG/audit.log" > "$WORK/s7.audit"
+contains "the audit record lists the display taken out" "$WORK/s7.audit" '"video":["removed <video><model type=\"vmvga\" vram=\"16384\" heads=\"1\" primary=\"yes\"/><address type=\"pci\" domain=\"0x0000\" bus=\"0x00\" slot=\"0x02\" function=\"0x0\"/></video>","added <video><model type=\"none\"/><alias name=\"ua-sp-video\"/></video>"]'
+contains "the <kvm> added" "$WORK/s7.audit" '"features":["added <kvm><hidden state=\"on\"/></kvm>"]'
+contains "and the CPU feature" "$WORK/s7.audit" '"cpu":["added <feature policy=\"disable\" name=\"hypervisor\"/>"]'
+remote "define $WORK/living.live" > /dev/null 2>&1
+remote "dumpxml --inactive living-room" > "$WORK/living.back"
+check "its live XML defined back is the definition as defined, byte for byte" cmp -s "$WORK/living.defined" "$WORK/living.back"
+remote "destroy living-room; start living-room; dumpxml living-room" > "$WORK/living.again" 2>&1
+contains "a restart has one video, of model none" "$WORK/living.again" "<video>" 1
+contains "KVM hidden once" "$WORK/living.again" "<hidden state='on'/>" 1
+contains "and the CPU feature once" "$WORK/living.again" "name='hypervisor'" 1
+
+# 8. Nothing to add, only the display to change (the definition has the
+# device already): the start still goes with the changed definition.
+vmm_domain shown Shown "
+    <hostdev mode='subsystem' type='pci' managed='no'>
+      <source><address domain='0x0000' bus='0x08' slot='0x00' function='0x4'/></source>
+    </hostdev>" > "$WORK/shown.xml"
+remote "define $WORK/shown.xml" > /dev/null 2>&1
+remote "dumpxml --inactive shown" > "$WORK/shown.defined"
+remote "start shown" > "$WORK/s8" 2>&1
+check "a VM whose only change is its display starts" test $? -eq 0
+remote "dumpxml shown" > "$WORK/shown.live"
+contains "with the display of model none" "$WORK/shown.live" "<model type='none'/>" 1
+contains "and no vmvga" "$WORK/shown.live" "<model type='vmvga'" 0
+remote "dumpxml --inactive shown" > "$WORK/shown.inactive"
+check "its stored definition is as defined" cmp -s "$WORK/shown.defined" "$WORK/shown.inactive"
 check "libvirtd is alive" daemon_alive

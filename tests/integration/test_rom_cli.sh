@@ -1,6 +1,9 @@
 # The `rom` command: `rom info` against the golden outputs in tests/data/rom
 # for every ROM that tests/tools/mkrom makes, --for verdicts on a fake sysfs,
-# and `rom extract` from an ACPI VFCT table and from a device's ROM.
+# and `rom extract` from an ACPI VFCT table and from a device's ROM; then
+# what `check` and `preview` say of a VM's ROMs: the note on a GOP driver
+# taken for a function it does not name, and the warnings when the VM's
+# firmware cannot run its GPU's ROM.
 # SYNOPASSTHRU_REGENERATE=1 rewrites the golden files instead (review the diff).
 . "$(dirname "$0")/lib.sh"
 
@@ -52,7 +55,7 @@ check "fake host: 08:00.0 is the 1002:1638 iGPU" test "$(ids_of 0000:08:00.0)" =
 check "fake host: 05:00.0 is the 8086:10fb NIC" test "$(ids_of 0000:05:00.0)" = 8086:10fb
 
 # ---- rom info: golden outputs ----
-for kind in legacy efi legacy-efi devlist bad-checksum wrong-ids; do
+for kind in legacy efi legacy-efi devlist bad-checksum wrong-ids apu-vbios-gop gop-driver; do
     expect_exit 0 "rom info $kind" "$CLI" rom info "$ROMS/$kind.bin"
     same_as_golden "$WORK/stdout" "$kind.txt"
 done
@@ -79,8 +82,24 @@ expect_verdict 0 "legacy --for 08:00.0" "$CLI" rom info "$ROMS/legacy.bin" --for
 contains "fits" "$WORK/stdout" "verdict: fits 0000:08:00.0 (1002:1638)" 1
 expect_verdict 0 "device list --for 08:00.0" "$CLI" rom info "$ROMS/devlist.bin" --for=0000:08:00.0
 contains "fits through the device list" "$WORK/stdout" "verdict: fits 0000:08:00.0 (1002:1638)"
-expect_verdict 0 "second image of a chain --for 05:00.0" "$CLI" rom info "$ROMS/legacy-efi.bin" --for 05:00.0
-contains "fits the NIC" "$WORK/stdout" "verdict: fits 0000:05:00.0 (8086:10fb)"
+expect_verdict 1 "an x86 image of another device, an EFI image of this one --for 05:00.0" \
+    "$CLI" rom info "$ROMS/legacy-efi.bin" --for 05:00.0
+contains "does not fit: the x86 image decides" "$WORK/stdout" \
+    "verdict: does NOT fit 0000:05:00.0 (8086:10fb): its x86 image names 1002:1638"
+expect_verdict 0 "a vBIOS with its GOP driver --for 08:00.0" "$CLI" rom info "$ROMS/apu-vbios-gop.bin" --for 08:00.0
+contains "fits" "$WORK/stdout" "verdict: fits 0000:08:00.0 (1002:1638)" 1
+expect_verdict 1 "the same vBIOS --for the audio function 08:00.1" "$CLI" rom info "$ROMS/apu-vbios-gop.bin" --for 08:00.1
+contains "names the iGPU" "$WORK/stdout" "verdict: does NOT fit 0000:08:00.1 (1002:1637): images name 1002:1638"
+GOP_NOTE="EFI driver image (x64, boot service driver), names 03ea:0665; UEFI firmware loads it from this function"
+expect_verdict 0 "a GOP driver --for the audio function 08:00.1" "$CLI" rom info "$ROMS/gop-driver.bin" --for 08:00.1
+contains "fits, and says what it is" "$WORK/stdout" "verdict: fits 0000:08:00.1 (1002:1637): $GOP_NOTE" 1
+expect_verdict 0 "--json --for, an EFI driver" "$CLI" rom info "$ROMS/gop-driver.bin" --json --for 08:00.1
+check "JSON verdict: rule and note" python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))["verdict"]
+assert v["fits"] and v["rule"] == "EFI drivers only" and v["note"] == sys.argv[2], v
+assert v["reason"] is None and v["images_name"] == ["03ea:0665"], v
+' "$WORK/stdout" "$GOP_NOTE"
 expect_verdict 1 "wrong IDs --for 08:00.0" "$CLI" rom info "$ROMS/wrong-ids.bin" --for 08:00.0
 contains "does not fit, and says what the images name" "$WORK/stdout" \
     "verdict: does NOT fit 0000:08:00.0 (1002:1638): images name 10de:1b80"
@@ -227,3 +246,79 @@ model_done && check "switched on first" test "$(head -c 2 "$SWITCH_LOG")" = "1"
 check "and off again after the failed read" test "$(tail -c 2 "$SWITCH_LOG" | od -An -c | tr -d ' ')" = '0\n'
 contains "says why" "$WORK/stderr" "more than 16 MiB, larger than any option ROM"
 check "nothing written" test ! -e "$WORK/huge.rom"
+
+# ---- check and preview: the start's ROM rule and the VM's firmware ----
+# The APU box with its /proc, a config whose snippets give the iGPU its
+# vBIOS: with AMD's GOP driver on the HDMI audio function (the issue's
+# snippet), without it, and with the GOP driver alone on the iGPU.
+export SYNOPASSTHRU_TRUSTED_UID=$(id -u)
+VSYS=$WORK/vm-sysfs VCONF=$WORK/vm-config
+make_sysfs "$VSYS" amd-apu "$WORK/proc"
+make_config "$VCONF" "$VSYS" "$WORK/proc"
+export SYNOPASSTHRU_SYSFS_ROOT=$VSYS
+add_rom "$VCONF" vbios_1002_1638.bin legacy
+add_rom "$VCONF" AMDGopDriver_5600G.rom gop-driver
+add_rom "$VCONF" mixed.bin legacy-efi
+add_snippet "$VCONF" living.xml '<passthrough vm="living-room">
+  <pci address="08:00.0" vendor="1002" product="1638" rom="vbios_1002_1638.bin"/>
+  <pci address="08:00.1" vendor="1002" product="1637" rom="AMDGopDriver_5600G.rom"/>
+</passthrough>'
+add_snippet "$VCONF" vbios.xml '<passthrough vm="vbios-only"><pci address="08:00.0" rom="vbios_1002_1638.bin"/></passthrough>'
+add_snippet "$VCONF" gop.xml '<passthrough vm="gop-only"><pci address="08:00.0" rom="AMDGopDriver_5600G.rom"/></passthrough>'
+add_snippet "$VCONF" nic.xml '<passthrough vm="nic"><pci address="05:00.0" rom="mixed.bin"/></passthrough>'
+vcli() { "$CLI" --config "$VCONF" "$@"; }
+uefi_domain() { test_domain "$1" | sed "s|<os>|<os firmware='efi'>|"; }
+uefi_domain living-room > "$WORK/living-uefi.xml"
+uefi_domain vbios-only > "$WORK/vbios-uefi.xml"
+test_domain vbios-only > "$WORK/vbios-bios.xml"
+test_domain gop-only > "$WORK/gop-bios.xml"
+uefi_domain gop-only > "$WORK/gop-uefi.xml"
+test_domain nic > "$WORK/nic.xml"
+UEFI_WARNING="VM 'vbios-only' boots UEFI (OVMF), but the ROM $VCONF/rom/vbios_1002_1638.bin for 0000:08:00.0 has no x64 EFI image, and no other function of the GPU has one: the firmware cannot show anything on this GPU before the guest's driver loads. Give a GOP driver (an x64 EFI image) in the ROM of the GPU's audio function or appended to this ROM, or boot the VM with SeaBIOS"
+BIOS_WARNING="VM 'gop-only' boots SeaBIOS, but the ROM $VCONF/rom/AMDGopDriver_5600G.rom for 0000:08:00.0 has no x86 image for 1002:1638: SeaBIOS runs none of it"
+
+vcli check living-room > "$WORK/stdout" 2> "$WORK/stderr"
+check "check takes the GOP driver on the audio function (exit $?)" grep -q "every device passes every check" "$WORK/stdout"
+contains "and says what it is" "$WORK/stdout" "    ROM $VCONF/rom/AMDGopDriver_5600G.rom: fits: $GOP_NOTE" 1
+contains "the vBIOS needs no note" "$WORK/stdout" "    ROM $VCONF/rom/vbios_1002_1638.bin: fits" 1
+vcli check living-room --json > "$WORK/check.json" 2> "$WORK/stderr"
+check "check --json: the note, and no firmware warning" python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+d = {x["address"]: x for x in r["devices"]}
+assert r["ok"], r
+assert d["0000:08:00.1"]["rom_verdict"] == "fits" and d["0000:08:00.1"]["rom_note"] == sys.argv[2], d
+assert d["0000:08:00.0"]["rom_note"] is None, d
+assert not [w for w in r["warnings"] if " boots " in w], r["warnings"]
+' "$WORK/check.json" "$GOP_NOTE"
+vcli check living-room --domain "$WORK/living-uefi.xml" > "$WORK/stdout" 2>&1
+check "check --domain: a UEFI VM with the GOP driver on the audio function passes (exit $?)" \
+    grep -q "every device passes every check" "$WORK/stdout"
+contains "with no firmware warning" "$WORK/stdout" "boots UEFI" 0
+vcli check vbios-only > "$WORK/stdout" 2>&1
+contains "check without --domain: the firmware is not known, so no warning" "$WORK/stdout" " boots " 0
+vcli check vbios-only --domain "$WORK/vbios-uefi.xml" > "$WORK/stdout" 2>&1
+check "check --domain: a UEFI VM with a legacy-only vBIOS is not refused (exit $?)" \
+    grep -q "every device passes every check" "$WORK/stdout"
+contains "but warned, with what to do" "$WORK/stdout" "warning: $UEFI_WARNING" 1
+expect_exit 2 "check --domain of another VM" vcli check vbios-only --domain "$WORK/living-uefi.xml"
+contains "says whose it is" "$WORK/stderr" "check: $WORK/living-uefi.xml is the domain of 'living-room', not of VM 'vbios-only'"
+expect_exit 3 "check --domain of a missing file" vcli check vbios-only --domain "$WORK/nope.xml"
+expect_exit 2 "check --domain without a FILE" vcli check vbios-only --domain
+contains "says so" "$WORK/stderr" "check: --domain needs a FILE"
+
+vcli preview "$WORK/vbios-uefi.xml" > "$WORK/stdout" 2> "$WORK/stderr"
+check "preview of a UEFI VM with a legacy-only vBIOS prints the XML (exit $?)" \
+    grep -q "vbios_1002_1638.bin" "$WORK/stdout"
+contains "and the warning on stderr" "$WORK/stderr" "synopassthru: warning: $UEFI_WARNING" 1
+vcli preview "$WORK/vbios-bios.xml" > "$WORK/stdout" 2> "$WORK/stderr"
+contains "the same VM on SeaBIOS: no firmware warning" "$WORK/stderr" " boots " 0
+vcli preview "$WORK/gop-bios.xml" > "$WORK/stdout" 2> "$WORK/stderr"
+check "preview of a SeaBIOS VM whose GPU has only a GOP driver prints the XML (exit $?)" \
+    grep -q "AMDGopDriver_5600G.rom" "$WORK/stdout"
+contains "and the warning on stderr" "$WORK/stderr" "synopassthru: warning: $BIOS_WARNING" 1
+vcli preview "$WORK/gop-uefi.xml" > "$WORK/stdout" 2> "$WORK/stderr"
+contains "the same VM on UEFI: no firmware warning" "$WORK/stderr" " boots " 0
+expect_exit 1 "preview refuses another device's x86 image beside an EFI image of this one" \
+    vcli preview "$WORK/nic.xml"
+contains "and says which" "$WORK/stderr" "ROM $VCONF/rom/mixed.bin for 0000:05:00.0 (8086:10fb) belongs to another device: its x86 image names 1002:1638"

@@ -121,7 +121,9 @@ static int add_device(const struct host *h, char **f, int n)
     if (write_text(dev, "device", text) < 0)
         return -1;
     snprintf(text, sizeof(text), "%s\n", n > 3 ? f[3] : "0x000000");
-    if (write_text(dev, "class", text) < 0 || write_text(dev, "driver_override", "(null)\n") < 0)
+    /* A kernel with some reset method for it, as DSM's (before 5.15) shows one. */
+    if (write_text(dev, "class", text) < 0 || write_text(dev, "driver_override", "(null)\n") < 0 ||
+        write_text(dev, "reset", "") < 0)
         return -1;
     snprintf(link, sizeof(link), "%s/bus/pci/devices/%s", h->root, addr);
     snprintf(target, sizeof(target), "../../../devices/pci0000:00/%s", addr);
@@ -146,6 +148,96 @@ static int driver_flag(const char *root, const char *driver, const char *flag)
         return -1;
     snprintf(dir, sizeof(dir), "%s/bus/pci/drivers/%s", root, driver);
     return write_text(dir, flag, "");
+}
+
+/* --- how a device resets: after the devices ------------------------- */
+
+static int device_dir(const char *root, const char *addr, char *out, size_t size)
+{
+    struct stat st;
+    snprintf(out, size, "%s/devices/pci0000:00/%s", root, addr);
+    return stat(out, &st) < 0 ? -1 : 0;
+}
+
+/* A sysfs ID file ("0x1002\n") as a number. */
+static unsigned long read_hex(const char *dir, const char *name)
+{
+    char path[4096], text[32] = "";
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (!fgets(text, sizeof(text), f))
+            text[0] = '\0';
+        fclose(f);
+    }
+    return strtoul(text, NULL, 16);
+}
+
+static void put_le(unsigned char *at, unsigned long v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        at[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* !pcie ADDR flr|no-flr: a config file with the device's IDs and class, a
+ * power management capability at 0x40, then a PCIe one at 0x60 whose DevCap
+ * advertises FLR (bit 28) or not. */
+static int add_config(const char *root, char **f)
+{
+    char dev[4096], path[8192];
+    int flr = strcmp(f[2], "flr") == 0;
+    if ((!flr && strcmp(f[2], "no-flr") != 0) || device_dir(root, f[1], dev, sizeof(dev)) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    unsigned char c[256] = {0};
+    put_le(c + 0x00, read_hex(dev, "vendor"), 2);
+    put_le(c + 0x02, read_hex(dev, "device"), 2);
+    put_le(c + 0x06, 0x0010, 2); /* status: capability list */
+    put_le(c + 0x08, read_hex(dev, "class") << 8, 4);
+    c[0x34] = 0x40;
+    c[0x40] = 0x01; /* power management */
+    c[0x41] = 0x60;
+    c[0x60] = 0x10; /* PCIe, version 2, endpoint */
+    put_le(c + 0x62, 0x0002, 2);
+    put_le(c + 0x64, flr ? 1ul << 28 : 0, 4);
+    snprintf(path, sizeof(path), "%s/config", dev);
+    FILE *out = fopen(path, "w");
+    if (!out)
+        return -1;
+    int rc = fwrite(c, 1, sizeof(c), out) == sizeof(c) ? 0 : -1;
+    return (fclose(out) != 0 || rc < 0) ? -1 : 0;
+}
+
+/* !reset ADDR METHOD... (a kernel with reset_method; "-": empty), and
+ * !no-reset ADDR (no method: neither reset_method nor reset). */
+static int set_reset(const char *root, char **f, int n)
+{
+    char dev[4096], path[8192], methods[512] = "";
+    if (device_dir(root, f[1], dev, sizeof(dev)) < 0)
+        return -1;
+    if (strcmp(f[0], "!no-reset") == 0) {
+        snprintf(path, sizeof(path), "%s/reset", dev);
+        return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+    }
+    size_t used = 0;
+    for (int i = 2; i < n && strcmp(f[2], "-") != 0 && used < sizeof(methods); i++)
+        used += (size_t)snprintf(methods + used, sizeof(methods) - used, "%s%s",
+                                 i > 2 ? " " : "", f[i]);
+    snprintf(methods + used, sizeof(methods) - used, "\n");
+    return write_text(dev, "reset_method", methods);
+}
+
+static int reset_directive(const char *root, char **f, int n)
+{
+    if (n >= 3 && strcmp(f[0], "!reset") == 0)
+        return set_reset(root, f, n);
+    if (n == 2 && strcmp(f[0], "!no-reset") == 0)
+        return set_reset(root, f, n);
+    if (n == 3 && strcmp(f[0], "!pcie") == 0)
+        return add_config(root, f);
+    errno = EINVAL;
+    return -1;
 }
 
 /* --- what the host itself uses: after the devices, in file order ------ */
@@ -309,6 +401,9 @@ static int add_proc_line(const struct host *h, const char *file, const char *tex
 
 static int use_directive(const struct host *h, char **f, int n)
 {
+    if (strcmp(f[0], "!reset") == 0 || strcmp(f[0], "!no-reset") == 0 ||
+        strcmp(f[0], "!pcie") == 0)
+        return reset_directive(h->root, f, n);
     if (n >= 3 && strcmp(f[0], "!block") == 0)
         return add_disk(h->root, f, n);
     if ((n == 3 || n == 4) && strcmp(f[0], "!holder") == 0)
@@ -321,11 +416,12 @@ static int use_directive(const struct host *h, char **f, int n)
     return -1;
 }
 
-/* Which pass builds a line: 0 layout directives, 1 devices, 2 host use. */
+/* Which pass builds a line: 0 layout directives, 1 devices, 2 what hangs
+ * below the devices (how they reset, what the host uses). */
 static int line_pass(const char *line)
 {
-    static const char *const uses[] = {"!block", "!holder", "!net", "!iface", "!master",
-                                       "!upper", "!proc"};
+    static const char *const uses[] = {"!block", "!holder", "!net",  "!iface",  "!master",
+                                       "!upper", "!proc",   "!reset", "!no-reset", "!pcie"};
     if (line[0] != '!')
         return 1;
     size_t len = strcspn(line, " \t\r\n");

@@ -3,11 +3,20 @@
  * comments), plus directives: "!no-iommu" (no kernel/iommu_groups),
  * "!no-vfio" (no vfio-pci driver), "!refuse-unbind DRIVER",
  * "!hang-unbind DRIVER". The layout is the kernel's:
- * devices/pci0000:00/ADDR/{vendor,device,class,driver_override,iommu_group},
+ * devices/pci0000:00/ADDR/{vendor,device,class,driver_override,reset,iommu_group},
  * bus/pci/devices/ADDR -> the device dir, driver -> bus/pci/drivers/DRIVER,
  * bus/pci/drivers/DRIVER/{bind,unbind,new_id,remove_id}, bus/pci/drivers_probe,
  * kernel/iommu_groups/N/devices/ADDR. The kernel model (kmodel.c) gives the
  * writable files their effects.
+ *
+ * How a device resets (after the devices; by default it has a `reset` file
+ * and no `reset_method`, as a kernel before 5.15 with some method shows it):
+ *   !reset ADDR METHOD...       reset_method lists the METHODs ("flr bus"), as
+ *                               Linux 5.15 and later do; "-" leaves it empty
+ *   !no-reset ADDR              no method: neither reset nor reset_method
+ *   !pcie ADDR flr|no-flr       a config file (256 bytes: the IDs and class,
+ *                               a PM capability, then a PCIe one whose DevCap
+ *                               advertises FLR or not); without it, none
  *
  * What the host itself uses (built after the devices, in file order):
  *   !block ADDR DISK [PART...]  a disk below PCI device ADDR

@@ -34,6 +34,8 @@ struct image_spec {
     const uint16_t *device_list; /* 0-terminated, or NULL */
     int atom;
     int bad_checksum;
+    uint16_t efi_machine; /* 0: x64 */
+    int efi_compressed;
 };
 
 static void die(const char *what)
@@ -132,7 +134,9 @@ static void put_x86(struct out *o, const struct image_spec *s)
 }
 
 /* EFI header: init size u16 @2, 0x0EF1 @4, subsystem @8 (boot service
- * driver), machine @0xA (x64), compression @0xC, image offset @0x16. */
+ * driver), machine @0xA (x64 unless given), compression @0xC (1: EFI
+ * compressed, as tools that wrap a driver into a ROM write it by default),
+ * image offset @0x16. */
 static void put_efi(struct out *o, const struct image_spec *s)
 {
     size_t len = (size_t)s->blocks * BLOCK;
@@ -144,8 +148,8 @@ static void put_efi(struct out *o, const struct image_spec *s)
     le_put16(img + 0x2, s->blocks);
     le_put32(img + 0x4, 0x0EF1);
     le_put16(img + 0x8, 0x000b);
-    le_put16(img + 0xa, 0x8664);
-    le_put16(img + 0xc, 0x0000);
+    le_put16(img + 0xa, s->efi_machine ? s->efi_machine : 0x8664);
+    le_put16(img + 0xc, s->efi_compressed ? 0x0001 : 0x0000);
     le_put16(img + 0x16, EFI_IMAGE_AT);
     le_put16(img + 0x18, PCIR_AT_EFI);
     put_pcir(img, PCIR_AT_EFI, s, 0);
@@ -170,6 +174,35 @@ static const struct image_spec nvidia = {
     .vendor = 0x10de, .device = 0x1b80, .class_code = 0x030000, .code_type = 0,
     .last = 1, .blocks = 2,
 };
+
+/* The shapes of published AMD iGPU ROMs. A vBIOS as the board firmware
+ * keeps it for an APU (and as a discrete card's ROM holds it): an x86 image
+ * with the ATOM marker naming the GPU, then the GOP driver as an EFI image
+ * naming the same IDs. A GOP driver ROM as passthrough guides ship it for
+ * the HDMI audio function: one compressed x64 EFI boot service driver image
+ * whose PCIR names IDs of neither function (here 03ea:0665; 1002:ffff and
+ * the GPU's own IDs are seen too). */
+static const struct image_spec amd_gop = {
+    .vendor = 0x1002, .device = 0x1638, .class_code = 0x030000, .code_type = 3,
+    .last = 1, .blocks = 2, .efi_compressed = 1,
+};
+static const struct image_spec gop_driver = {
+    .vendor = 0x03ea, .device = 0x0665, .class_code = 0x030000, .code_type = 3,
+    .last = 1, .blocks = 2, .efi_compressed = 1,
+};
+
+static void kind_apu_vbios_gop(struct out *o)
+{
+    struct image_spec first = amd_igpu;
+    first.last = 0;
+    put_x86(o, &first);
+    put_efi(o, &amd_gop);
+}
+
+static void kind_gop_driver(struct out *o)
+{
+    put_efi(o, &gop_driver);
+}
 
 static void kind_legacy(struct out *o)
 {
@@ -338,6 +371,8 @@ static const struct kind kinds[] = {
     {"truncated-image", kind_truncated_image},
     {"loop", kind_loop},
     {"wrong-ids", kind_wrong_ids},
+    {"apu-vbios-gop", kind_apu_vbios_gop},
+    {"gop-driver", kind_gop_driver},
     {"vfct-one", kind_vfct_one},
     {"vfct-two", kind_vfct_two},
     {"vfct-truncated", kind_vfct_truncated},

@@ -268,12 +268,17 @@ static void make_roms(const char *case_dir, const char *root)
 {
     char *spec = sp_path_join(case_dir, "roms.txt");
     char *text = tu_read(spec, NULL);
-    char path[512], vendor[16], device[16];
+    char path[512], vendor[16], device[16], shape[32];
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
-        if (line[0] == '#' || sscanf(line, "%511s %15s %15s", path, vendor, device) != 3)
+        int n = line[0] == '#' ? 0 : sscanf(line, "%511s %15s %15s %31s", path, vendor, device,
+                                            shape);
+        if (n < 3)
             continue;
         char *out = sp_path_join(root, path);
-        tu_run_mkrom((const char *const[]){"for", vendor, device, out, NULL});
+        if (n == 4) /* a shape of its own, such as a GOP driver naming other IDs */
+            tu_run_mkrom((const char *const[]){shape, out, NULL});
+        else
+            tu_run_mkrom((const char *const[]){"for", vendor, device, out, NULL});
         free(out);
     }
     free(text);
@@ -640,6 +645,12 @@ static void writes_snippet_and_roms_once(void **state)
     assert_int_equal(a.apply.vms[0].state, SP_APPLY_NEW);
     assert_true(a.apply.vms[0].checks[2].fits);
     assert_string_equal(a.apply.vms[0].checks[2].verdict, "fits 1002:1638");
+    /* The GOP driver on the audio function names 03ea:0665: an EFI driver
+     * fits any function, as a start judges it. */
+    assert_true(a.apply.vms[0].checks[1].fits);
+    assert_string_equal(a.apply.vms[0].checks[1].verdict,
+                        "fits 1002:1637: EFI driver image (x64, boot service driver), names "
+                        "03ea:0665; UEFI firmware loads it from this function");
     assert_int_equal(sp_apply_write(&a.apply), 0);
     assert_int_equal(a.apply.vms[0].state, SP_APPLY_WRITTEN);
     struct stat st;

@@ -293,6 +293,41 @@ static void a_failed_start_keeps_its_error_across_the_put_back(void **state)
     free(path);
 }
 
+/* The record of a start libvirt fails names the devices the kernel cannot
+ * reset: one may still be in the state an earlier run left. */
+static void a_failed_start_notes_a_device_without_reset(void **state)
+{
+    struct fixture *f = *state;
+    char *path = sp_path_join(f->dir, "audit.log");
+    f->fake.stored = strdup(DOMAIN("plain"));
+    f->fake.start_fails = 1;
+    sp_launch_start_defined(f->l, "virDomainCreate", domain_of(&f->fake, "plain"), fake_start,
+                            NULL);
+    char *text = tu_read(path, NULL);
+    assert_non_null(strstr(text, "\"error\":\"fake libvirt says no\",\"note\":null}"));
+    free(text);
+    char reset[4096];
+    snprintf(reset, sizeof(reset), "%s/bus/pci/devices/" NIC "/reset", f->sysfs);
+    assert_int_equal(unlink(reset), 0);
+    sp_launch_start_defined(f->l, "virDomainCreate", domain_of(&f->fake, "plain"), fake_start,
+                            NULL);
+    text = tu_read(path, NULL);
+    assert_non_null(strstr(text, "\"note\":\"the kernel cannot reset " NIC ": a device that ran "
+                                 "in a VM since the host booted keeps that run's state until the "
+                                 "host reboots, which may be why the start failed\"}"));
+    assert_non_null(strstr(logged, "device " NIC ": the kernel cannot reset it (no reset_method "
+                                   "or reset file); the VM may start only once per host boot"));
+    free(text);
+    /* A start that goes through has no note. */
+    f->fake.start_fails = 0;
+    assert_int_equal(sp_launch_start_defined(f->l, "virDomainCreate",
+                                             domain_of(&f->fake, "plain"), fake_start, NULL), 0);
+    text = tu_read(path, NULL);
+    assert_non_null(strstr(text, "\"libvirt\":{\"ok\":true,\"error\":null,\"note\":null}"));
+    free(text);
+    free(path);
+}
+
 /* A second thread's call, made while the real start runs. */
 struct racer {
     pthread_t thread;
@@ -498,6 +533,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(an_interrupted_start_is_healed_first, setup, teardown),
         cmocka_unit_test_setup_teardown(a_refused_store_is_a_refused_start, setup, teardown),
         cmocka_unit_test_setup_teardown(a_failed_start_keeps_its_error_across_the_put_back, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(a_failed_start_notes_a_device_without_reset, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(a_define_during_a_start_is_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(an_undefine_during_a_start_is_kept, setup, teardown),

@@ -10,6 +10,8 @@
 
 #include "../../common/fsutil.h"
 #include "../../pci/pci.h"
+#include "../../pci/reset.h"
+#include "../tools/fakesysfs.h"
 #include "testutil.h"
 
 static char *sysfs;
@@ -171,6 +173,164 @@ static void paths_are_never_cut(void **state)
     free(root);
 }
 
+/* --- reset ---------------------------------------------------------------- */
+
+/* An APU's functions on one bus, a NIC with FLR, a device whose methods were
+ * all turned off, and one as a kernel before 5.15 shows it. */
+static const char reset_host[] =
+    "0000:08:00.0 1002 1638 0x030000 amdgpu 4\n"
+    "0000:08:00.1 1002 1637 0x040300 snd_hda_intel 5\n"
+    "0000:08:00.2 1022 15df 0x108000 ccp 6\n"
+    "0000:05:00.0 8086 10fb 0x020000 ixgbe 10\n"
+    "0000:06:00.0 1ac1 089a 0x088000 - 11\n"
+    "0000:07:00.0 1022 1639 0x0c0330 xhci_hcd 12\n"
+    "!no-reset 0000:08:00.0\n"
+    "!pcie 0000:08:00.0 no-flr\n"
+    "!reset 0000:08:00.1 bus\n"
+    "!reset 0000:05:00.0 flr bus\n"
+    "!pcie 0000:05:00.0 flr\n"
+    "!reset 0000:06:00.0 -\n";
+
+static char *reset_root(void)
+{
+    char *root = tu_mkdtemp("reset");
+    assert_int_equal(fakesysfs_build(root, reset_host), 0);
+    return root;
+}
+
+static struct sp_pci_reset read_reset(const char *root, const char *addr, char *text,
+                                      size_t size)
+{
+    struct sp_pci_addr a;
+    struct sp_pci_reset r;
+    struct sp_err err;
+    assert_int_equal(sp_pci_addr_parse(addr, &a, NULL), 0);
+    assert_int_equal(sp_pci_read_reset(root, &a, &r, &err), 0);
+    assert_int_equal(r.flr, -1); /* a start never reads the config space */
+    r.flr = sp_pci_read_flr(root, &a);
+    sp_pci_reset_describe(&r, text, size);
+    return r;
+}
+
+static void reads_how_each_device_resets(void **state)
+{
+    (void)state;
+    char *root = reset_root(), text[256];
+    struct sp_pci_reset r = read_reset(root, "05:00.0", text, sizeof(text));
+    assert_true(r.listed && r.reset_file && r.flr == 1);
+    assert_string_equal(text, "flr bus; FLR advertised");
+    r = read_reset(root, "08:00.0", text, sizeof(text));
+    assert_true(!r.listed && !r.reset_file && r.flr == 0 && !sp_pci_reset_available(&r));
+    assert_string_equal(text, "none (no reset_method or reset file); no FLR");
+    r = read_reset(root, "06:00.0", text, sizeof(text));
+    assert_true(r.listed && r.reset_file && !sp_pci_reset_available(&r));
+    assert_string_equal(text, "none (reset_method is empty)");
+    r = read_reset(root, "07:00.0", text, sizeof(text));
+    assert_true(!r.listed && r.reset_file && r.flr == -1 && sp_pci_reset_available(&r));
+    assert_string_equal(text, "yes (this kernel does not name its methods)");
+    /* The kernel's words, however they are spaced. */
+    char *dev = sp_path_join(root, "devices/pci0000:00/0000:07:00.0");
+    free(tu_write(dev, "reset_method", "pm \t bus\n", 0444));
+    r = read_reset(root, "07:00.0", text, sizeof(text));
+    assert_string_equal(r.methods, "pm bus");
+    free(dev);
+    tu_rm_rf(root);
+    free(root);
+}
+
+/* A config space with a PM capability at 0x40 and a PCIe one at 0x60. */
+static void make_config(unsigned char c[256], int flr)
+{
+    memset(c, 0, 256);
+    c[0x06] = 0x10;
+    c[0x34] = 0x40;
+    c[0x40] = 0x01;
+    c[0x41] = 0x60;
+    c[0x60] = 0x10;
+    c[0x67] = flr ? 0x10 : 0x00; /* DevCap bit 28 */
+}
+
+static void finds_flr_in_the_config_space(void **state)
+{
+    (void)state;
+    unsigned char c[256];
+    make_config(c, 1);
+    assert_int_equal(sp_pci_config_flr(c, sizeof(c)), 1);
+    make_config(c, 0);
+    assert_int_equal(sp_pci_config_flr(c, sizeof(c)), 0);
+    /* What a user who is not root reads: the header only. */
+    assert_int_equal(sp_pci_config_flr(c, 64), -1);
+    assert_int_equal(sp_pci_config_flr(c, 0x66), -1);
+    assert_int_equal(sp_pci_config_flr(c, 0), -1);
+    c[0x41] = 0x00; /* the list ends at 0x40, but the bytes stop before its next pointer */
+    assert_int_equal(sp_pci_config_flr(c, sizeof(c)), 0);
+    assert_int_equal(sp_pci_config_flr(c, 0x41), -1);
+    make_config(c, 1);
+    c[0x06] = 0; /* no capability list */
+    assert_int_equal(sp_pci_config_flr(c, sizeof(c)), 0);
+    make_config(c, 1);
+    c[0x41] = 0x40; /* a list that loops never reaches the PCIe one */
+    assert_int_equal(sp_pci_config_flr(c, sizeof(c)), 0);
+    make_config(c, 1);
+    c[0x40] = 0xff; /* a device that is gone reads all ones */
+    assert_int_equal(sp_pci_config_flr(c, sizeof(c)), 0);
+}
+
+static enum sp_reset_verdict judge(const char *root, const char *addr, const char *const *given,
+                                   char *why, size_t size)
+{
+    struct sp_pci_addr a, set[8];
+    size_t n = 0;
+    char text[256];
+    struct sp_pci_reset r = read_reset(root, addr, text, sizeof(text));
+    assert_int_equal(sp_pci_addr_parse(addr, &a, NULL), 0);
+    for (; given[n]; n++)
+        assert_int_equal(sp_pci_addr_parse(given[n], &set[n], NULL), 0);
+    return sp_pci_reset_judge(root, &a, &r, set, n, why, size);
+}
+
+static void judges_whether_a_vm_can_count_on_a_reset(void **state)
+{
+    (void)state;
+    char *root = reset_root(), why[1024];
+    const char *const nic[] = {"05:00.0", NULL};
+    assert_int_equal(judge(root, "05:00.0", nic, why, sizeof(why)), SP_RESET_OK);
+    assert_string_equal(why, "");
+    const char *const gpu[] = {"08:00.0", "08:00.1", NULL};
+    assert_int_equal(judge(root, "08:00.0", gpu, why, sizeof(why)), SP_RESET_NONE);
+    assert_string_equal(why, "the kernel cannot reset it (no reset_method or reset file)");
+    const char *const tpu[] = {"06:00.0", NULL};
+    assert_int_equal(judge(root, "06:00.0", tpu, why, sizeof(why)), SP_RESET_NONE);
+    assert_string_equal(why, "the kernel cannot reset it (reset_method is empty)");
+    /* Only a bus reset, and the bus holds a device the VM does not get. */
+    assert_int_equal(judge(root, "08:00.1", gpu, why, sizeof(why)), SP_RESET_BUS_SHARED);
+    assert_string_equal(why, "the kernel can reset it only with its whole bus (reset_method: "
+                             "bus), and that bus also holds 0000:08:00.2: neither the kernel "
+                             "nor QEMU resets a bus under devices the VM does not have");
+    const char *const whole_bus[] = {"08:00.0", "08:00.1", "08:00.2", NULL};
+    assert_int_equal(judge(root, "08:00.1", whole_bus, why, sizeof(why)), SP_RESET_OK);
+    const char *const old_kernel[] = {"07:00.0", NULL};
+    assert_int_equal(judge(root, "07:00.0", old_kernel, why, sizeof(why)), SP_RESET_OK);
+    tu_rm_rf(root);
+    free(root);
+}
+
+static void finds_the_devices_on_a_bus(void **state)
+{
+    (void)state;
+    char *root = reset_root();
+    struct sp_pci_addr a = {.bus = 8, .function = 1}, *found = NULL;
+    size_t n = 0;
+    struct sp_err err;
+    assert_int_equal(sp_pci_bus_devices(root, &a, &found, &n, &err), 0);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++)
+        assert_true(found[i].bus == 8 && found[i].function == i);
+    free(found);
+    tu_rm_rf(root);
+    free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +343,10 @@ int main(void)
         cmocka_unit_test(sysfs_root_prefers_environment),
         cmocka_unit_test(reads_files_whose_size_is_a_guess),
         cmocka_unit_test(paths_are_never_cut),
+        cmocka_unit_test(reads_how_each_device_resets),
+        cmocka_unit_test(finds_flr_in_the_config_space),
+        cmocka_unit_test(judges_whether_a_vm_can_count_on_a_reset),
+        cmocka_unit_test(finds_the_devices_on_a_bus),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

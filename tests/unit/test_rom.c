@@ -286,6 +286,214 @@ static void efi_header_rules(void **state)
     free(buf);
 }
 
+/* ---- published shapes, and which device and firmware a ROM serves ---- */
+
+/* A GOP driver as passthrough guides ship it: one compressed x64 EFI boot
+ * service driver whose PCIR names neither function of the GPU. */
+static void gop_driver_shape(void **state)
+{
+    (void)state;
+    struct sp_rom rom;
+    parse_kind("gop-driver", &rom);
+    assert_int_equal(rom.n_images, 1);
+    const struct sp_rom_image *img = &rom.images[0];
+    assert_int_equal(img->code_type, SP_ROM_CODE_EFI);
+    assert_int_equal(img->vendor, 0x03ea);
+    assert_int_equal(img->device, 0x0665);
+    assert_int_equal(img->class_code, 0x030000);
+    assert_true(img->efi);
+    assert_int_equal(img->efi_subsystem, SP_EFI_SUBSYSTEM_BOOT_DRIVER);
+    assert_int_equal(img->efi_machine, SP_EFI_MACHINE_X64);
+    assert_int_equal(img->efi_compression, 1);
+    assert_true(img->last);
+    assert_true(sp_rom_image_is_efi_driver(img));
+    sp_rom_free(&rom);
+}
+
+/* An APU's vBIOS with its GOP driver after it, both naming the iGPU. */
+static void vbios_with_gop_shape(void **state)
+{
+    (void)state;
+    struct sp_rom rom;
+    parse_kind("apu-vbios-gop", &rom);
+    assert_int_equal(rom.n_images, 2);
+    assert_int_equal(rom.images[0].code_type, SP_ROM_CODE_X86);
+    assert_true(rom.images[0].atom);
+    assert_true(rom.images[0].checksum_ok);
+    assert_false(rom.images[0].last);
+    assert_int_equal(rom.images[1].code_type, SP_ROM_CODE_EFI);
+    assert_int_equal(rom.images[1].vendor, 0x1002);
+    assert_int_equal(rom.images[1].device, 0x1638);
+    assert_int_equal(rom.images[1].efi_compression, 1);
+    assert_true(rom.images[1].last);
+    sp_rom_free(&rom);
+}
+
+static enum sp_rom_fit fit_of(const uint8_t *buf, size_t len, uint16_t vendor, uint16_t device)
+{
+    struct sp_rom rom;
+    parse_ok(buf, len, &rom);
+    enum sp_rom_fit fit = sp_rom_fit(&rom, vendor, device);
+    sp_rom_free(&rom);
+    return fit;
+}
+
+static enum sp_rom_fit fit_of_kind(const char *kind, uint16_t vendor, uint16_t device)
+{
+    size_t len;
+    uint8_t *buf = fixture(kind, &len);
+    enum sp_rom_fit fit = fit_of(buf, len, vendor, device);
+    free(buf);
+    return fit;
+}
+
+/* The rule matrix of README's ROM section. */
+static void fit_rule(void **state)
+{
+    (void)state;
+    /* An image names the device: directly, in a device list, in a chain. */
+    assert_int_equal(fit_of_kind("legacy", 0x1002, 0x1638), SP_ROM_FITS);
+    assert_int_equal(fit_of_kind("devlist", 0x1002, 0x15e7), SP_ROM_FITS);
+    assert_int_equal(fit_of_kind("apu-vbios-gop", 0x1002, 0x1638), SP_ROM_FITS);
+    assert_int_equal(fit_of_kind("gop-driver", 0x03ea, 0x0665), SP_ROM_FITS);
+    /* A legacy vBIOS of another device: refused. */
+    assert_int_equal(fit_of_kind("wrong-ids", 0x1002, 0x1638), SP_ROM_OTHER);
+    assert_int_equal(fit_of_kind("legacy", 0x1002, 0x1637), SP_ROM_OTHER);
+    assert_int_equal(fit_of_kind("apu-vbios-gop", 0x1002, 0x1637), SP_ROM_OTHER);
+    /* Mixed: the EFI image names the device, the x86 image another one. */
+    assert_int_equal(fit_of_kind("legacy-efi", 0x8086, 0x10fb), SP_ROM_X86_OTHER);
+    assert_int_equal(fit_of_kind("legacy-efi", 0x1002, 0x1638), SP_ROM_FITS);
+    /* EFI drivers only, naming others: UEFI firmware loads them anyway. */
+    assert_int_equal(fit_of_kind("gop-driver", 0x1002, 0x1637), SP_ROM_EFI_DRIVER);
+    assert_int_equal(fit_of_kind("gop-driver", 0x1002, 0x1638), SP_ROM_EFI_DRIVER);
+    assert_int_equal(fit_of_kind("efi", 0x1002, 0x1637), SP_ROM_EFI_DRIVER);
+}
+
+/* Only an image UEFI firmware loads as a driver counts as one. */
+static void efi_driver_rule(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *buf = fixture("gop-driver", &len);
+    le_put16(buf + 0x8, SP_EFI_SUBSYSTEM_RUNTIME_DRIVER);
+    assert_int_equal(fit_of(buf, len, 0x1002, 0x1637), SP_ROM_EFI_DRIVER);
+    le_put16(buf + 0x8, SP_EFI_SUBSYSTEM_APPLICATION); /* never loaded from a ROM */
+    assert_int_equal(fit_of(buf, len, 0x1002, 0x1637), SP_ROM_OTHER);
+    le_put16(buf + 0x8, SP_EFI_SUBSYSTEM_BOOT_DRIVER);
+    le_put32(buf + 0x4, 0x0EF2); /* code type EFI, but no EFI header */
+    assert_int_equal(fit_of(buf, len, 0x1002, 0x1637), SP_ROM_OTHER);
+    le_put32(buf + 0x4, 0x0EF1);
+    buf[0x1c + 0x14] = 0x01; /* Open Firmware, not EFI */
+    assert_int_equal(fit_of(buf, len, 0x1002, 0x1637), SP_ROM_OTHER);
+    free(buf);
+}
+
+/* What x64 UEFI firmware (x64, EBC) and SeaBIOS (an x86 image whose own
+ * PCIR IDs are the device's) would run. */
+static void firmware_each_rom_serves(void **state)
+{
+    (void)state;
+    static const struct {
+        uint16_t machine;
+        int runs;
+    } machines[] = {{SP_EFI_MACHINE_X64, 1}, {SP_EFI_MACHINE_EBC, 1}, {SP_EFI_MACHINE_IA32, 0},
+                    {SP_EFI_MACHINE_AARCH64, 0}};
+    size_t len;
+    uint8_t *buf = fixture("gop-driver", &len);
+    struct sp_rom rom;
+    for (size_t i = 0; i < sizeof(machines) / sizeof(machines[0]); i++) {
+        le_put16(buf + 0xa, machines[i].machine);
+        parse_ok(buf, len, &rom);
+        assert_int_equal(sp_rom_has_x64_efi_driver(&rom), machines[i].runs);
+        assert_false(sp_rom_has_bios_image(&rom, 0x03ea, 0x0665));
+        sp_rom_free(&rom);
+    }
+    le_put16(buf + 0x8, SP_EFI_SUBSYSTEM_APPLICATION);
+    le_put16(buf + 0xa, SP_EFI_MACHINE_X64);
+    parse_ok(buf, len, &rom);
+    assert_false(sp_rom_has_x64_efi_driver(&rom));
+    sp_rom_free(&rom);
+    free(buf);
+    parse_kind("apu-vbios-gop", &rom);
+    assert_true(sp_rom_has_x64_efi_driver(&rom));
+    assert_true(sp_rom_has_bios_image(&rom, 0x1002, 0x1638));
+    assert_false(sp_rom_has_bios_image(&rom, 0x1002, 0x1637));
+    sp_rom_free(&rom);
+    parse_kind("legacy", &rom);
+    assert_false(sp_rom_has_x64_efi_driver(&rom));
+    sp_rom_free(&rom);
+    parse_kind("devlist", &rom); /* 1636, listing 1638: SeaBIOS reads no list */
+    assert_true(sp_rom_has_bios_image(&rom, 0x1002, 0x1636));
+    assert_false(sp_rom_has_bios_image(&rom, 0x1002, 0x1638));
+    sp_rom_free(&rom);
+}
+
+static void efi_driver_note_says_what_it_is(void **state)
+{
+    (void)state;
+    char note[512];
+    struct sp_rom rom;
+    parse_kind("gop-driver", &rom);
+    assert_string_equal(sp_rom_efi_driver_note(&rom, note, sizeof(note)),
+                        "EFI driver image (x64, boot service driver), names 03ea:0665; UEFI "
+                        "firmware loads it from this function");
+    sp_rom_free(&rom);
+    /* Two drivers: the GOP, then an AArch64 one naming 1002:ffff. */
+    size_t len;
+    uint8_t *one = fixture("gop-driver", &len);
+    uint8_t *two = malloc(2 * len);
+    memcpy(two, one, len);
+    memcpy(two + len, one, len);
+    two[0x1c + 0x15] = 0; /* the first is no longer the last */
+    le_put16(two + len + 0xa, SP_EFI_MACHINE_AARCH64);
+    le_put16(two + len + 0x1c + 0x4, 0x1002);
+    le_put16(two + len + 0x1c + 0x6, 0xffff);
+    parse_ok(two, 2 * len, &rom);
+    assert_string_equal(sp_rom_efi_driver_note(&rom, note, sizeof(note)),
+                        "2 EFI driver images (x64, boot service driver; AArch64, boot service "
+                        "driver), name 03ea:0665, 1002:ffff; UEFI firmware loads them from this "
+                        "function");
+    assert_int_equal(sp_rom_fit(&rom, 0x1002, 0x1637), SP_ROM_EFI_DRIVER);
+    sp_rom_free(&rom);
+    free(two);
+    free(one);
+}
+
+static void names_are_distinct_and_may_be_the_x86_ones(void **state)
+{
+    (void)state;
+    char names[256];
+    struct sp_rom rom;
+    parse_kind("devlist", &rom);
+    assert_int_equal(sp_rom_names(&rom, 0, names, sizeof(names)), 3);
+    assert_string_equal(names, "1002:1636, 1002:1638, 1002:15e7");
+    sp_rom_free(&rom);
+    parse_kind("legacy-efi", &rom);
+    assert_int_equal(sp_rom_names(&rom, 0, names, sizeof(names)), 2);
+    assert_string_equal(names, "1002:1638, 8086:10fb");
+    assert_int_equal(sp_rom_names(&rom, 1, names, sizeof(names)), 1);
+    assert_string_equal(names, "1002:1638");
+    sp_rom_free(&rom);
+    parse_kind("apu-vbios-gop", &rom); /* both images name the iGPU: once */
+    assert_int_equal(sp_rom_names(&rom, 0, names, sizeof(names)), 1);
+    assert_string_equal(names, "1002:1638");
+    sp_rom_free(&rom);
+}
+
+static void efi_names(void **state)
+{
+    (void)state;
+    assert_string_equal(sp_rom_efi_machine_name(0x8664), "x64");
+    assert_string_equal(sp_rom_efi_machine_name(0x014c), "IA-32");
+    assert_string_equal(sp_rom_efi_machine_name(0xaa64), "AArch64");
+    assert_string_equal(sp_rom_efi_machine_name(0x0ebc), "EBC");
+    assert_string_equal(sp_rom_efi_machine_name(0x1234), "unknown");
+    assert_string_equal(sp_rom_efi_subsystem_name(10), "application");
+    assert_string_equal(sp_rom_efi_subsystem_name(11), "boot service driver");
+    assert_string_equal(sp_rom_efi_subsystem_name(12), "runtime driver");
+    assert_string_equal(sp_rom_efi_subsystem_name(13), "unknown");
+}
+
 /* ---- bad images: every error names the offset ---- */
 
 static void too_short_for_a_header(void **state)
@@ -408,7 +616,7 @@ static void every_prefix_is_safe(void **state)
     static const struct {
         const char *kind;
         int vfct;
-    } cases[] = {{"legacy-efi", 0}, {"devlist", 0}, {"vfct-two", 1}};
+    } cases[] = {{"legacy-efi", 0}, {"devlist", 0}, {"apu-vbios-gop", 0}, {"vfct-two", 1}};
     for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
         size_t len;
         uint8_t *buf = fixture(cases[k].kind, &len);
@@ -667,6 +875,14 @@ int main(void)
         cmocka_unit_test(padding_after_last_image_is_ignored),
         cmocka_unit_test(chain_ending_at_eof_without_last_flag),
         cmocka_unit_test(efi_header_rules),
+        cmocka_unit_test(gop_driver_shape),
+        cmocka_unit_test(vbios_with_gop_shape),
+        cmocka_unit_test(fit_rule),
+        cmocka_unit_test(efi_driver_rule),
+        cmocka_unit_test(firmware_each_rom_serves),
+        cmocka_unit_test(efi_driver_note_says_what_it_is),
+        cmocka_unit_test(names_are_distinct_and_may_be_the_x86_ones),
+        cmocka_unit_test(efi_names),
         cmocka_unit_test(too_short_for_a_header),
         cmocka_unit_test(truncated_image),
         cmocka_unit_test(chain_longer_than_the_cap),

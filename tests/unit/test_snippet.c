@@ -60,6 +60,31 @@ static void bind_no_and_uuid_key(void **state)
     sp_snippet_free(&s);
 }
 
+/* video= and hypervisor= on <passthrough> reach every spec of it, as bind=
+ * does; rombar= belongs to its <pci>. */
+static void domain_attributes_and_rombar(void **state)
+{
+    (void)state;
+    struct sp_snippet s;
+    parse("<passthrough vm='win' video='none' hypervisor='hidden'>"
+          "<pci address='08:00.0' rombar='off'/><pci address='08:00.1'/>"
+          "<hostdev type='usb'><source><vendor id='0x046d'/><product id='0xc52b'/></source>"
+          "</hostdev></passthrough>", &s);
+    assert_null(s.error);
+    assert_int_equal(s.n_specs, 3);
+    for (size_t i = 0; i < s.n_specs; i++) {
+        assert_int_equal(s.specs[i].video_none, 1);
+        assert_int_equal(s.specs[i].hide_hypervisor, 1);
+    }
+    assert_int_equal(s.specs[0].rom_bar_off, 1);
+    assert_int_equal(s.specs[1].rom_bar_off, 0);
+    sp_snippet_free(&s);
+    parse("<passthrough vm='win' hypervisor='hidden'><pci address='08:00.0'/></passthrough>", &s);
+    assert_int_equal(s.specs[0].video_none, 0);
+    assert_int_equal(s.specs[0].hide_hypervisor, 1);
+    sp_snippet_free(&s);
+}
+
 static void uuid_normalization(void **state)
 {
     (void)state;
@@ -122,6 +147,20 @@ static void errors_name_file_line_and_cause(void **state)
                  "vendor='12345'", "a");
     expect_error("<passthrough vm='a'><hostdev type='pci'><source><address bus='0x100' slot='0'/>"
                  "</source></hostdev></passthrough>", "source <address> needs valid", "a");
+    expect_error("<passthrough vm='a'>\n<pci address='08:00.0' rom='v.bin' rombar='off'/>"
+                 "</passthrough>", "/cfg/vm.d/a.xml:2: rombar='off' and rom='v.bin' contradict "
+                 "each other: the guest reads a ROM file through the ROM BAR that rombar='off' "
+                 "hides", "a");
+    expect_error("<passthrough vm='a'><pci address='08:00.0' rombar='on'/></passthrough>",
+                 "rombar='on': the only value is 'off'", "a");
+    expect_error("<passthrough vm='a' video='vga'><pci address='08:00.0'/></passthrough>",
+                 "a.xml:1: video='vga': the only value is 'none'", "a");
+    expect_error("<passthrough vm='a' hypervisor='shown'><pci address='08:00.0'/></passthrough>",
+                 "hypervisor='shown': the only value is 'hidden'", "a");
+    expect_error("<passthrough vm='a' video='none'/>", "a.xml:1: video='none' on a <passthrough> "
+                 "that passes no device: it goes with the devices it is for (the GPU, say)", "a");
+    expect_error("<passthrough vm='a' hypervisor='hidden'>\n</passthrough>",
+                 "hypervisor='hidden' on a <passthrough> that passes no device", "a");
 }
 
 static void syntax_error_keeps_the_vm_it_names(void **state)
@@ -197,6 +236,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reads_pci_and_raw_hostdev),
         cmocka_unit_test(bind_no_and_uuid_key),
+        cmocka_unit_test(domain_attributes_and_rombar),
         cmocka_unit_test(uuid_normalization),
         cmocka_unit_test(errors_name_file_line_and_cause),
         cmocka_unit_test(syntax_error_keeps_the_vm_it_names),

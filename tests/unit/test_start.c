@@ -14,6 +14,7 @@
 
 #include "../../common/fsutil.h"
 #include "../../config/config.h"
+#include "../../core/audit.h"
 #include "../../core/start.h"
 #include "../../rom/rom.h"
 #include "../tools/fakesysfs.h"
@@ -569,6 +570,178 @@ static void rom_dir_and_the_dirs_above_pass_strict_modes(void **state)
     free(roms);
 }
 
+/* ---- ROMs and the firmware the VM boots ---- */
+
+#define UEFI_OS "  <os firmware='efi'>\n    <type arch='x86_64' machine='q35'>hvm</type>\n  </os>\n"
+#define BIOS_OS "  <os>\n    <type arch='x86_64' machine='pc-i440fx-2.2'>hvm</type>\n  </os>\n"
+#define GOP_NOTE "EFI driver image (x64, boot service driver), names 03ea:0665; UEFI firmware " \
+                 "loads it from this function"
+
+static size_t warnings_with(const struct sp_start *st, const char *needle)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < st->n_warnings; i++)
+        n += strstr(st->warnings[i], needle) != NULL;
+    return n;
+}
+
+static size_t firmware_warnings(const struct sp_start *st)
+{
+    return warnings_with(st, " boots UEFI (OVMF), but ") + warnings_with(st, " boots SeaBIOS, but ");
+}
+
+/* The issue's snippet on the APU box: AMD's GOP driver, whose PCIR names
+ * 03ea:0665, on the iGPU's HDMI audio function. */
+static void gop_driver_on_the_audio_function_is_taken_with_a_note(void **state)
+{
+    struct fixture *f = *state;
+    char *path = sp_path_join(tu_src_dir(), "tests/data/hosts/amd-apu.txt");
+    char *spec = tu_read(path, NULL);
+    free(tu_write_rom(f->dir, "rom/AMDGopDriver_5600G.rom", "gop-driver"));
+    snippet(f, "a.xml", "<passthrough vm='win11'>\n<pci address=\"08:00.1\" vendor=\"1002\" "
+                        "product=\"1637\" rom=\"AMDGopDriver_5600G.rom\"/>\n</passthrough>");
+    assert_int_equal(decide_on_host(f, spec, DOMAIN("win11", UEFI_OS)), SP_READY);
+    assert_int_equal(f->st.n_devs, 1);
+    assert_string_equal(f->st.devs[0].rom_note, GOP_NOTE);
+    assert_int_equal(firmware_warnings(&f->st), 0);
+    char *record = sp_audit_format(&f->st, "virDomainCreateXML", NULL);
+    assert_non_null(strstr(record, "\"rom_note\":\"" GOP_NOTE "\""));
+    free(record);
+    /* A ROM that names its device needs no note. */
+    rom_snippet(f, "good.bin");
+    assert_int_equal(decide(f, DOMAIN("win11", BIOS_OS)), SP_READY);
+    assert_null(f->st.devs[0].rom_note);
+    record = sp_audit_format(&f->st, "virDomainCreateXML", NULL);
+    assert_non_null(strstr(record, "\"rom_note\":null"));
+    free(record);
+    free(spec);
+    free(path);
+}
+
+/* Any x86 image in the ROM must name the device: beside an EFI image that
+ * names it, and on the sibling function of the GPU it names. */
+static void x86_image_of_another_device_is_refused(void **state)
+{
+    struct fixture *f = *state;
+    free(tu_write_rom(f->dir, "rom/mixed.bin", "legacy-efi"));
+    snippet(f, "a.xml", "<passthrough vm='win11'><pci address='05:00.0' rom='mixed.bin'/>"
+                        "</passthrough>");
+    expect_refusal(f, DOMAIN("win11", UEFI_OS), "/rom/mixed.bin for 0000:05:00.0 (8086:10fb) "
+                   "belongs to another device: its x86 image names 1002:1638");
+    free(tu_write_rom(f->dir, "rom/vbios.bin", "apu-vbios-gop"));
+    snippet(f, "a.xml", "<passthrough vm='win11'><pci address='08:00.1' rom='vbios.bin'/>"
+                        "</passthrough>");
+    expect_refusal(f, DOMAIN("win11", UEFI_OS), "/rom/vbios.bin for 0000:08:00.1 (1002:1637) "
+                   "belongs to another device: its images name 1002:1638");
+}
+
+static void firmware_is_read_from_os(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        const char *os;
+        enum sp_firmware firmware;
+    } cases[] = {
+        {UEFI_OS, SP_FIRMWARE_UEFI},
+        {"<os><type>hvm</type><loader readonly='yes' type='pflash'>/usr/share/OVMF/OVMF_CODE.fd"
+         "</loader></os>", SP_FIRMWARE_UEFI},
+        {"<os><loader>/usr/share/edk2/x64/OVMF_CODE.4m.fd</loader></os>", SP_FIRMWARE_UEFI},
+        {"<os><loader type='pflash'>/usr/local/share/qemu/Efi-x86_64.bin</loader></os>",
+         SP_FIRMWARE_UEFI},
+        {"<os><type machine='q35'>hvm</type><loader>/usr/share/seabios/bios.bin</loader></os>",
+         SP_FIRMWARE_BIOS},
+        {"<os firmware='bios'><type>hvm</type></os>", SP_FIRMWARE_BIOS},
+        {BIOS_OS, SP_FIRMWARE_BIOS},
+        {"", SP_FIRMWARE_UNKNOWN},
+    };
+    snippet(f, "a.xml", "<passthrough vm='win11'><pci address='08:00.0'/></passthrough>");
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *xml = NULL;
+        assert_true(asprintf(&xml, DOMAIN("win11", "%s"), cases[i].os) > 0);
+        assert_int_equal(decide(f, xml), SP_READY);
+        if (f->st.firmware != cases[i].firmware)
+            fail_msg("case %zu: firmware %d, want %d", i, f->st.firmware, cases[i].firmware);
+        free(xml);
+    }
+}
+
+static void gpu_snippet(struct fixture *f, const char *gpu_rom, const char *audio_rom)
+{
+    char text[512];
+    snprintf(text, sizeof(text), "<passthrough vm='win11'><pci address='08:00.0' rom='%s'/>%s%s%s"
+             "</passthrough>", gpu_rom, audio_rom ? "<pci address='08:00.1' rom='" : "",
+             audio_rom ? audio_rom : "", audio_rom ? "'/>" : "");
+    snippet(f, "a.xml", text);
+}
+
+/* A UEFI VM shows nothing on a GPU before its driver loads unless an x64
+ * EFI driver (the GOP) sits in the ROM of the GPU or of its audio function. */
+static void uefi_vm_needs_a_gop_driver(void **state)
+{
+    struct fixture *f = *state;
+    free(tu_write_rom(f->dir, "rom/gop.rom", "gop-driver"));
+    free(tu_write_rom(f->dir, "rom/vbios-gop.bin", "apu-vbios-gop"));
+    gpu_snippet(f, "good.bin", NULL);
+    assert_int_equal(decide(f, DOMAIN("win11", UEFI_OS)), SP_READY);
+    assert_int_equal(firmware_warnings(&f->st), 1);
+    char want[1024];
+    snprintf(want, sizeof(want), "VM 'win11' boots UEFI (OVMF), but the ROM %s/rom/good.bin for "
+             "0000:08:00.0 has no x64 EFI image, and no other function of the GPU has one: the "
+             "firmware cannot show anything on this GPU before the guest's driver loads. Give a "
+             "GOP driver (an x64 EFI image) in the ROM of the GPU's audio function or appended "
+             "to this ROM, or boot the VM with SeaBIOS", f->dir);
+    assert_int_equal(warnings_with(&f->st, want), 1);
+    assert_int_equal(decide(f, DOMAIN("win11", BIOS_OS)), SP_READY);
+    assert_int_equal(firmware_warnings(&f->st), 0);
+    /* check's stand-in domain has no <os>: which firmware is not known. */
+    assert_int_equal(decide(f, DOMAIN("win11", "")), SP_READY);
+    assert_int_equal(firmware_warnings(&f->st), 0);
+    gpu_snippet(f, "good.bin", "gop.rom");
+    assert_int_equal(decide(f, DOMAIN("win11", UEFI_OS)), SP_READY);
+    assert_int_equal(firmware_warnings(&f->st), 0);
+    gpu_snippet(f, "vbios-gop.bin", NULL);
+    assert_int_equal(decide(f, DOMAIN("win11", UEFI_OS)), SP_READY);
+    assert_int_equal(firmware_warnings(&f->st), 0);
+    assert_int_equal(decide(f, DOMAIN("win11", BIOS_OS)), SP_READY);
+    assert_int_equal(firmware_warnings(&f->st), 0);
+}
+
+/* SeaBIOS runs only an x86 image whose own PCIR IDs are the GPU's. */
+static void seabios_vm_needs_an_x86_image(void **state)
+{
+    struct fixture *f = *state;
+    free(tu_write_rom(f->dir, "rom/gop.rom", "gop-driver"));
+    free(tu_write_rom(f->dir, "rom/devlist.bin", "devlist"));
+    gpu_snippet(f, "gop.rom", NULL);
+    assert_int_equal(decide(f, DOMAIN("win11", BIOS_OS)), SP_READY);
+    assert_string_equal(f->st.devs[0].rom_note, GOP_NOTE);
+    char want[1024];
+    snprintf(want, sizeof(want), "VM 'win11' boots SeaBIOS, but the ROM %s/rom/gop.rom for "
+             "0000:08:00.0 has no x86 image for 1002:1638: SeaBIOS runs none of it, so nothing "
+             "shows on this GPU before the guest's driver loads. Give the GPU's vBIOS "
+             "(synopassthru rom extract --vfct for an AMD iGPU, --pci for a card) or boot the "
+             "VM with UEFI (OVMF)", f->dir);
+    assert_int_equal(firmware_warnings(&f->st), 1);
+    assert_int_equal(warnings_with(&f->st, want), 1);
+    assert_int_equal(decide(f, DOMAIN("win11", UEFI_OS)), SP_READY);
+    assert_int_equal(firmware_warnings(&f->st), 0);
+    gpu_snippet(f, "devlist.bin", NULL); /* names 1638 in its device list only */
+    assert_int_equal(decide(f, DOMAIN("win11", BIOS_OS)), SP_READY);
+    assert_int_equal(warnings_with(&f->st, "has no x86 image for 1002:1638"), 1);
+    /* Not a display device: its ROM is not the screen's. */
+    free(tu_write_rom(f->dir, "rom/nic.bin", "efi"));
+    snippet(f, "a.xml", "<passthrough vm='win11'><pci address='05:00.0' rom='nic.bin'/>"
+                        "</passthrough>");
+    assert_int_equal(decide(f, DOMAIN("win11", BIOS_OS)), SP_READY);
+    assert_int_equal(firmware_warnings(&f->st), 0);
+    /* rom_check = off reads no ROM, and so says nothing of it. */
+    conf(f, "audit_log =\nrom_check = off\n");
+    gpu_snippet(f, "gop.rom", NULL);
+    assert_int_equal(decide(f, DOMAIN("win11", BIOS_OS)), SP_READY);
+    assert_int_equal(firmware_warnings(&f->st), 0);
+    assert_null(f->st.devs[0].rom_note);
+}
+
 int main(void)
 {
     tu_xml_mem_install();
@@ -603,6 +776,11 @@ int main(void)
         T(rom_that_is_no_regular_file_is_refused_at_once),
         T(rom_must_resolve_inside_rom_dir),
         T(rom_dir_and_the_dirs_above_pass_strict_modes),
+        T(gop_driver_on_the_audio_function_is_taken_with_a_note),
+        T(x86_image_of_another_device_is_refused),
+        T(firmware_is_read_from_os),
+        T(uefi_vm_needs_a_gop_driver),
+        T(seabios_vm_needs_an_x86_image),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     tu_rm_rf(sysfs);
