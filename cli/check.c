@@ -244,7 +244,7 @@ static void print_text(const char *vm, const struct sp_start *st,
 }
 
 static const char usage[] =
-    "usage: synopassthru [--config DIR] check VM [--json] [--domain FILE]";
+    "Usage: synopassthru [--config DIR] check VM [--json] [--domain FILE]";
 
 struct check_args {
     const char *vm;

@@ -28,7 +28,7 @@ struct inject_args {
 };
 
 static const char usage[] =
-    "usage: synopassthru inject systemd|dsm [--unit NAME] [--root DIR] [--remove] [--reload]";
+    "Usage: synopassthru inject systemd|dsm [--unit NAME] [--root DIR] [--remove] [--reload]";
 
 static int parse(const struct sp_cli_opts *opts, struct inject_args *a)
 {

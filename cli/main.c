@@ -116,24 +116,128 @@ int sp_cli_read_input(const char *path, char **buf, size_t *len, struct sp_err *
     return rc;
 }
 
+/* options: what the command takes, space-separated; one ending in '='
+ * takes a value (given as "--opt VALUE" or "--opt=VALUE"). own_help: it
+ * prints a usage of its own for -h/--help; for the others the lines of the
+ * usage text below that name it are printed. */
 struct command {
     const char *name;
     int (*run)(const struct sp_cli_opts *opts);
+    const char *options;
+    int own_help;
 };
 
 static const struct command commands[] = {
-    {"preview", sp_cmd_preview},
-    {"rom", sp_cmd_rom},
-    {"groups", sp_cmd_groups},
-    {"check", sp_cmd_check},
-    {"bind", sp_cmd_bind},
-    {"release", sp_cmd_release},
-    {"holds", sp_cmd_holds},
-    {"status", sp_cmd_status},
-    {"inject", sp_cmd_inject},
-    {"setup", sp_cmd_setup},
-    {"import", sp_cmd_import},
+    {"preview", sp_cmd_preview, "", 1},
+    {"rom", sp_cmd_rom, "--json --for= --vfct --pci= -o=", 1},
+    {"groups", sp_cmd_groups, "--json", 0},
+    {"check", sp_cmd_check, "--json --domain=", 1},
+    {"bind", sp_cmd_bind, "--vm=", 1},
+    {"release", sp_cmd_release, "--vm= --force", 1},
+    {"holds", sp_cmd_holds, "--json", 1},
+    {"status", sp_cmd_status, "--json", 0},
+    {"inject", sp_cmd_inject, "--unit= --root= --remove --reload", 0},
+    {"setup", sp_cmd_setup, "--root= --unit= --dry-run --remove --purge", 1},
+    {"import", sp_cmd_import, "--from= --root= --dry-run --remove-old", 1},
 };
+
+/* The command's lines of the usage text: every entry that starts with its
+ * name, with the lines that continue it. */
+static void print_command_usage(const char *name)
+{
+    printf("Usage: synopassthru [--config DIR] %s ...\n\n", name);
+    size_t len = strlen(name);
+    int in_entry = 0;
+    for (const char *line = usage_text; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t n = end ? (size_t)(end - line) : strlen(line);
+        int entry = n > 2 && line[0] == ' ' && line[1] == ' ' && line[2] != ' ';
+        if (entry)
+            in_entry = n >= len + 2 && strncmp(line + 2, name, len) == 0 &&
+                       (line[2 + len] == ' ' || line[2 + len] == '\n');
+        else if (n == 0 || line[0] != ' ')
+            in_entry = 0;
+        if (in_entry)
+            printf("%.*s\n", (int)n, line);
+        line += n + (end != NULL);
+    }
+    printf("\nGlobal options (before or after the command): --config DIR; -h, --help\n");
+}
+
+/* 1 when the command takes arg as an option (*value: it takes a value), 0
+ * when not. arg may be "--opt=VALUE" for an option that takes one. */
+static int known_option(const struct command *c, const char *arg, int *value)
+{
+    size_t arg_len = strcspn(arg, "=");
+    for (const char *o = c->options; *o;) {
+        size_t n = strcspn(o, " ");
+        int takes = n > 0 && o[n - 1] == '=';
+        size_t name_len = takes ? n - 1 : n;
+        if (name_len == arg_len && strncmp(o, arg, name_len) == 0 &&
+            (takes || arg[arg_len] == '\0')) {
+            *value = takes;
+            return 1;
+        }
+        o += n + (o[n] == ' ');
+    }
+    return 0;
+}
+
+/* The command's arguments as it reads them: --config (anywhere) taken into
+ * opts, "--opt=VALUE" split in two, and every other option checked against
+ * what the command takes. Returns -1 when done (help printed: exit 0),
+ * SP_EXIT_USAGE on a bad option, else 0 with opts->argc/argv set. */
+static int command_args(const struct command *c, int argc, char **argv,
+                        struct sp_cli_opts *opts)
+{
+    char **out = calloc((size_t)argc * 2 + 2, sizeof(*out));
+    if (!out) {
+        sp_cli_error("out of memory");
+        return SP_EXIT_INTERNAL;
+    }
+    int n = 0, plain = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int value = 0;
+        if (plain || a[0] != '-' || strcmp(a, "-") == 0) {
+            out[n++] = argv[i];
+        } else if (strcmp(a, "--") == 0) {
+            plain = 1;
+            out[n++] = argv[i];
+        } else if (strcmp(a, "--config") == 0 && i + 1 < argc) {
+            opts->config_dir = argv[++i];
+        } else if (strncmp(a, "--config=", 9) == 0) {
+            opts->config_dir = argv[i] + 9;
+        } else if ((strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) && c->own_help) {
+            out[0] = argv[i]; /* its own usage, whatever else is there */
+            n = 1;
+            break;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            print_command_usage(c->name);
+            free(out);
+            return -1;
+        } else if (known_option(c, a, &value)) {
+            char *eq = strchr(argv[i], '=');
+            if (value && eq) {
+                *eq = '\0'; /* "--opt=VALUE" read as "--opt" "VALUE" */
+                out[n++] = argv[i];
+                out[n++] = eq + 1;
+            } else {
+                out[n++] = argv[i];
+                if (value && i + 1 < argc)
+                    out[n++] = argv[++i];
+            }
+        } else {
+            sp_cli_error("%s: unknown option '%s' (see synopassthru %s --help)", c->name, a,
+                         c->name);
+            free(out);
+            return SP_EXIT_USAGE;
+        }
+    }
+    opts->argc = n;
+    opts->argv = out;
+    return 0;
+}
 
 static const char *program_path; /* argv[0] */
 
@@ -181,9 +285,12 @@ int main(int argc, char **argv)
     }
     for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
         if (strcmp(argv[i], commands[c].name) == 0) {
-            opts.argc = argc - i - 1;
-            opts.argv = argv + i + 1;
-            return commands[c].run(&opts);
+            int rc = command_args(&commands[c], argc - i - 1, argv + i + 1, &opts);
+            if (rc != 0)
+                return rc < 0 ? SP_EXIT_OK : rc;
+            rc = commands[c].run(&opts);
+            free(opts.argv);
+            return rc;
         }
     }
     sp_cli_error("unknown command '%s' (see synopassthru --help)", argv[i]);

@@ -12,7 +12,7 @@
 #include "cli.h"
 
 static const char usage[] =
-    "usage: synopassthru setup [--root DIR] [--unit NAME] [--dry-run] [--remove [--purge]]";
+    "Usage: synopassthru setup [--root DIR] [--unit NAME] [--dry-run] [--remove [--purge]]";
 
 static int parse(const struct sp_cli_opts *opts, struct sp_setup_opts *o, int *remove)
 {
