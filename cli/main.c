@@ -43,7 +43,7 @@ static const char usage_text[] =
     "                     dsm: a block in DSM's libvirt start hook that keeps it there\n"
     "  rom info FILE [--json] [--for ADDR]\n"
     "                     the images of an option ROM and whether it fits a device\n"
-    "  rom extract --vfct [--for ADDR] [-o FILE] | --pci ADDR [-o FILE]\n"
+    "  rom extract --vfct [--for ADDR] [-o FILE] | --pci ADDR [-o FILE] [--force]\n"
     "                     save a vBIOS from the ACPI VFCT table or a device's ROM\n"
     "\n"
     "Options:\n"
@@ -129,7 +129,7 @@ struct command {
 
 static const struct command commands[] = {
     {"preview", sp_cmd_preview, "", 1},
-    {"rom", sp_cmd_rom, "--json --for= --vfct --pci= -o=", 1},
+    {"rom", sp_cmd_rom, "--json --for= --vfct --pci= -o= --force", 1},
     {"groups", sp_cmd_groups, "--json", 0},
     {"check", sp_cmd_check, "--json --domain=", 1},
     {"bind", sp_cmd_bind, "--vm=", 1},

@@ -18,13 +18,16 @@
 #include "cli.h"
 
 static const char rom_usage[] =
-    "Usage: synopassthru rom info FILE [--json] [--for ADDR]\n"
-    "       synopassthru [--config DIR] rom extract --vfct [--for ADDR] [-o FILE]\n"
-    "       synopassthru [--config DIR] rom extract --pci ADDR [-o FILE]\n"
+    "Usage: synopassthru [--config DIR] rom info FILE [--json] [--for ADDR]\n"
+    "       synopassthru [--config DIR] rom extract --vfct [--for ADDR] [-o FILE] [--force]\n"
+    "       synopassthru [--config DIR] rom extract --pci ADDR [-o FILE] [--force]\n"
     "info     lists the images of an option ROM; with --for, says whether it fits\n"
-    "         the device at ADDR (exit 1 when it does not)\n"
+    "         the device at ADDR (exit 1 when it does not). A FILE without a '/'\n"
+    "         that is not in the current directory is looked for in CONFIG/rom/,\n"
+    "         as a snippet's rom= is\n"
     "extract  saves a vBIOS: --vfct from the ACPI VFCT table (AMD iGPUs), --pci\n"
-    "         from the device's ROM; default output: CONFIG/rom/vbios_VVVV_DDDD.bin\n";
+    "         from the device's ROM; default output: CONFIG/rom/vbios_VVVV_DDDD.bin;\n"
+    "         a file there with other bytes is kept unless --force (exit 1)\n";
 
 /* How many distinct vendor:device names a verdict lists at most. */
 #define MAX_NAMES 64
@@ -39,6 +42,7 @@ struct rom_args {
     int vfct;             /* extract */
     const char *pci;      /* extract */
     const char *out;      /* extract */
+    int force;            /* extract: replace a file with other bytes */
 };
 
 /* "--name VALUE" or "--name=VALUE": 1 taken, 0 not this option, -1 no value. */
@@ -93,6 +97,8 @@ static int parse_args(int argc, char **argv, int extract, struct rom_args *a)
             a->json = 1;
         } else if (extract && strcmp(arg, "--vfct") == 0) {
             a->vfct = 1;
+        } else if (extract && strcmp(arg, "--force") == 0) {
+            a->force = 1;
         } else if (arg[0] == '-' && arg[1] != '\0') {
             sp_cli_error("rom %s: unknown option '%s' (see synopassthru rom --help)", cmd, arg);
             return -1;
@@ -401,7 +407,25 @@ static int show_rom(const struct rom_args *a, const struct sp_rom *rom,
     return addr && !v.fits ? SP_EXIT_REFUSED : SP_EXIT_OK;
 }
 
-static int cmd_info(int argc, char **argv)
+static char *configured_rom_dir(const struct sp_cli_opts *opts);
+
+/* FILE as given, or, for a bare name not in the current directory, the
+ * one in the config's rom dir (where a snippet's rom= would find it). */
+static char *info_path(const struct sp_cli_opts *opts, const char *file)
+{
+    struct stat st;
+    if (strchr(file, '/') || lstat(file, &st) == 0)
+        return strdup(file);
+    char *dir = configured_rom_dir(opts);
+    char *in_dir = dir ? sp_path_join(dir, file) : NULL;
+    free(dir);
+    if (in_dir && lstat(in_dir, &st) == 0)
+        return in_dir;
+    free(in_dir);
+    return strdup(file);
+}
+
+static int cmd_info(const struct sp_cli_opts *opts, int argc, char **argv)
 {
     struct rom_args a;
     int parsed = parse_args(argc, argv, 0, &a);
@@ -410,10 +434,17 @@ static int cmd_info(int argc, char **argv)
     struct sp_pci_addr addr;
     if (check_info_args(&a) < 0 || (a.for_addr && parse_addr("info", a.for_addr, &addr) < 0))
         return SP_EXIT_USAGE;
+    char *path = info_path(opts, a.file);
+    if (!path) {
+        sp_cli_error("rom info: out of memory");
+        return SP_EXIT_INTERNAL;
+    }
+    a.file = path;
     struct sp_err err;
     struct sp_rom rom;
     if (sp_rom_load(a.file, &rom, &err) < 0) {
         sp_cli_error("rom info: %s", err.msg);
+        free(path);
         return SP_EXIT_INPUT;
     }
     struct sp_pci_ids ids;
@@ -421,6 +452,7 @@ static int cmd_info(int argc, char **argv)
     if (!a.for_addr || read_for_ids("info", &addr, &ids) == 0)
         code = show_rom(&a, &rom, a.for_addr ? &addr : NULL, &ids);
     sp_rom_free(&rom);
+    free(path);
     return code;
 }
 
@@ -465,12 +497,35 @@ static char *output_path(const struct sp_cli_opts *opts, const char *explicit_ou
     return path;
 }
 
+/* 1 when path exists and is not exactly buf (a file of the same bytes is
+ * written again, which changes nothing). */
+static int keeps_other_bytes(const char *path, const uint8_t *buf, size_t len)
+{
+    struct stat st;
+    if (lstat(path, &st) < 0)
+        return 0;
+    char *old = NULL;
+    size_t old_len = 0;
+    int same = S_ISREG(st.st_mode) &&
+               sp_read_file(path, SP_ROM_MAX_BYTES, &old, &old_len, NULL) == 0 &&
+               old_len == len && memcmp(old, buf, len) == 0;
+    free(old);
+    return !same;
+}
+
 static int save_image(const struct sp_cli_opts *opts, const struct rom_args *a,
                       const struct sp_rom *rom, const uint8_t *buf, size_t len)
 {
     struct sp_err err;
     snprintf(err.msg, sizeof(err.msg), "out of memory");
     char *path = output_path(opts, a->out, &rom->images[0], &err);
+    int kept = path && !a->force ? keeps_other_bytes(path, buf, len) : 0;
+    if (kept) {
+        sp_cli_error("rom extract: %s is there with other bytes; it is kept (--force replaces "
+                     "it)", path);
+        free(path);
+        return SP_EXIT_REFUSED;
+    }
     if (!path || sp_write_file_atomic(path, buf, len, 0644, &err) < 0) {
         sp_cli_error("rom extract: %s", err.msg);
         free(path);
@@ -797,7 +852,7 @@ int sp_cmd_rom(const struct sp_cli_opts *opts)
         return SP_EXIT_OK;
     }
     if (sub && strcmp(sub, "info") == 0)
-        return cmd_info(opts->argc - 1, opts->argv + 1);
+        return cmd_info(opts, opts->argc - 1, opts->argv + 1);
     if (sub && strcmp(sub, "extract") == 0)
         return cmd_extract(opts, opts->argc - 1, opts->argv + 1);
     if (sub)

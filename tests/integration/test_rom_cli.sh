@@ -140,9 +140,17 @@ contains "says so" "$WORK/stderr" "synopassthru: rom extract: no VFCT table at $
 cp "$ROMS/vfct-one.bin" "$VFCT"
 printf 'old' > "$DEFAULT_OUT"
 chmod 600 "$DEFAULT_OUT"
-expect_exit 0 "the only entry" with_umask_077 extract --vfct
+expect_exit 1 "a file there with other bytes is kept" with_umask_077 extract --vfct
+contains "saying so" "$WORK/stderr" "synopassthru: rom extract: $DEFAULT_OUT is there with other bytes; it is kept (--force replaces it)"
+check "byte for byte" test "$(cat "$DEFAULT_OUT")" = old
+expect_exit 0 "the only entry, --force" with_umask_077 extract --vfct --force
 contains "prints the path" "$WORK/stdout" "$DEFAULT_OUT" 1
 check "replaces the old file with the very image" cmp -s "$DEFAULT_OUT" "$ROMS/legacy.bin"
+expect_exit 0 "the same image again needs no --force" extract --vfct
+# rom info takes the name extract printed, as a snippet's rom= would.
+(cd "$WORK" && "$CLI" --config "$CONFIG" rom info vbios_1002_1638.bin > "$WORK/byname" 2>&1)
+check "rom info NAME finds it in rom/" test $? -eq 0
+contains "(the image extract wrote)" "$WORK/byname" "1002:1638"
 check "mode 0644 whatever the umask" test "$(stat -c %a "$DEFAULT_OUT")" = 644
 check "no temporary file is left" test "$(ls -A "$CONFIG/rom")" = vbios_1002_1638.bin
 expect_exit 0 "--for 08:00.0 -o FILE" extract --vfct --for 08:00.0 -o "$WORK/igpu.rom"
