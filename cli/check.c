@@ -5,6 +5,7 @@
  * the driver a bind would take it from, its IOMMU group, the guest slot it
  * gets, why functions="all" took it, its ROM's verdict, and how the kernel
  * can reset it. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,43 @@ static void put_device_json(struct sp_json *j, const struct dev_report *r)
 
 /* {"vm", "ok", "devices": [...], "warnings": [...], "problems": [...]}; an
  * exit code. */
+/* What video="none" and hypervisor="hidden" change in the domain's own
+ * elements: in the VM's XML with --domain, else in a bare stand-in. */
+static const struct {
+    const char *name;
+    size_t offset;
+} edit_kinds[] = {
+    {"video", offsetof(struct sp_patch_report, video)},
+    {"features", offsetof(struct sp_patch_report, features)},
+    {"cpu", offsetof(struct sp_patch_report, cpu)},
+};
+
+static const struct sp_changes *edits_of(const struct sp_start *st, size_t kind)
+{
+    return (const struct sp_changes *)((const char *)&st->report + edit_kinds[kind].offset);
+}
+
+static void print_edits_text(const struct sp_start *st)
+{
+    for (size_t k = 0; k < sizeof(edit_kinds) / sizeof(edit_kinds[0]); k++)
+        for (size_t i = 0; i < edits_of(st, k)->n; i++)
+            printf("  %s: %s\n", edit_kinds[k].name, edits_of(st, k)->text[i]);
+}
+
+static void put_edits_json(struct sp_json *j, const struct sp_start *st)
+{
+    sp_json_key(j, "edits");
+    sp_json_begin_object(j);
+    for (size_t k = 0; k < sizeof(edit_kinds) / sizeof(edit_kinds[0]); k++) {
+        sp_json_key(j, edit_kinds[k].name);
+        sp_json_begin_array(j);
+        for (size_t i = 0; i < edits_of(st, k)->n; i++)
+            sp_json_string(j, edits_of(st, k)->text[i]);
+        sp_json_end_array(j);
+    }
+    sp_json_end_object(j);
+}
+
 static int print_json(const char *vm, const struct sp_start *st,
                       const struct sp_problems *problems)
 {
@@ -200,6 +238,7 @@ static int print_json(const char *vm, const struct sp_start *st,
         put_device_json(&j, &r);
     }
     sp_json_end_array(&j);
+    put_edits_json(&j, st);
     sp_json_key(&j, "warnings");
     sp_json_begin_array(&j);
     for (size_t i = 0; i < st->n_warnings; i++)
@@ -231,6 +270,7 @@ static void print_text(const char *vm, const struct sp_start *st,
     }
     if (raw)
         printf("  and %zu raw <hostdev> element(s), added as written\n", raw);
+    print_edits_text(st);
     for (size_t i = 0; i < st->n_warnings; i++)
         printf("warning: %s\n", st->warnings[i]);
     fflush(stdout);

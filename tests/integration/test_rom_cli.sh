@@ -330,3 +330,23 @@ contains "the same VM on UEFI: no firmware warning" "$WORK/stderr" " boots " 0
 expect_exit 1 "preview refuses another device's x86 image beside an EFI image of this one" \
     vcli preview "$WORK/nic.xml"
 contains "and says which" "$WORK/stderr" "ROM $VCONF/rom/mixed.bin for 0000:05:00.0 (8086:10fb) belongs to another device: its x86 image names 1002:1638"
+
+# check lists what video="none" and hypervisor="hidden" change in the VM's
+# own elements: in its XML with --domain (the VM manager's vmvga), and in a
+# bare stand-in without.
+add_snippet "$VCONF" display.xml '<passthrough vm="display" video="none" hypervisor="hidden"><pci address="08:00.0" rom="vbios_1002_1638.bin"/></passthrough>'
+test_domain display | sed "s|<devices>|<devices><video><model type='vmvga'/></video>|" > "$WORK/display.xml"
+vcli check display --domain "$WORK/display.xml" > "$WORK/stdout" 2>&1
+contains "check names the vmvga it removes" "$WORK/stdout" '  video: removed <video><model type="vmvga"/></video>' 1
+contains "the none video it puts in" "$WORK/stdout" '  video: added <video><model type="none"/>' 1
+contains "KVM hidden" "$WORK/stdout" '  features: added <features><kvm><hidden state="on"/></kvm></features>' 1
+contains "and the hypervisor feature" "$WORK/stdout" 'policy="disable" name="hypervisor"' 1
+vcli check living-room > "$WORK/stdout" 2>&1
+contains "a VM without those settings lists no edits" "$WORK/stdout" "  video: " 0
+vcli check display --json > "$WORK/display.json" 2>&1
+check "check --json has the edits" python3 -c '
+import json, sys
+e = json.load(open(sys.argv[1]))["edits"]
+assert [t for t in e["video"] if t.startswith("added <video><model type=\"none\"/>")], e
+assert e["features"] and e["cpu"], e
+' "$WORK/display.json"
