@@ -234,19 +234,19 @@ static void finish_start(struct sp_launcher *l, struct sp_start *st, const char 
     free(bound);
 }
 
-static void report_missing(struct sp_launcher *l, const char *api)
+void sp_launch_report_missing(const struct sp_launch_host *host, const char *api)
 {
     char msg[256];
     snprintf(msg, sizeof(msg), "the real %s is not in this process", api);
-    l->host->log(msg); /* a process without libvirt may have no error to set */
-    l->host->report(msg);
+    host->log(msg); /* a process without libvirt may have no error to set */
+    host->report(msg);
 }
 
 void *sp_launch_create(struct sp_launcher *l, const char *api, const char *xml,
                        sp_launch_xml_fn create, void *ctx)
 {
     if (!create) {
-        report_missing(l, api);
+        sp_launch_report_missing(l->host, api);
         return NULL;
     }
     struct sp_start st;
@@ -402,7 +402,7 @@ int sp_launch_start_defined(struct sp_launcher *l, const char *api,
                             const struct sp_launch_domain *d, sp_launch_start_fn start, void *ctx)
 {
     if (!start) {
-        report_missing(l, api);
+        sp_launch_report_missing(l->host, api);
         return -1;
     }
     pthread_mutex_t *lock = name_lock(l, d->name);
@@ -416,7 +416,7 @@ void *sp_launch_define(struct sp_launcher *l, const char *api, const char *xml,
                        sp_launch_xml_fn define, void *ctx)
 {
     if (!define) {
-        report_missing(l, api);
+        sp_launch_report_missing(l->host, api);
         return NULL;
     }
     char *clean = NULL;
@@ -444,7 +444,7 @@ int sp_launch_locked(struct sp_launcher *l, const char *api, const char *vm,
                      sp_launch_call_fn call, void *ctx)
 {
     if (!call) {
-        report_missing(l, api);
+        sp_launch_report_missing(l->host, api);
         return -1;
     }
     pthread_mutex_t *lock = name_lock(l, vm);
@@ -460,19 +460,12 @@ int sp_launch_locked(struct sp_launcher *l, const char *api, const char *vm,
  * helper then says why), 0 when none: no helper to run. */
 static int holds_devices(const struct sp_settings *s, const char *vm)
 {
-    struct sp_pci_addr *held = NULL;
-    size_t n = 0;
+    struct sp_pci_addr *mine = NULL;
+    size_t n = 0, unreadable = 0;
     struct sp_err err;
-    if (sp_state_list(s->state_dir, &held, &n, &err) < 0)
-        return 1;
-    int found = 0;
-    for (size_t i = 0; i < n && !found; i++) {
-        struct sp_hold h;
-        int rc = sp_state_read(s->state_dir, &held[i], &h, &err);
-        found = rc < 0 || (rc == 1 && h.release && strcmp(h.vm, vm) == 0);
-    }
-    free(held);
-    return found;
+    int rc = sp_state_release_holds(s->state_dir, vm, &mine, &n, &unreadable, &err);
+    free(mine);
+    return rc < 0 || n > 0 || unreadable > 0;
 }
 
 static void release_stopped(struct sp_launcher *l, const char *vm,

@@ -45,6 +45,9 @@ typedef int (*sp_launch_call_fn)(void *ctx);
 
 struct sp_launcher;
 
+/* Logs and reports that the process has no real libvirt function api. */
+void sp_launch_report_missing(const struct sp_launch_host *host, const char *api);
+
 /* A launcher reading config_dir (NULL: SYNOPASSTHRU_CONFIG_DIR or the
  * default). host is kept, not copied. NULL when memory runs out. */
 struct sp_launcher *sp_launcher_new(const char *config_dir, const struct sp_launch_host *host);

@@ -111,19 +111,12 @@ static struct sp_launcher *launcher(void)
     return the_launcher;
 }
 
-static void missing(const char *api)
-{
-    char msg[256];
-    snprintf(msg, sizeof(msg), "the real %s is not in this process", api);
-    log_line(msg);
-    sp_gate_report(msg);
-}
 
 virDomainPtr sp_gate_create(const char *api, const char *xml, sp_launch_xml_fn create, void *ctx)
 {
     struct sp_launcher *l = launcher();
     if (!l)
-        return create ? create(xml, ctx) : (missing(api), NULL);
+        return create ? create(xml, ctx) : (sp_launch_report_missing(&host, api), NULL);
     return sp_launch_create(l, api, xml, create, ctx);
 }
 
@@ -164,7 +157,7 @@ int sp_gate_start_defined(const char *api, virDomainPtr dom, sp_launch_start_fn 
     struct sp_launcher *l = launcher();
     /* Without these the definition cannot be patched: the start goes on as it is. */
     if (!l || !r->get_xml_desc || !r->get_connect || !r->define_xml || !r->domain_free)
-        return start ? start(dom, ctx) : (missing(api), -1);
+        return start ? start(dom, ctx) : (sp_launch_report_missing(&host, api), -1);
     struct sp_launch_domain d = {.dom = dom, .name = name_of(dom), .inactive_xml = inactive_xml,
                                  .define = define_as, .is_active = is_active};
     return sp_launch_start_defined(l, api, &d, start, ctx);
@@ -174,7 +167,7 @@ virDomainPtr sp_gate_define(const char *api, const char *xml, sp_launch_xml_fn d
 {
     struct sp_launcher *l = launcher();
     if (!l)
-        return define ? define(xml, ctx) : (missing(api), NULL);
+        return define ? define(xml, ctx) : (sp_launch_report_missing(&host, api), NULL);
     return sp_launch_define(l, api, xml, define, ctx);
 }
 
@@ -182,7 +175,7 @@ int sp_gate_locked(const char *api, virDomainPtr dom, sp_launch_call_fn call, vo
 {
     struct sp_launcher *l = launcher();
     if (!l)
-        return call ? call(ctx) : (missing(api), -1);
+        return call ? call(ctx) : (sp_launch_report_missing(&host, api), -1);
     return sp_launch_locked(l, api, name_of(dom), call, ctx);
 }
 

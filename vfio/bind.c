@@ -190,26 +190,14 @@ int sp_vfio_release(const struct sp_vfio_giveback *g, const struct sp_pci_addr *
 
 int sp_vfio_release_stopped(const struct sp_vfio_giveback *g, FILE *out, struct sp_err *err)
 {
-    struct sp_pci_addr *held = NULL, *mine = NULL;
-    size_t n = 0, k = 0;
-    if (sp_state_list(g->state_dir, &held, &n, err) < 0)
+    struct sp_pci_addr *mine = NULL;
+    size_t k = 0, unreadable;
+    if (sp_state_release_holds(g->state_dir, g->vm, &mine, &k, &unreadable, err) < 0)
         return -1;
-    mine = calloc(n ? n : 1, sizeof(*mine));
-    if (!mine) {
-        free(held);
-        return sp_err_set(err, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++) {
-        struct sp_hold h;
-        if (sp_state_read(g->state_dir, &held[i], &h, NULL) == 1 && h.release &&
-            strcmp(h.vm, g->vm) == 0)
-            mine[k++] = held[i];
-    }
     /* The VM stopped: its holds no longer count, whatever their age. */
     struct sp_vfio_giveback stopped = *g;
     stopped.force = 1;
     int rc = k ? sp_vfio_release(&stopped, mine, k, out, err) : 0;
-    free(held);
     free(mine);
     return rc;
 }

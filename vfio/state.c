@@ -247,6 +247,33 @@ static int name_opts_guest_is(const char *p, const char *vm)
     return said;
 }
 
+int sp_state_release_holds(const char *dir, const char *vm, struct sp_pci_addr **out, size_t *n,
+                           size_t *unreadable, struct sp_err *err)
+{
+    struct sp_pci_addr *held = NULL;
+    size_t n_held = 0;
+    *out = NULL;
+    *n = *unreadable = 0;
+    if (sp_state_list(dir, &held, &n_held, err) < 0)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < n_held; i++) {
+        struct sp_hold h;
+        int rc = sp_state_read(dir, &held[i], &h, NULL);
+        if (rc < 0)
+            (*unreadable)++;
+        else if (rc == 1 && h.release && strcmp(h.vm, vm) == 0)
+            held[k++] = held[i]; /* kept in place: the list stays sorted */
+    }
+    if (k == 0) {
+        free(held);
+        held = NULL;
+    }
+    *out = held;
+    *n = k;
+    return 0;
+}
+
 /* libvirt starts QEMU with "-name guest=NAME,debug-threads=on" (a ',' in NAME
  * doubled), older ones with "-name NAME"; QEMU takes "--name" as "-name". */
 static int cmdline_names_guest(const char *cmdline, size_t len, const char *vm)

@@ -39,6 +39,11 @@ void sp_state_remove(const char *dir, const struct sp_pci_addr *addr);
  * character), else -1 saying why: checked before any device is bound. */
 int sp_hold_vm_check(const char *vm, struct sp_err *err);
 
+/* The addresses whose holds name vm and say release (sorted, malloc'd);
+ * *unreadable counts the holds that could not be read, which may be its. */
+int sp_state_release_holds(const char *dir, const char *vm, struct sp_pci_addr **out, size_t *n,
+                           size_t *unreadable, struct sp_err *err);
+
 /* Every held address, sorted. *out is malloc'd. */
 int sp_state_list(const char *dir, struct sp_pci_addr **out, size_t *n, struct sp_err *err);
 

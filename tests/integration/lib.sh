@@ -197,6 +197,15 @@ CONF
     return 1
 }
 
+# session SECONDS OUT COMMANDS: one virsh session on the test's daemon (the
+# test driver forgets its domains when the last client leaves), its output
+# in OUT, cut off after SECONDS (exit 124): a hang fails the test.
+session() {
+    local seconds=$1 out=$2
+    shift 2
+    timeout "$seconds" virsh -c "$DAEMON_URI" "$@" > "$out" 2>&1
+}
+
 daemon_alive() { [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; }
 
 # stop_daemon: by the pid we started, never by name.

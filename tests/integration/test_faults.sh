@@ -34,13 +34,8 @@ for name in win11 snip romvm plain hvm pair coral nvme audio; do
     test_domain "$name" > "$WORK/$name.xml"
 done
 
-# remote OUT COMMANDS: one virsh session (the test driver forgets its
-# domains when the last client leaves), cut off after 20 s (exit 124).
-remote() {
-    local out=$1
-    shift
-    timeout 20 virsh -c "$DAEMON_URI" "$@" > "$out" 2>&1
-}
+# remote OUT COMMANDS: one virsh session, cut off after 20 s.
+remote() { session 20 "$@"; }
 alive() {
     check "$1: libvirtd is alive" daemon_alive
     check "$1: and answers" sh -c "timeout 5 virsh -q -c '$DAEMON_URI' version > /dev/null"

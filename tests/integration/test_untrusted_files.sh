@@ -23,12 +23,8 @@ for name in win11 plain fiforom turned shadow other; do
     test_domain "$name" > "$WORK/$name.xml"
 done
 
-# remote OUT COMMANDS: one virsh session, cut off after 10 s (exit 124).
-remote() {
-    local out=$1
-    shift
-    timeout 10 virsh -c "$DAEMON_URI" "$@" > "$out" 2>&1
-}
+# remote OUT COMMANDS: one virsh session, cut off after 10 s.
+remote() { session 10 "$@"; }
 # answers "what": the daemon is alive and answers a client within 5 s.
 answers() {
     check "$1: libvirtd answers" timeout 5 virsh -q -c "$DAEMON_URI" version

@@ -87,11 +87,8 @@ static void disarm(void)
 /* ---- a start's patch path under allocation failure ---- */
 
 struct oom_case {
-    const char *golden;      /* tests/data/<golden> */
-    const char *sysfs;       /* a host of tests/data/hosts, or NULL: tests/data/sysfs.txt */
+    const char *golden; /* tests/data/<golden> */
 };
-
-/* Copies the regular files of src/sub into dst/sub (mode 0644). */
 
 static const char *verdict_name(enum sp_verdict v)
 {
@@ -106,16 +103,9 @@ static unsigned long run_oom_case(const struct oom_case *oc)
 {
     char *case_dir = NULL;
     assert_true(asprintf(&case_dir, "%s/tests/data/%s", tu_src_dir(), oc->golden) > 0);
-    char *sysfs = tu_mkdtemp("faults-oom-sysfs");
-    char *spec = NULL;
-    assert_true(asprintf(&spec, "%s/tests/data/%s", tu_src_dir(),
-                         oc->sysfs ? oc->sysfs : "sysfs.txt") > 0);
-    assert_int_equal(fakesysfs_build_from_file(sysfs, spec), 0);
+    char *sysfs = tu_case_sysfs(case_dir);
     setenv("SYNOPASSTHRU_SYSFS_ROOT", sysfs, 1);
-    char *cfg_dir = tu_mkdtemp("faults-oom-config");
-    tu_copy_dir(case_dir, cfg_dir, "vm.d");
-    tu_copy_dir(case_dir, cfg_dir, "rom");
-    free(tu_write(cfg_dir, "synopassthru.conf", "audit_log =\n", 0644));
+    char *cfg_dir = tu_case_config(case_dir);
     char *domain_path = sp_path_join(case_dir, "domain.xml");
     size_t len;
     char *xml = tu_read(domain_path, &len);
@@ -193,7 +183,6 @@ static unsigned long run_oom_case(const struct oom_case *oc)
     tu_rm_rf(sysfs);
     free(cfg_dir);
     free(sysfs);
-    free(spec);
     free(xml);
     free(domain_path);
     free(case_dir);
@@ -207,11 +196,11 @@ static void oom_in_the_patch_path_refuses_or_patches_exactly(void **state)
     (void)state;
     alarm(GUARD_SECONDS);
     static const struct oom_case cases[] = {
-        {"vmm-igpu-i440fx", NULL},  /* ROM, title match, raw hostdev, IDs, qemu:commandline */
-        {"q35-root-ports", NULL},   /* root ports added */
-        {"raw-usb-hostdev", NULL},  /* raw USB hostdevs, already present ones */
-        {"raw-scsi-mdev-hostdev", NULL},
-        {"functions-all", NULL},
+        {"vmm-igpu-i440fx"},  /* ROM, title match, raw hostdev, IDs, qemu:commandline */
+        {"q35-root-ports"},   /* root ports added */
+        {"raw-usb-hostdev"},  /* raw USB hostdevs, already present ones */
+        {"raw-scsi-mdev-hostdev"},
+        {"functions-all"},
     };
     unsigned long bad = 0;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)

@@ -29,45 +29,6 @@ struct golden_case {
     char *path;
 };
 
-static int exists(const char *dir, const char *name)
-{
-    char *p = sp_path_join(dir, name);
-    struct stat st;
-    int ok = stat(p, &st) == 0;
-    free(p);
-    return ok;
-}
-
-/* Copies every regular file of src/sub into dst/sub (mode 0644). */
-
-static char *make_sysfs(const char *case_dir)
-{
-    char *root = tu_mkdtemp("golden-sysfs");
-    char *spec = exists(case_dir, "sysfs.txt") ? sp_path_join(case_dir, "sysfs.txt")
-                                               : sp_path_join(tu_src_dir(), "tests/data/sysfs.txt");
-    assert_int_equal(fakesysfs_build_from_file(root, spec), 0);
-    free(spec);
-    return root;
-}
-
-static char *make_config(const char *case_dir)
-{
-    char *cfg = tu_mkdtemp("golden-config");
-    tu_copy_dir(case_dir, cfg, "vm.d");
-    if (exists(case_dir, "rom"))
-        tu_copy_dir(case_dir, cfg, "rom");
-    if (exists(case_dir, "synopassthru.conf")) {
-        char *p = sp_path_join(case_dir, "synopassthru.conf");
-        char *text = tu_read(p, NULL);
-        free(tu_write(cfg, "synopassthru.conf", text, 0644));
-        free(text);
-        free(p);
-    } else {
-        free(tu_write(cfg, "synopassthru.conf", "audit_log =\n", 0644));
-    }
-    return cfg;
-}
-
 /* The outcome of one case as text: the XML, or "refused: ..." / "bad input: ...". */
 static char *outcome(struct sp_snapshot *snap, const char *xml, size_t len, size_t *out_len,
                      int *ready)
@@ -115,7 +76,7 @@ static void compare_or_regenerate(const struct golden_case *gc, const char *actu
         free(other);
         return;
     }
-    if (!exists(gc->path, want_name))
+    if (!tu_exists(gc->path, want_name))
         fail_msg("case %s: has no %s; got:\n%s", gc->name, want_name, actual);
     char *p = sp_path_join(gc->path, want_name);
     char *expected = tu_read(p, NULL);
@@ -129,8 +90,8 @@ static void compare_or_regenerate(const struct golden_case *gc, const char *actu
 static void run_case(void **state)
 {
     const struct golden_case *gc = *state;
-    char *sysfs = make_sysfs(gc->path);
-    char *cfg_dir = make_config(gc->path);
+    char *sysfs = tu_case_sysfs(gc->path);
+    char *cfg_dir = tu_case_config(gc->path);
     setenv("SYNOPASSTHRU_SYSFS_ROOT", sysfs, 1);
     struct sp_config *cfg = sp_config_new(cfg_dir);
     struct sp_snapshot *snap = NULL;
@@ -183,7 +144,7 @@ static size_t discover(struct golden_case **cases)
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         char *path = sp_path_join(data, de->d_name);
-        if (de->d_name[0] != '.' && exists(path, "domain.xml")) {
+        if (de->d_name[0] != '.' && tu_exists(path, "domain.xml")) {
             *cases = realloc(*cases, (n + 1) * sizeof(**cases));
             (*cases)[n].name = strdup(de->d_name);
             (*cases)[n].path = path;

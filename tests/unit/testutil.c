@@ -87,6 +87,43 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     return remove(path);
 }
 
+int tu_exists(const char *dir, const char *name)
+{
+    char *p = sp_path_join(dir, name);
+    struct stat st;
+    int ok = stat(p, &st) == 0;
+    free(p);
+    return ok;
+}
+
+char *tu_case_sysfs(const char *case_dir)
+{
+    char *root = tu_mkdtemp("golden-sysfs");
+    char *spec = tu_exists(case_dir, "sysfs.txt") ? sp_path_join(case_dir, "sysfs.txt")
+                                               : sp_path_join(tu_src_dir(), "tests/data/sysfs.txt");
+    assert_int_equal(fakesysfs_build_from_file(root, spec), 0);
+    free(spec);
+    return root;
+}
+
+char *tu_case_config(const char *case_dir)
+{
+    char *cfg = tu_mkdtemp("golden-config");
+    tu_copy_dir(case_dir, cfg, "vm.d");
+    if (tu_exists(case_dir, "rom"))
+        tu_copy_dir(case_dir, cfg, "rom");
+    if (tu_exists(case_dir, "synopassthru.conf")) {
+        char *p = sp_path_join(case_dir, "synopassthru.conf");
+        char *text = tu_read(p, NULL);
+        free(tu_write(cfg, "synopassthru.conf", text, 0644));
+        free(text);
+        free(p);
+    } else {
+        free(tu_write(cfg, "synopassthru.conf", "audit_log =\n", 0644));
+    }
+    return cfg;
+}
+
 static int age_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)flag, (void)ftw;

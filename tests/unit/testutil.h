@@ -18,6 +18,13 @@ void tu_copy_file(const char *from, const char *dir, const char *name);
  * back: a config read now counts it as settled (see config.c's
  * maybe_changed_unseen), as a file edited a while ago would be. */
 void tu_age(const char *path);
+/* 1 when dir/name exists. */
+int tu_exists(const char *dir, const char *name);
+/* A golden case's fake host (its sysfs.txt, else tests/data/sysfs.txt) and
+ * its config dir (vm.d/, rom/ and synopassthru.conf copied; without a conf,
+ * one with no audit log): fresh temporary dirs, malloc'd paths. */
+char *tu_case_sysfs(const char *case_dir);
+char *tu_case_config(const char *case_dir);
 /* Copies every file of src/sub (not those starting with '.') to dst/sub,
  * and makes dst/sub (mode 0755) even when src/sub is absent. */
 void tu_copy_dir(const char *src, const char *dst, const char *sub);
