@@ -56,14 +56,16 @@ CLI_SRC := cli/main.c cli/preview.c cli/check.c cli/rom.c cli/vfio.c cli/holds.c
 # `import`: the community scripts read into snippets (the CLI only, never the shim).
 IMPORT_SRC := import/shvars.c import/legacy.c import/apply.c import/oldhook.c import/report.c \
               import/import.c import/dirs.c config/snippet_format.c
+# `add` and `remove`: hand-written snippets edited in place (the CLI only).
+EDIT_SRC := config/snippet_edit.c
 TEST_HELPER_SRC := tests/tools/fakesysfs.c tests/unit/testutil.c tests/unit/xmlmem.c
 UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_layout \
               test_xmlpatch test_raw_hostdev test_start test_audit test_golden test_rom test_vfio \
               test_injector test_json test_ids test_import test_hostuse test_files test_launch test_faults \
-              test_helper_proc
+              test_helper_proc test_snippet_edit
 FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist fuzz_json \
                 fuzz_pci_ids fuzz_shvars fuzz_manifest fuzz_dsm_hook fuzz_hostuse fuzz_identity \
-                fuzz_config_dir
+                fuzz_config_dir fuzz_snippet_edit
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # The test hooks (common/testhooks.h), chosen at link time: none in the shim
@@ -78,7 +80,8 @@ VFIO_OBJ := $(call obj,$(VFIO_SRC))
 SHIM_OBJ := $(call obj,$(SHIM_SRC)) $(call obj,core/launch.c) $(CORE_OBJ) $(call obj,vfio/state.c)
 INJECTOR_OBJ := $(call obj,$(INJECTOR_SRC))
 IMPORT_OBJ := $(call obj,$(IMPORT_SRC))
-CLI_OBJ := $(call obj,$(CLI_SRC)) $(INJECTOR_OBJ) $(IMPORT_OBJ) $(CORE_OBJ) $(VFIO_OBJ) \
+EDIT_OBJ := $(call obj,$(EDIT_SRC))
+CLI_OBJ := $(call obj,$(CLI_SRC)) $(INJECTOR_OBJ) $(IMPORT_OBJ) $(EDIT_OBJ) $(CORE_OBJ) $(VFIO_OBJ) \
            $(HOOKS_ENV_OBJ)
 HELPER_OBJ := $(call obj,vfio/helper_main.c) $(VFIO_OBJ) $(BASE_OBJ)
 TEST_HELPER_OBJ := $(call obj,$(TEST_HELPER_SRC)) $(HOOKS_ENV_OBJ)
@@ -139,6 +142,10 @@ $(BUILD)/tests/test_injector: $(BUILD)/obj/tests/unit/test_injector.o $(INJECTOR
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(BUILD)/tests/test_import: $(BUILD)/obj/tests/unit/test_import.o $(IMPORT_OBJ) $(CORE_OBJ) $(TEST_HELPER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(BUILD)/tests/test_snippet_edit: $(BUILD)/obj/tests/unit/test_snippet_edit.o $(EDIT_OBJ) $(call obj,config/snippet_format.c) $(CORE_OBJ) $(TEST_HELPER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
@@ -228,6 +235,7 @@ $(BUILD)/fuzz/fuzz_dsm_hook: $(call fuzz_obj,injector/dsm_hook.c)
 $(BUILD)/fuzz/fuzz_hostuse: $(call fuzz_obj,vfio/procview.c)
 $(BUILD)/fuzz/fuzz_identity: $(call fuzz_obj,tests/unit/xmlmem.c)
 $(BUILD)/fuzz/fuzz_config_dir: $(call fuzz_obj,tests/tools/fakesysfs.c)
+$(BUILD)/fuzz/fuzz_snippet_edit: $(call fuzz_obj,$(EDIT_SRC) config/snippet_format.c)
 
 fuzz-smoke: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@FUZZ_RUNS=$(FUZZ_RUNS) tests/run.sh fuzz $(BUILD) $^
