@@ -52,7 +52,7 @@ SHIM_SRC := shim/real.c shim/gate.c shim/events.c shim/domain_create.c shim/doma
 INJECTOR_SRC := common/sha256.c injector/loadproof.c injector/dropin.c injector/dsm_hook.c injector/manifest.c \
                 injector/setup.c
 CLI_SRC := cli/main.c cli/preview.c cli/check.c cli/rom.c cli/vfio.c cli/holds.c cli/status.c \
-           cli/inject.c cli/setup.c cli/import.c
+           cli/inject.c cli/setup.c cli/import.c cli/add.c
 # `import`: the community scripts read into snippets (the CLI only, never the shim).
 IMPORT_SRC := import/shvars.c import/legacy.c import/apply.c import/oldhook.c import/report.c \
               import/import.c import/dirs.c config/snippet_format.c

@@ -101,7 +101,7 @@ static void describe_device(const struct sp_start *st, const struct sp_resolved_
  * the config's refusal and the helper's both, so that all show at once.
  * The domain is VM's own XML when given (--domain), else a minimal one that
  * carries the key, whose firmware is not known. */
-static int check_vm(struct sp_snapshot *snap, const char *vm, const char *domain,
+int sp_cli_check_vm(struct sp_snapshot *snap, const char *vm, const char *domain,
                     size_t domain_len, struct sp_start *st, struct sp_problems *problems)
 {
     char *xml = NULL;
@@ -357,7 +357,7 @@ int sp_cmd_check(const struct sp_cli_opts *opts)
     }
     struct sp_problems problems = {0};
     struct sp_start st = {0};
-    int code = check_vm(snap, a.vm, domain, domain_len, &st, &problems) < 0 ? SP_EXIT_INTERNAL
+    int code = sp_cli_check_vm(snap, a.vm, domain, domain_len, &st, &problems) < 0 ? SP_EXIT_INTERNAL
                : problems.n                                               ? SP_EXIT_REFUSED
                                                                           : SP_EXIT_OK;
     if (code != SP_EXIT_INTERNAL && domain && !domain_is_vm(&st, a.vm)) {

@@ -42,12 +42,22 @@ int sp_cmd_inject(const struct sp_cli_opts *opts);
 int sp_cmd_setup(const struct sp_cli_opts *opts);
 int sp_cmd_import(const struct sp_cli_opts *opts);
 int sp_cmd_holds(const struct sp_cli_opts *opts);
+int sp_cmd_add(const struct sp_cli_opts *opts);
+int sp_cmd_remove(const struct sp_cli_opts *opts);
 
 struct sp_config;
 struct sp_snapshot;
 /* The settings of the config dir (for the sysfs and proc roots, the helper
  * and the state dir); *cfg goes with it. NULL when out of memory (said). */
 struct sp_snapshot *sp_cli_load_snapshot(const struct sp_cli_opts *opts, struct sp_config **cfg);
+
+struct sp_start;
+struct sp_problems;
+/* check's verdict on VM, read-only, as a start makes it: every problem the
+ * config and the vfio helper's check find goes to problems. domain: the
+ * VM's own XML (its firmware counts), else NULL. -1: out of memory. */
+int sp_cli_check_vm(struct sp_snapshot *snap, const char *vm, const char *domain,
+                    size_t domain_len, struct sp_start *st, struct sp_problems *problems);
 
 /* The argument flag is among the command's arguments. */
 int sp_cli_has_flag(const struct sp_cli_opts *opts, const char *flag);

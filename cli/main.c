@@ -41,6 +41,11 @@ static const char usage_text[] =
     "  inject systemd|dsm [--unit NAME] [--root DIR] [--remove] [--reload]\n"
     "                     a systemd drop-in that preloads the shim into the unit;\n"
     "                     dsm: a block in DSM's libvirt start hook that keeps it there\n"
+    "  add VM ADDR... [--rom FILE] [--functions all] [--no-bind] [--release] [--dry-run]\n"
+    "                     write the devices into VM's snippet in vm.d/, after every\n"
+    "                     check a start of VM makes; nothing is written when one fails\n"
+    "  remove VM [ADDR...] [--dry-run]\n"
+    "                     take devices (without ADDR: every snippet of VM) out of vm.d/\n"
     "  rom info FILE [--json] [--for ADDR]\n"
     "                     the images of an option ROM and whether it fits a device\n"
     "  rom extract --vfct [--for ADDR] [-o FILE] | --pci ADDR [-o FILE] [--force]\n"
@@ -139,6 +144,8 @@ static const struct command commands[] = {
     {"inject", sp_cmd_inject, "--unit= --root= --remove --reload", 0},
     {"setup", sp_cmd_setup, "--root= --unit= --dry-run --remove --purge", 1},
     {"import", sp_cmd_import, "--from= --root= --dry-run --remove-old", 1},
+    {"add", sp_cmd_add, "--rom= --functions= --no-bind --release --dry-run", 1},
+    {"remove", sp_cmd_remove, "--dry-run", 1},
 };
 
 /* The command's lines of the usage text: every entry that starts with its

@@ -46,6 +46,10 @@ struct sp_config {
     struct sp_snapshot *current;
     unsigned long parses;
     unsigned long generations;
+    /* sp_config_override_snippet: one vm.d file read from this text */
+    char *override_name;
+    char *override_text; /* NULL: the file reads as absent */
+    size_t override_len;
 };
 
 const char *sp_config_dir_choose(const char *explicit_dir)
@@ -115,6 +119,8 @@ void sp_config_free(struct sp_config *cfg)
     free(cfg->dir);
     free(cfg->conf_path);
     free(cfg->vmd_path);
+    free(cfg->override_name);
+    free(cfg->override_text);
     pthread_mutex_destroy(&cfg->lock);
     free(cfg);
 }
@@ -257,6 +263,40 @@ static int has_xml_suffix(const char *name)
     return name[0] != '.' && n > 4 && strcmp(name + n - 4, ".xml") == 0;
 }
 
+int sp_config_override_snippet(struct sp_config *cfg, const char *name, const char *text,
+                               size_t len)
+{
+    free(cfg->override_name);
+    free(cfg->override_text);
+    cfg->override_text = NULL;
+    cfg->override_len = len;
+    cfg->override_name = strdup(name);
+    if (!cfg->override_name || (text && !(cfg->override_text = strndup(text, len))))
+        return -1;
+    return 0;
+}
+
+static int is_override(const struct sp_config *cfg, const char *name)
+{
+    return cfg->override_name && strcmp(cfg->override_name, name) == 0;
+}
+
+/* The cache entry of vm.d/NAME, made (unparsed) when there is none. */
+static struct cached_snippet *cached_for(struct sp_config *cfg, const char *name)
+{
+    struct cached_snippet *c;
+    HASH_FIND_STR(cfg->snippets, name, c);
+    if (c)
+        return c;
+    c = calloc(1, sizeof(*c));
+    if (!c || !(c->name = strdup(name))) {
+        free(c);
+        return NULL;
+    }
+    HASH_ADD_KEYPTR(hh, cfg->snippets, c->name, strlen(c->name), c);
+    return c;
+}
+
 /* Re-reads vm.d's listing: new files are added (unparsed), gone ones dropped. */
 static int relist_snippets(struct sp_config *cfg)
 {
@@ -282,20 +322,19 @@ static int relist_snippets(struct sp_config *cfg)
     while (d && (de = readdir(d)) != NULL) {
         if (!has_xml_suffix(de->d_name))
             continue;
-        HASH_FIND_STR(cfg->snippets, de->d_name, c);
-        if (!c) {
-            c = calloc(1, sizeof(*c));
-            if (!c || !(c->name = strdup(de->d_name))) {
-                free(c);
-                closedir(d);
-                return -1;
-            }
-            HASH_ADD_KEYPTR(hh, cfg->snippets, c->name, strlen(c->name), c);
+        if (!(c = cached_for(cfg, de->d_name))) {
+            closedir(d);
+            return -1;
         }
         c->listed = 1;
     }
     if (d)
         closedir(d);
+    if (cfg->override_name) {
+        if (!(c = cached_for(cfg, cfg->override_name)))
+            return -1;
+        c->listed = cfg->override_text != NULL;
+    }
     HASH_ITER(hh, cfg->snippets, c, tmp) {
         if (!c->listed) {
             HASH_DEL(cfg->snippets, c);
@@ -384,6 +423,22 @@ static int parse_snippet_file(struct sp_config *cfg, struct cached_snippet *c, c
     return 0;
 }
 
+/* The overriding text in place of the file, parsed once: it is what the
+ * caller is about to write, so the file's owner and mode are not its. */
+static int parse_override(struct sp_config *cfg, struct cached_snippet *c, const char *path)
+{
+    if (c->parsed.path)
+        return 0;
+    cfg->parses++;
+    struct sp_snippet fresh;
+    if (sp_snippet_parse(path, cfg->override_text, cfg->override_len, &fresh) < 0) {
+        sp_snippet_free(&fresh);
+        return -1;
+    }
+    install_parse(c, &fresh);
+    return 1;
+}
+
 /* Stats every known snippet and re-parses those that changed (all of them
  * when the config dir resolves elsewhere now: what is inside it changed).
  * Returns 1 when something changed, 0 when not, -1 on memory failure. */
@@ -398,7 +453,10 @@ static int refresh_snippets(struct sp_config *cfg, int moved)
         struct stat st;
         int rc = 0;
         int failed = stat(path, &st) < 0 ? errno : 0;
-        if (failed == ENOENT) {
+        if (is_override(cfg, c->name)) {
+            rc = parse_override(cfg, c, path);
+            changed |= rc > 0;
+        } else if (failed == ENOENT) {
             /* Listed but not there: a symlink whose target is missing (a
              * removed file goes with vm.d's next listing). It names no VM
              * until its target appears, and is looked at again each time. */

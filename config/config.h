@@ -58,6 +58,12 @@ void sp_config_free(struct sp_config *cfg);
  * the snapshot, not returned. */
 int sp_config_snapshot(struct sp_config *cfg, struct sp_snapshot **out, struct sp_err *err);
 
+/* vm.d/NAME read from text instead of the disk (text NULL: as if it were
+ * absent), for the config as it would be after an edit that is not written
+ * yet (`add`, `remove`). Call before the first snapshot. */
+int sp_config_override_snippet(struct sp_config *cfg, const char *name, const char *text,
+                               size_t len);
+
 /* How many files were (re)parsed since creation: lets tests prove that an
  * unchanged config is not read again. */
 unsigned long sp_config_parse_count(struct sp_config *cfg);

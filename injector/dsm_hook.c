@@ -15,7 +15,7 @@
 #define HOOK_MAX (1u << 20)
 
 /* 'text' for the shell: single quotes, each ' written as '\''. */
-static int put_quoted(FILE *f, const char *text, struct sp_err *err)
+int sp_shell_put_quoted(FILE *f, const char *text, struct sp_err *err)
 {
     fputc('\'', f);
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
@@ -44,13 +44,13 @@ char *sp_dsm_block(const char *cli, const char *config_dir, const char *unit,
     /* The drop-in is proven and put back before the daemon starts; stdout
      * ("already in place") is noise at every start, errors are not. */
     fputs(BLOCK_BEGIN_LINE "if [ -x ", f);
-    int rc = put_quoted(f, cli, err);
+    int rc = sp_shell_put_quoted(f, cli, err);
     fputs(" ]; then ", f);
-    rc = rc < 0 ? rc : put_quoted(f, cli, err);
+    rc = rc < 0 ? rc : sp_shell_put_quoted(f, cli, err);
     fputs(" --config ", f);
-    rc = rc < 0 ? rc : put_quoted(f, config_dir, err);
+    rc = rc < 0 ? rc : sp_shell_put_quoted(f, config_dir, err);
     fputs(" inject systemd --unit ", f);
-    rc = rc < 0 ? rc : put_quoted(f, unit, err);
+    rc = rc < 0 ? rc : sp_shell_put_quoted(f, unit, err);
     fputs(" --reload >/dev/null || true; fi\n" BLOCK_END_LINE, f);
     return sp_memstream_done(f, &text, rc, err);
 }

@@ -7,11 +7,17 @@
 #ifndef SP_DSM_HOOK_H
 #define SP_DSM_HOOK_H
 
+#include <stdio.h>
+
 #include "../common/err.h"
 #include "dropin.h"
 
 #define SP_DSM_HOOK_PATH "/var/packages/Virtualization/conf/systemd/insert_libvirtd_ko.sh"
 #define SP_DSM_UNIT "pkg-libvirtd"
+
+/* 'text' for the shell: single quotes, each ' written as '\''; -1 (err
+ * set) when it holds a control character. */
+int sp_shell_put_quoted(FILE *f, const char *text, struct sp_err *err);
 
 /* The block: runs CLI --config CONFIG_DIR inject systemd --unit UNIT
  * --reload, every path single-quoted for the shell. NULL (err set) when a
