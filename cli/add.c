@@ -194,6 +194,18 @@ static struct sp_snippet_edit *open_for_edit(const char *path, struct sp_err *re
     return e;
 }
 
+/* A file is written as this process's own: one the shim would refuse for
+ * its owner is not written at all. */
+static int owner_trusted(const char *path, struct sp_err *err)
+{
+    struct stat as_written = {.st_uid = geteuid(), .st_mode = S_IFREG | SNIPPET_MODE};
+    char reason[128];
+    if (!sp_strict_mode_reason(&as_written, reason, sizeof(reason)))
+        return 0;
+    return sp_err_set(err, "%s would be %s, and the shim refuses such a snippet; run this as "
+                      "root (sudo)", path, reason);
+}
+
 /* --- add ------------------------------------------------------------------ */
 
 /* The spec add writes for the device at addr: its IDs and board as sysfs
@@ -481,6 +493,10 @@ static int check_and_write(const struct edit_args *a, struct sp_snapshot *snap,
     }
     if (a->dry_run)
         return SP_EXIT_OK;
+    if (owner_trusted(path, &err) < 0) {
+        sp_cli_error("add: VM '%s': refused, nothing written: %s", a->vm, err.msg);
+        return SP_EXIT_REFUSED;
+    }
     if (sp_write_file_atomic(path, text, len, SNIPPET_MODE, &err) < 0) {
         sp_cli_error("add: %s", err.msg);
         return SP_EXIT_INTERNAL;
@@ -638,8 +654,12 @@ static int remove_devices(const struct sp_vm_entry *own, const struct edit_args 
         code = SP_EXIT_REFUSED;
     }
     for (size_t i = 0; code == SP_EXIT_OK && i < own->n_files; i++) {
+        int rewrite = r[i].edit && sp_snippet_edit_devices(r[i].edit) > 0 && !a->dry_run;
         if (r[i].edit && r[i].refusal.msg[0] && !a->dry_run) {
             sp_cli_error("remove: VM '%s': %s", a->vm, r[i].refusal.msg);
+            code = SP_EXIT_REFUSED;
+        } else if (rewrite && owner_trusted(r[i].path, &err) < 0) {
+            sp_cli_error("remove: VM '%s': refused, nothing changed: %s", a->vm, err.msg);
             code = SP_EXIT_REFUSED;
         }
     }

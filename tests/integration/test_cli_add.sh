@@ -142,6 +142,13 @@ check "removes its file" test ! -e "$VMD/nas.xml"
 unchanged "remove a VM no snippet names" sp remove nobody
 contains "says so" "$WORK/stderr" "no snippet in $CONFIG/vm.d names VM 'nobody'"
 
+# A snippet the shim would refuse for its owner is not written.
+if command -v setpriv > /dev/null && [ "$(id -u)" -eq 0 ]; then
+    unchanged "add as another user than root" setpriv --reuid=65534 --regid=65534 --clear-groups \
+        "$CLI" --config "$CONFIG" add nas 05:00.0
+    contains "says why" "$WORK/stderr" "would be owned by uid 65534, not root, and the shim refuses such a snippet"
+fi
+
 # The host's own disks and network (a DSM box) are refused before writing.
 DSM=$WORK/dsm
 make_sysfs "$DSM/sysfs" dsm-box "$DSM/proc"
