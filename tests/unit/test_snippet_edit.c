@@ -108,6 +108,10 @@ static void add_after_cdata_and_raw_hostdev(void **state)
                "    <pci address=\"0000:06:00.0\" vendor=\"1ac1\" product=\"089a\" "
                "functions=\"all\" rom=\"coral&amp;&lt;rom&gt;.bin\"/>\n"
                "</passthrough>\n");
+    /* A raw <hostdev> is a device too: counted, and taken out by address. */
+    assert_int_equal(sp_snippet_edit_devices(e), 3);
+    assert_int_equal(sp_snippet_edit_remove(e, &(struct sp_pci_addr){0, 8, 0, 6}, &err), 0);
+    assert_int_equal(sp_snippet_edit_devices(e), 2);
     sp_snippet_edit_free(e);
 }
 
