@@ -92,6 +92,11 @@ contains "release on <passthrough>" "$VMD/nas.xml" '<passthrough vm="nas" releas
 contains "functions=\"all\" on <pci>" "$VMD/nas.xml" 'functions="all"'
 expect_exit 0 "--no-bind" sp add tpu 06:00.0 --no-bind
 contains "bind=\"no\" on <passthrough>" "$VMD/tpu.xml" '<passthrough vm="tpu" bind="no">'
+expect_exit 0 "a device added to a file with bind=\"no\"" sp add tpu 05:00.0
+contains "is covered by it, and that is said" "$WORK/stdout" "note: $VMD/tpu.xml has bind=\"no\": it covers the added devices too"
+expect_exit 0 "--release on a file with devices" sp add desk 05:00.0 --release
+contains "sets it on <passthrough>" "$VMD/desk.xml" '<passthrough vm="desk" release="yes">'
+contains "and says it covers every device there" "$WORK/stdout" "note: release=\"yes\" is said on <passthrough> in $VMD/desk.xml: it covers every device there"
 expect_exit 2 "--rom with two devices" sp add nas 05:00.0 06:00.0 --rom x.bin
 expect_exit 2 "--functions takes only all" sp add nas 05:00.0 --functions some
 expect_exit 2 "a bad address" sp add nas 5:0
