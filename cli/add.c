@@ -333,22 +333,24 @@ static char *snippet_text(const char *path, int exists, const struct edit_args *
     return text;
 }
 
-/* The start's checks for vm on the config with text as vm.d/NAME: 0 it
- * would start (its warnings printed), -1 with every problem in err. */
+/* The start's checks for vm on the config with text as the file path (on
+ * the config as it is with path NULL): 0 it would start (its warnings
+ * printed when asked), -1 with every problem in err. */
 static int check_as_edited(const char *dir, const char *path, const char *text, size_t len,
-                           const char *vm, struct sp_err *err)
+                           const char *vm, int say_warnings, struct sp_err *err)
 {
     struct sp_config *cfg = sp_config_new(dir);
     struct sp_snapshot *snap = NULL;
     struct sp_start st = {0};
     struct sp_problems problems = {0};
-    const char *name = strrchr(path, '/') + 1;
-    int rc = !cfg || sp_config_override_snippet(cfg, name, text, len) < 0 ||
+    int rc = !cfg ||
+                     (path && sp_config_override_snippet(cfg, strrchr(path, '/') + 1, text,
+                                                         len) < 0) ||
                      sp_config_snapshot(cfg, &snap, err) < 0 ||
                      sp_cli_check_vm(snap, vm, NULL, 0, &st, &problems) < 0
                  ? sp_err_set(err, "out of memory")
                  : 0;
-    for (size_t i = 0; rc == 0 && i < st.n_warnings; i++)
+    for (size_t i = 0; rc == 0 && say_warnings && i < st.n_warnings; i++)
         printf("warning: %s\n", st.warnings[i]);
     if (rc == 0)
         rc = sp_problems_to_err(&problems, err);
@@ -475,7 +477,7 @@ static int check_and_write(const struct edit_args *a, struct sp_snapshot *snap,
                            const struct sp_err *refusal)
 {
     struct sp_err err;
-    int refused = check_as_edited(snap->config_dir, path, text, len, a->vm, &err) < 0;
+    int refused = check_as_edited(snap->config_dir, path, text, len, a->vm, 1, &err) < 0;
     if (a->dry_run)
         fputs(text, stdout);
     fflush(stdout);
@@ -640,7 +642,21 @@ static int apply_removal(const struct removal *r, const struct edit_args *a)
     return code;
 }
 
-static int remove_devices(const struct sp_vm_entry *own, const struct edit_args *a)
+/* A device is taken out to mend a VM as often as not, so a VM that would
+ * still be refused (what is left of an IOMMU group, say) is a warning. */
+static void warn_if_refused(const char *dir, const struct sp_vm_entry *own,
+                            const struct removal *r, const char *vm)
+{
+    int left = 0;
+    for (size_t i = 0; i < own->n_files; i++)
+        left |= !r[i].edit || sp_snippet_edit_devices(r[i].edit) > 0;
+    struct sp_err err;
+    if (left && check_as_edited(dir, NULL, NULL, 0, vm, 0, &err) < 0)
+        printf("warning: a start of VM '%s' would still be refused: %s\n", vm, err.msg);
+}
+
+static int remove_devices(const char *dir, const struct sp_vm_entry *own,
+                          const struct edit_args *a)
 {
     struct removal *r = calloc(own->n_files, sizeof(*r));
     struct sp_err err;
@@ -666,6 +682,8 @@ static int remove_devices(const struct sp_vm_entry *own, const struct edit_args 
     for (size_t i = 0; code == SP_EXIT_OK && i < own->n_files; i++)
         if (r[i].edit)
             code = apply_removal(&r[i], a);
+    if (code == SP_EXIT_OK && !a->dry_run)
+        warn_if_refused(dir, own, r, a->vm);
     for (size_t i = 0; i < own->n_files; i++)
         sp_snippet_edit_free(r[i].edit);
     free(r);
@@ -689,7 +707,8 @@ int sp_cmd_remove(const struct sp_cli_opts *opts)
                      SP_SNIPPET_DIR, a.vm);
         code = SP_EXIT_REFUSED;
     } else if (snap) {
-        code = a.n_addrs ? remove_devices(own, &a) : remove_whole_files(own, &a);
+        code = a.n_addrs ? remove_devices(snap->config_dir, own, &a)
+                         : remove_whole_files(own, &a);
     }
     sp_snapshot_release(snap);
     sp_config_free(cfg);

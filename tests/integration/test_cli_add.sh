@@ -147,6 +147,19 @@ check "removes its file" test ! -e "$VMD/nas.xml"
 unchanged "remove a VM no snippet names" sp remove nobody
 contains "says so" "$WORK/stderr" "no snippet in $CONFIG/vm.d names VM 'nobody'"
 
+# A VM that a removal leaves refused is a warning, not a refusal: taking a
+# device out is how a VM is mended.
+add_snippet "$CONFIG" gone.xml '<passthrough vm="gone">
+  <pci address="05:00.0" vendor="8086" product="10fb"/>
+  <pci address="06:00.0" vendor="1ac1" product="089a"/>
+  <pci address="0a:00.0" vendor="8086" product="10fb"/>
+</passthrough>'
+expect_exit 0 "remove a device from a VM that stays refused" sp remove gone 05:00.0
+contains "warns that a start would still be refused, and why" "$WORK/stdout" \
+    "warning: a start of VM 'gone' would still be refused: VM 'gone': device 0000:0a:00.0 not found"
+expect_exit 0 "remove the device that is not there" sp remove gone 0a:00.0
+contains "no warning once the VM would start" "$WORK/stdout" "warning" 0
+
 # A snippet the shim would refuse for its owner is not written.
 if command -v setpriv > /dev/null && [ "$(id -u)" -eq 0 ]; then
     unchanged "add as another user than root" setpriv --reuid=65534 --regid=65534 --clear-groups \
