@@ -379,7 +379,8 @@ static void print_add_command(const struct sp_cli_opts *opts, const char *vm)
 static int is_apu_igpu(const char *root, const struct sp_dev_spec *s)
 {
     uint32_t class_code;
-    if (s->ids.vendor != VENDOR_AMD_GPU || sp_pci_read_class(root, &s->addr, &class_code, NULL) < 0 ||
+    if (s->ids.vendor != VENDOR_AMD_GPU ||
+        sp_pci_read_class(root, &s->addr, &class_code, NULL) < 0 ||
         CLASS_BASE(class_code) != CLASS_DISPLAY)
         return 0;
     struct sp_pci_addr *slot = NULL;
@@ -486,11 +487,12 @@ static int check_and_write(const struct edit_args *a, struct sp_snapshot *snap,
         return SP_EXIT_REFUSED;
     }
     if (refused) {
+        const char *what = a->dry_run ? "a start would be refused" : "refused, nothing written";
         /* The start's own words name the VM, except for a config-wide problem. */
-        int named = strncmp(err.msg, "VM '", 4) == 0;
-        sp_cli_error("add: %s%s%s%s: %s", named ? "" : "VM '", named ? "" : a->vm,
-                     named ? "" : "': ", a->dry_run ? "a start would be refused" :
-                     "refused, nothing written", err.msg);
+        if (strncmp(err.msg, "VM '", 4) == 0)
+            sp_cli_error("add: %s: %s", what, err.msg);
+        else
+            sp_cli_error("add: VM '%s': %s: %s", a->vm, what, err.msg);
         return SP_EXIT_REFUSED;
     }
     if (a->dry_run)

@@ -38,7 +38,7 @@ static size_t prolog_length(const char *text, size_t len)
     if (!end)
         return 0;
     size_t n = (size_t)(end - text) + 2;
-    while (n < len && strchr(" \t\r\n", text[n]) && text[n] != '\0')
+    while (n < len && text[n] != '\0' && strchr(" \t\r\n", text[n]))
         n++;
     return n;
 }
