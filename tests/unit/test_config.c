@@ -80,6 +80,40 @@ static void devices_of_one_vm_add_up(void **state)
     sp_snapshot_release(snap);
 }
 
+/* An edit not written yet: one file read from text (a new one, or one that
+ * is there), or taken away; the disk is not touched. */
+static void an_override_stands_for_one_file(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(sp_config_override_snippet(f->cfg, "b.xml", SNIPPET_C, strlen(SNIPPET_C)),
+                     0);
+    struct sp_snapshot *snap = snapshot(f);
+    assert_int_equal(sp_snapshot_lookup(snap, "win11")->n_specs, 1);
+    assert_int_equal(sp_snapshot_lookup(snap, "591328d9-88d5-42aa-9551-bb793c3330cf")->n_specs,
+                     2);
+    sp_snapshot_release(snap);
+    struct sp_config *gone = sp_config_new(f->dir);
+    assert_int_equal(sp_config_override_snippet(gone, "a.xml", NULL, 0), 0);
+    snap = NULL;
+    struct sp_err err;
+    assert_int_equal(sp_config_snapshot(gone, &snap, &err), 0);
+    assert_int_equal(snap->n_snippets, 2);
+    assert_int_equal(sp_snapshot_lookup(snap, "win11")->specs[0].addr.function, 1);
+    sp_snapshot_release(snap);
+    sp_config_free(gone);
+    struct sp_config *added = sp_config_new(f->dir);
+    assert_int_equal(sp_config_override_snippet(added, "new.xml", SNIPPET_A, strlen(SNIPPET_A)),
+                     0);
+    assert_int_equal(sp_config_snapshot(added, &snap, &err), 0);
+    assert_int_equal(snap->n_snippets, 4);
+    assert_int_equal(sp_snapshot_lookup(snap, "win11")->n_specs, 3);
+    sp_snapshot_release(snap);
+    sp_config_free(added);
+    char *path = sp_path_join(f->dir, "vm.d/new.xml");
+    assert_int_equal(access(path, F_OK), -1);
+    free(path);
+}
+
 static void uuid_lookup_ignores_case(void **state)
 {
     struct fixture *f = *state;
@@ -681,6 +715,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(devices_of_one_vm_add_up),
         T(uuid_lookup_ignores_case),
+        T(an_override_stands_for_one_file),
         T(unchanged_config_is_not_read_again),
         T(a_snippet_whose_link_target_appears_is_read),
         T(edits_are_picked_up_one_file_at_a_time),
