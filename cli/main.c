@@ -31,6 +31,9 @@ static const char usage_text[] =
     "  holds [--json]     every hold: device, VM, since, the driver it had, whether\n"
     "                     the VM runs and the device is still on vfio-pci\n"
     "  status [--json]    processes with libvirt mapped, and whether the shim is there\n"
+    "  log [VM] [--since TIME] [--json] [--diff]\n"
+    "                     the audit log, one line per start, newest last; VM by name,\n"
+    "                     UUID or title; --diff: the XML each start added\n"
     "  setup [--root DIR] [--unit NAME] [--dry-run] [--remove [--purge]]\n"
     "                     the one root step: root-owned copies of the programs, the\n"
     "                     proof that the shim loads, the config dir, the drop-in and\n"
@@ -139,6 +142,7 @@ static const struct command commands[] = {
     {"inject", sp_cmd_inject, "--unit= --root= --remove --reload", 0},
     {"setup", sp_cmd_setup, "--root= --unit= --dry-run --remove --purge", 1},
     {"import", sp_cmd_import, "--from= --root= --dry-run --remove-old", 1},
+    {"log", sp_cmd_log, "--since= --json --diff", 1},
 };
 
 /* The command's lines of the usage text: every entry that starts with its
