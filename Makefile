@@ -53,10 +53,10 @@ INJECTOR_SRC := common/sha256.c injector/loadproof.c injector/dropin.c injector/
                 injector/setup.c
 CLI_SRC := cli/main.c cli/preview.c cli/check.c cli/rom.c cli/vfio.c cli/holds.c cli/status.c \
            cli/inject.c cli/setup.c cli/import.c
-CLI_SRC += cli/log.c
+CLI_SRC += cli/log.c cli/vms.c
 # The CLI's own plain modules: the JSON reader, the audit log view, the
 # libvirt client loaded at run time.
-CLI_LIB_SRC := common/jsonread.c cli/logview.c
+CLI_LIB_SRC := common/jsonread.c cli/logview.c cli/virt.c
 # `import`: the community scripts read into snippets (the CLI only, never the shim).
 IMPORT_SRC := import/shvars.c import/legacy.c import/apply.c import/oldhook.c import/report.c \
               import/import.c import/dirs.c config/snippet_format.c
@@ -65,7 +65,7 @@ UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_la
               test_xmlpatch test_raw_hostdev test_start test_audit test_golden test_rom test_vfio \
               test_injector test_json test_ids test_import test_hostuse test_files test_launch test_faults \
               test_helper_proc
-UNIT_TESTS += test_jsonread test_logview
+UNIT_TESTS += test_jsonread test_logview test_virt
 FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist fuzz_json \
                 fuzz_pci_ids fuzz_shvars fuzz_manifest fuzz_dsm_hook fuzz_hostuse fuzz_identity \
                 fuzz_config_dir
@@ -137,7 +137,7 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(CORE_OBJ) $(VFIO_OBJ) 
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
-CLI_LIB_TESTS := $(addprefix $(BUILD)/tests/,test_jsonread test_logview)
+CLI_LIB_TESTS := $(addprefix $(BUILD)/tests/,test_jsonread test_logview test_virt)
 $(CLI_LIB_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CLI_LIB_OBJ) $(CORE_OBJ) $(VFIO_OBJ) $(TEST_HELPER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
