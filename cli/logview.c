@@ -272,7 +272,8 @@ static int list_rotated(const char *path, struct rotated **out, size_t *n_out)
         list[n++] = (struct rotated){num, gz, p};
     }
     closedir(d);
-    qsort(list, n, sizeof(*list), by_number_descending);
+    if (n > 1)
+        qsort(list, n, sizeof(*list), by_number_descending);
     *out = list;
     *n_out = n;
     return 0;

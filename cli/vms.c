@@ -87,6 +87,20 @@ static const char *problem_of(const struct sp_problems *p, const char *addr)
     return NULL;
 }
 
+/* The problem names one of the VM's devices (it is said on that device's line). */
+static int names_a_device(const struct vm_report *r, const char *problem)
+{
+    for (size_t i = 0; i < r->st.n_devs; i++) {
+        char addr[SP_PCI_ADDR_STRLEN];
+        if (!r->st.devs[i].has_addr)
+            continue;
+        sp_pci_addr_format(&r->st.devs[i].addr, addr);
+        if (strstr(problem, addr))
+            return 1;
+    }
+    return 0;
+}
+
 static void put_devices_json(struct sp_json *j, const struct vm_report *r)
 {
     sp_json_key(j, "devices");
@@ -181,7 +195,7 @@ static void print_vm_text(const struct vm_report *r)
         printf(": %s%s\n", why ? "refused: " : "ok", why ? why : "");
     }
     for (size_t i = 0; i < r->problems.n; i++)
-        if (!strstr(r->problems.items[i], "0000:") || r->st.n_devs == 0)
+        if (!names_a_device(r, r->problems.items[i]))
             printf("  problem: %s\n", r->problems.items[i]);
     for (size_t i = 0; i < r->st.n_warnings; i++)
         printf("  warning: %s\n", r->st.warnings[i]);
