@@ -217,7 +217,8 @@ int sp_log_add_text(struct sp_log *log, const char *file, const char *text, size
 static long rotation_number(const char *name, const char *base, int *gz)
 {
     size_t blen = strlen(base);
-    if (strncmp(name, base, blen) != 0 || name[blen] != '.' || !isdigit((unsigned char)name[blen + 1]))
+    if (strncmp(name, base, blen) != 0 || name[blen] != '.' ||
+        !isdigit((unsigned char)name[blen + 1]))
         return -1;
     char *end;
     errno = 0;

@@ -9,6 +9,7 @@
 
 #include "../common/json.h"
 #include "../config/config.h"
+#include "../core/audit.h"
 #include "../core/start.h"
 #include "../vfio/check.h"
 #include "cli.h"
@@ -16,7 +17,8 @@
 
 static const char usage[] =
     "Usage: synopassthru [--config DIR] vms [--json] [--names] [--connect URI]\n"
-    "  --connect URI  libvirt to ask (default: $LIBVIRT_DEFAULT_URI, else " SP_VIRT_DEFAULT_URI ")\n"
+    "  --connect URI  libvirt to ask (default: $LIBVIRT_DEFAULT_URI,\n"
+    "                 else " SP_VIRT_DEFAULT_URI ")\n"
     "  --names        one VM name or title a line (for completion)\n"
     "  --json         {\"schema\": 1, \"libvirt\": {...}, \"vms\": [...], \"unknown\": [...]}";
 
@@ -125,26 +127,6 @@ static void put_devices_json(struct sp_json *j, const struct vm_report *r)
     sp_json_end_array(j);
 }
 
-static void put_strings(struct sp_json *j, const char *key, char *const *items, size_t n)
-{
-    sp_json_key(j, key);
-    sp_json_begin_array(j);
-    for (size_t i = 0; i < n; i++)
-        sp_json_string(j, items[i]);
-    sp_json_end_array(j);
-}
-
-/* The snippet files of the start's entries, one list. */
-static void put_snippets_json(struct sp_json *j, const struct sp_start *st)
-{
-    sp_json_key(j, "snippets");
-    sp_json_begin_array(j);
-    for (size_t e = 0; e < st->n_entries; e++)
-        for (size_t f = 0; f < st->entries[e]->n_files; f++)
-            sp_json_string(j, st->entries[e]->files[f]);
-    sp_json_end_array(j);
-}
-
 static void put_vm_json(struct sp_json *j, const struct vm_report *r)
 {
     sp_json_begin_object(j);
@@ -152,15 +134,15 @@ static void put_vm_json(struct sp_json *j, const struct vm_report *r)
     sp_json_member_str(j, "uuid", r->id.uuid[0] ? r->id.uuid : NULL);
     sp_json_member_str(j, "title", r->id.title);
     sp_json_member_str(j, "state", r->state);
-    put_snippets_json(j, &r->st);
+    sp_audit_put_snippets(j, &r->st);
     sp_json_key(j, "ok");
     if (r->has_snippets)
         sp_json_bool(j, r->problems.n == 0);
     else
         sp_json_null(j);
     put_devices_json(j, r);
-    put_strings(j, "warnings", r->st.warnings, r->st.n_warnings);
-    put_strings(j, "problems", r->problems.items, r->has_snippets ? r->problems.n : 0);
+    sp_json_member_strings(j, "warnings", r->st.warnings, r->st.n_warnings);
+    sp_json_member_strings(j, "problems", r->problems.items, r->has_snippets ? r->problems.n : 0);
     sp_json_end_object(j);
 }
 

@@ -324,6 +324,15 @@ void sp_json_member_bool(struct sp_json *j, const char *key, int v)
     sp_json_bool(j, v);
 }
 
+void sp_json_member_strings(struct sp_json *j, const char *key, char *const *items, size_t n)
+{
+    sp_json_key(j, key);
+    sp_json_begin_array(j);
+    for (size_t i = 0; i < n; i++)
+        sp_json_string(j, items[i]);
+    sp_json_end_array(j);
+}
+
 char *sp_json_take(struct sp_json *j)
 {
     char *text = j->buf;

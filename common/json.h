@@ -59,6 +59,8 @@ void sp_json_null(struct sp_json *j);
 void sp_json_member_str(struct sp_json *j, const char *key, const char *s);
 void sp_json_member_int(struct sp_json *j, const char *key, long long v);
 void sp_json_member_bool(struct sp_json *j, const char *key, int v);
+/* "key": [each of the n strings]. */
+void sp_json_member_strings(struct sp_json *j, const char *key, char *const *items, size_t n);
 
 /* The length of the UTF-8 sequence at p (at most n bytes) and whether it is
  * well-formed; an ill-formed one is its maximal subpart (at least 1). */

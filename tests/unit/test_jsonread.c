@@ -86,7 +86,8 @@ static void object_members(void **state)
 static void numbers(void **state)
 {
     (void)state;
-    struct sp_jv *v = parse_ok("[0, -7, 9223372036854775807, 9223372036854775808, 1.5, -0.25e+3, 2E9]");
+    struct sp_jv *v =
+        parse_ok("[0, -7, 9223372036854775807, 9223372036854775808, 1.5, -0.25e+3, 2E9]");
     assert_int_equal(v->n, 7);
     assert_true(v->items[0].is_int);
     assert_int_equal(v->items[1].integer, -7);

@@ -93,12 +93,13 @@ static void bad_lines_noted(void **state)
 {
     (void)state;
     struct sp_log_filter all = {0};
-    struct sp_log log = read_text(REC_OK "\n{\"time\":\"2026-11-25T1\n\n[1]\n"
-                                         "{\"vm\":{}}\n{\"time\":\"2026-11-25T12:00:00Z\"}\n" REC_REFUSED,
+    struct sp_log log = read_text(REC_OK "\n{\"time\":\"2026-11-25T1\n\n[1]\n{\"vm\":{}}\n"
+                                         "{\"time\":\"2026-11-25T12:00:00Z\"}\n" REC_REFUSED,
                                   &all);
     assert_int_equal(log.n, 2);
     assert_int_equal(log.n_notes, 4);
-    assert_string_equal(log.notes[0], "audit.log:2: not a valid record: unterminated string at byte 21");
+    assert_string_equal(log.notes[0],
+                        "audit.log:2: not a valid record: unterminated string at byte 21");
     assert_string_equal(log.notes[1], "audit.log:4: not a valid record: not a JSON object");
     assert_string_equal(log.notes[2], "audit.log:5: not a valid record: no \"time\" in the form "
                                       "2026-11-25T12:06:45.339Z");
@@ -168,7 +169,8 @@ static void one_line_per_start(void **state)
                         "2026-11-25 12:06:45  Living room PC  ok  0000:08:00.0 [1002:1638], "
                         "0000:08:00.1 [1002:1637]; warning: no reset\n"
                         "2026-11-26 08:00:00  nas-vm  refused  no devices; reason: no IOMMU\n"
-                        "2026-11-27 10:00:00  w  libvirt failed  raw <hostdev>; libvirt: no memory\n");
+                        "2026-11-27 10:00:00  w  libvirt failed  raw <hostdev>; "
+                        "libvirt: no memory\n");
     free(out);
     setenv("TZ", "UTC-2", 1);
     tzset();

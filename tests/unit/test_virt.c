@@ -61,7 +61,8 @@ static void found_by_name_uuid_title(void **state)
 {
     (void)state;
     struct sp_virt_vm vms[] = {
-        {.name = "0b6a1e43-3c39-4d0c-9b47-2f0c8d1e5a77", .uuid = "0b6a1e43-3c39-4d0c-9b47-2f0c8d1e5a77",
+        {.name = "0b6a1e43-3c39-4d0c-9b47-2f0c8d1e5a77",
+         .uuid = "0b6a1e43-3c39-4d0c-9b47-2f0c8d1e5a77",
          .title = "Living room"},
         {.name = "plain", .uuid = "11111111-2222-3333-4444-555555555555", .title = NULL},
         {.name = "Living room", .uuid = "66666666-2222-3333-4444-555555555555", .title = "x"},
