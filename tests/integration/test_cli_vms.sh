@@ -22,7 +22,7 @@ add_snippet "$CONFIG" ghost.xml '<passthrough vm="ghost"><pci address="08:00.1"/
 
 # domain NAME UUID [TITLE]: a test-driver domain with a fixed UUID.
 domain() { test_domain "$1" "${3:-}" | sed "s|</name>|</name><uuid>$2</uuid>|"; }
-domain named-vm "$UUID_N" > "$WORK/d-named.xml"
+domain named-vm "$UUID_N" Office > "$WORK/d-named.xml"
 domain uuid-vm "$UUID_U" > "$WORK/d-uuid.xml"
 domain "$UUID_T" "$UUID_T" "Living room" > "$WORK/d-title.xml"
 domain plain "$UUID_P" > "$WORK/d-plain.xml"
@@ -62,7 +62,7 @@ contains "the VM named by its title is found" "$WORK/stdout" "Living room (name 
 contains "its snippet is listed under it" "$WORK/stdout" "  snippet $CONFIG/vm.d/by-title.xml" 1
 contains "the VM named by its UUID (in capitals) is found" "$WORK/stdout" "uuid-vm  $UUID_U  shut off" 1
 contains "  with its snippet" "$WORK/stdout" "  snippet $CONFIG/vm.d/by-uuid.xml" 1
-contains "the VM named by name runs" "$WORK/stdout" "named-vm  $UUID_N  running" 1
+contains "the VM named by name runs" "$WORK/stdout" "Office (name named-vm)  $UUID_N  running" 1
 contains "a snippet naming no VM is said" "$WORK/stdout" "no such VM: 'ghost' ($CONFIG/vm.d/ghost.xml)" 1
 
 LIBVIRT_DEFAULT_URI=$DAEMON_URI "$CLI" --config "$CONFIG" vms --json > "$WORK/vms.json" 2> "$WORK/err"
@@ -77,7 +77,7 @@ check "unknown: the ghost" test "$(jq -c '.unknown | map(.vm)' "$WORK/vms.json")
 
 "$CLI" --config "$CONFIG" vms --names --connect "$DAEMON_URI" > "$WORK/names" 2> "$WORK/err"
 check "vms --names: names and titles, one a line" \
-    test "$(sort "$WORK/names" | tr '\n' ' ')" = "$(printf '%s\n' "$UUID_T" "Living room" named-vm plain test uuid-vm | sort | tr '\n' ' ')"
+    test "$(sort "$WORK/names" | tr '\n' ' ')" = "$(printf '%s\n' "$UUID_T" "Living room" named-vm Office plain test uuid-vm | sort | tr '\n' ' ')"
 check "vms --names says nothing on stderr" test ! -s "$WORK/err"
 
 # check VM by name, UUID or title, through libvirt.
@@ -86,6 +86,10 @@ contains "the title's device is checked" "$WORK/stdout" "0000:08:00.0 [1002:1638
 expect_exit 0 "check by title (the snippet names the title)" "$CLI" --config "$CONFIG" check "Living room" --connect "$DAEMON_URI"
 expect_exit 0 "check by name of a VM whose snippet names its UUID" "$CLI" --config "$CONFIG" check uuid-vm --connect "$DAEMON_URI" --json
 check "its snippet was found (05:00.0 is checked)" test "$(jq -r '.devices[0].address' "$WORK/stdout")" = 0000:05:00.0
+"$CLI" --config "$CONFIG" check Office --connect "$DAEMON_URI" --json > "$WORK/stdout" 2> /dev/null
+check "check by title of a VM whose snippet names its name: refused (exit 1)" test $? -eq 1
+check "its snippet was found (08:00.3 passes, 0a:00.0 is missing)" \
+    test "$(jq -c '[.devices[0].address, (.problems | map(test("0000:0a:00.0 not found")) | all)]' "$WORK/stdout")" = '["0000:08:00.3",true]'
 expect_exit 1 "without libvirt, check by UUID finds no snippet (as before)" "$CLI" --config "$CONFIG" check "$UUID_T" --connect "test+unix:///default?socket=$WORK/none"
 contains "and says which VM" "$WORK/stderr" "no snippet in $CONFIG/vm.d names VM '$UUID_T'" 1
 
@@ -94,6 +98,7 @@ DOWN="test+unix:///default?socket=$WORK/no-such-sock"
 expect_exit 0 "vms --connect DOWN" "$CLI" --config "$CONFIG" vms --connect "$DOWN"
 golden "$WORK/stdout" vms-down.txt "the config's VMs alone"
 contains "a warning says libvirt is not reachable" "$WORK/stderr" "synopassthru: vms: warning: cannot connect to $DOWN:" 1
+check "one line on stderr: libvirt's own error printer is quiet" test "$(wc -l < "$WORK/stderr")" -eq 1
 "$CLI" --config "$CONFIG" vms --json --connect "$DOWN" > "$WORK/down.json" 2> /dev/null
 check "--json: reachable false, the error, no unknown" \
     test "$(jq -c '[.libvirt.reachable, (.libvirt.error | test("cannot connect")), (.unknown | length), (.vms | length)]' "$WORK/down.json")" = '[false,true,0,4]'
