@@ -69,7 +69,7 @@ UNIT_TESTS += test_jsonread test_logview test_virt
 FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist fuzz_json \
                 fuzz_pci_ids fuzz_shvars fuzz_manifest fuzz_dsm_hook fuzz_hostuse fuzz_identity \
                 fuzz_config_dir
-FUZZ_TARGETS += fuzz_jsonread
+FUZZ_TARGETS += fuzz_jsonread fuzz_logview
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # The test hooks (common/testhooks.h), chosen at link time: none in the shim
@@ -241,6 +241,7 @@ $(BUILD)/fuzz/fuzz_hostuse: $(call fuzz_obj,vfio/procview.c)
 $(BUILD)/fuzz/fuzz_identity: $(call fuzz_obj,tests/unit/xmlmem.c)
 $(BUILD)/fuzz/fuzz_config_dir: $(call fuzz_obj,tests/tools/fakesysfs.c)
 $(BUILD)/fuzz/fuzz_jsonread: $(call fuzz_obj,common/jsonread.c)
+$(BUILD)/fuzz/fuzz_logview: $(call fuzz_obj,common/jsonread.c cli/logview.c)
 
 fuzz-smoke: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@FUZZ_RUNS=$(FUZZ_RUNS) tests/run.sh fuzz $(BUILD) $^
