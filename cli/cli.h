@@ -78,7 +78,7 @@ struct sp_vm_id {
 /* Identifies arg among the domains at the libvirt uri. When libvirt cannot
  * be reached, out is the argument alone and *why (when given) says why
  * (libvirt missing, down); the caller goes on with the config. -1 only
- * when memory runs out (said). */
+ * when memory runs out (for the caller to say). */
 int sp_cli_vm_identify(const char *uri, const char *arg, struct sp_vm_id *out, struct sp_err *why);
 /* out is the argument alone (no libvirt asked). 0 always. */
 int sp_cli_vm_unresolved(const char *arg, struct sp_vm_id *out);

@@ -14,23 +14,46 @@
 
 /* ---- times ---- */
 
+/* s starts with the shape of pattern: 'D' a digit, any other character
+ * itself. */
+static int shaped(const char *s, const char *pattern)
+{
+    for (; *pattern; s++, pattern++)
+        if (*pattern == 'D' ? !isdigit((unsigned char)*s) : *s != *pattern)
+            return 0;
+    return 1;
+}
+
+/* The number of the n digits at s. */
+static int number(const char *s, int n)
+{
+    int v = 0;
+    while (n-- > 0)
+        v = v * 10 + (*s++ - '0');
+    return v;
+}
+
 /* "YYYY-MM-DD[(T| )HH:MM[:SS]]" into tm; what follows it in *rest. */
 static int parse_date_time(const char *s, struct tm *tm, const char **rest)
 {
-    int n = 0;
     memset(tm, 0, sizeof(*tm));
-    if (sscanf(s, "%4d-%2d-%2d%n", &tm->tm_year, &tm->tm_mon, &tm->tm_mday, &n) != 3 || n != 10)
+    if (!shaped(s, "DDDD-DD-DD"))
         return -1;
-    s += n;
+    tm->tm_year = number(s, 4);
+    tm->tm_mon = number(s + 5, 2);
+    tm->tm_mday = number(s + 8, 2);
+    s += 10;
     if ((*s == 'T' || *s == ' ') && isdigit((unsigned char)s[1])) {
-        int m = 0;
-        if (sscanf(s + 1, "%2d:%2d%n", &tm->tm_hour, &tm->tm_min, &m) != 2 || m != 5)
+        if (!shaped(s + 1, "DD:DD"))
             return -1;
-        s += 1 + m;
+        tm->tm_hour = number(s + 1, 2);
+        tm->tm_min = number(s + 4, 2);
+        s += 6;
         if (*s == ':') {
-            if (sscanf(s + 1, "%2d%n", &tm->tm_sec, &m) != 1 || m != 2)
+            if (!shaped(s + 1, "DD"))
                 return -1;
-            s += 1 + m;
+            tm->tm_sec = number(s + 1, 2);
+            s += 3;
         }
     }
     if (tm->tm_mon < 1 || tm->tm_mon > 12 || tm->tm_mday < 1 || tm->tm_mday > 31 ||

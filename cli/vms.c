@@ -34,7 +34,6 @@ static int id_from(const struct sp_virt_vm *vm, const char *arg, struct sp_vm_id
     snprintf(out->uuid, sizeof(out->uuid), "%s", vm->uuid);
     if (!out->name || (vm->title && !out->title)) {
         sp_cli_vm_id_free(out);
-        sp_cli_error("out of memory");
         return -1;
     }
     return 0;

@@ -74,7 +74,8 @@ static void since_forms(void **state)
     utc(NULL);
     static const char *const bad[] = {"", "2d ago", "d", "-2d", "2x", "2026-13-01", "2026-11-3",
                                       "2026-11-30T1", "2026-11-30T12:00+01", "yesterday",
-                                      "2026-11-30T25:00"};
+                                      "2026-11-30T25:00", "2026- 1-30", "2026-+1-30", "2026-11-30T1:00",
+                                      "2026-11-30T12: 0"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         if (sp_log_parse_since(bad[i], now, &t, &err) == 0)
             fail_msg("took '%s'", bad[i]);
