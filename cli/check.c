@@ -321,7 +321,11 @@ static int parse_check_args(const struct sp_cli_opts *opts, struct check_args *a
             a->domain = opts->argv[++i];
         } else if (strncmp(arg, "--domain=", 9) == 0) {
             a->domain = arg + 9;
-        } else if (strcmp(arg, "--connect") == 0 && i + 1 < opts->argc) {
+        } else if (strcmp(arg, "--connect") == 0) {
+            if (i + 1 == opts->argc) {
+                sp_cli_error("check: --connect needs a URI (%s)", usage);
+                return -1;
+            }
             a->connect = opts->argv[++i];
         } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             puts(usage);

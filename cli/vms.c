@@ -317,7 +317,11 @@ static int parse_vms_args(const struct sp_cli_opts *opts, struct vms_args *a)
             a->json = 1;
         } else if (strcmp(arg, "--names") == 0) {
             a->names = 1;
-        } else if (strcmp(arg, "--connect") == 0 && i + 1 < opts->argc) {
+        } else if (strcmp(arg, "--connect") == 0) {
+            if (i + 1 == opts->argc) {
+                sp_cli_error("vms: --connect needs a URI (see synopassthru vms --help)");
+                return -1;
+            }
             a->connect = opts->argv[++i];
         } else {
             sp_cli_error("vms: %s '%s' (see synopassthru vms --help)",

@@ -123,3 +123,8 @@ check "vms without libvirt.so.0 exits 0" test $? -eq 0
 contains "it says the library is not installed" "$WORK/stderr" \
     "synopassthru: vms: warning: libvirt's client library (libvirt.so.0) is not installed: dlopen: libvirt.so.0: cannot open shared object file" 1
 contains "and lists the config's VMs" "$WORK/stdout" "Living room  (from the config)" 1
+
+expect_exit 2 "vms --connect without a URI" "$CLI" --config "$CONFIG" vms --connect
+contains "says it needs one" "$WORK/stderr" "vms: --connect needs a URI" 1
+expect_exit 2 "check VM --connect without a URI" "$CLI" --config "$CONFIG" check named-vm --connect
+contains "says it needs one" "$WORK/stderr" "check: --connect needs a URI" 1
