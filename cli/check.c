@@ -131,7 +131,11 @@ int sp_cli_check_vm(struct sp_snapshot *snap, const struct sp_vm_id *id, const c
     }
     if (rc < 0)
         return -1;
-    if (st->verdict == SP_UNMATCHED)
+    if (st->verdict == SP_UNMATCHED && id->unreached.msg[0])
+        sp_problems_add(problems, "no snippet in %s/vm.d names VM '%s' (libvirt, which could tell "
+                        "its other names, was not reached: %s)", snap->config_dir, id->arg,
+                        id->unreached.msg);
+    else if (st->verdict == SP_UNMATCHED)
         sp_problems_add(problems, "no snippet in %s/vm.d names VM '%s'", snap->config_dir, id->arg);
     else if (st->verdict != SP_READY)
         sp_problems_add(problems, "%s", st->err.msg);
@@ -379,7 +383,7 @@ int sp_cmd_check(const struct sp_cli_opts *opts)
     struct sp_vm_id id;
     /* With its own XML the VM is known; else libvirt may know it by another key. */
     int identified = domain ? sp_cli_vm_unresolved(a.vm, &id)
-                            : sp_cli_vm_identify(sp_virt_uri_choose(a.connect), a.vm, &id, NULL);
+                            : sp_cli_vm_identify(sp_virt_uri_choose(a.connect), a.vm, &id);
     int code = identified < 0 ? SP_EXIT_INTERNAL
                : sp_cli_check_vm(snap, &id, domain, domain_len, &st, &problems) < 0
                    ? SP_EXIT_INTERNAL

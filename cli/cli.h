@@ -73,13 +73,14 @@ struct sp_vm_id {
     char *name;     /* NULL unless known */
     char uuid[37];  /* "" unless known */
     char *title;    /* NULL: none, or not known */
+    struct sp_err unreached; /* why libvirt could not be asked ("" when it was) */
 };
 
 /* Identifies arg among the domains at the libvirt uri. When libvirt cannot
- * be reached, out is the argument alone and *why (when given) says why
+ * be reached, out is the argument alone and out->unreached says why
  * (libvirt missing, down); the caller goes on with the config. -1 only
  * when memory runs out (for the caller to say). */
-int sp_cli_vm_identify(const char *uri, const char *arg, struct sp_vm_id *out, struct sp_err *why);
+int sp_cli_vm_identify(const char *uri, const char *arg, struct sp_vm_id *out);
 /* out is the argument alone (no libvirt asked). 0 always. */
 int sp_cli_vm_unresolved(const char *arg, struct sp_vm_id *out);
 void sp_cli_vm_id_free(struct sp_vm_id *id);

@@ -46,16 +46,12 @@ int sp_cli_vm_unresolved(const char *arg, struct sp_vm_id *out)
     return 0;
 }
 
-int sp_cli_vm_identify(const char *uri, const char *arg, struct sp_vm_id *out, struct sp_err *why)
+int sp_cli_vm_identify(const char *uri, const char *arg, struct sp_vm_id *out)
 {
     struct sp_virt_list list;
-    struct sp_err err;
     sp_cli_vm_unresolved(arg, out);
-    if (sp_virt_list_vms(SP_VIRT_LIBRARY, uri, &list, &err) < 0) {
-        if (why)
-            *why = err;
+    if (sp_virt_list_vms(SP_VIRT_LIBRARY, uri, &list, &out->unreached) < 0)
         return 0;
-    }
     const struct sp_virt_vm *vm = sp_virt_find(&list, arg);
     int rc = vm ? id_from(vm, arg, out) : 0;
     sp_virt_list_free(&list);

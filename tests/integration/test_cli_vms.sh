@@ -92,6 +92,8 @@ check "its snippet was found (08:00.3 passes, 0a:00.0 is missing)" \
     test "$(jq -c '[.devices[0].address, (.problems | map(test("0000:0a:00.0 not found")) | all)]' "$WORK/stdout")" = '["0000:08:00.3",true]'
 expect_exit 1 "without libvirt, check by UUID finds no snippet (as before)" "$CLI" --config "$CONFIG" check "$UUID_T" --connect "test+unix:///default?socket=$WORK/none"
 contains "and says which VM" "$WORK/stderr" "no snippet in $CONFIG/vm.d names VM '$UUID_T'" 1
+contains "and that libvirt, which could tell its title, was not reached" "$WORK/stderr" \
+    "(libvirt, which could tell its other names, was not reached: cannot connect to test+unix" 1
 
 # A URI that is down: the config alone, said on stderr, exit 0.
 DOWN="test+unix:///default?socket=$WORK/no-such-sock"
