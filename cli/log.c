@@ -58,37 +58,72 @@ static int parse_log_args(const struct sp_cli_opts *opts, struct log_args *a)
     return 0;
 }
 
-static int print_json(const struct sp_log *log)
+/* How each record is shown, as it is read. */
+struct shown {
+    struct sp_json *j; /* --json: an element of "records" */
+    int diff;
+};
+
+static void show_record(const struct sp_jv *rec, void *ctx)
 {
-    struct sp_json j;
-    sp_json_init(&j, 2);
-    sp_json_begin_object(&j);
-    sp_json_member_int(&j, "schema", 1);
-    sp_json_key(&j, "records");
-    sp_json_begin_array(&j);
-    for (size_t i = 0; i < log->n; i++)
-        sp_jv_write(&j, log->records[i]);
-    sp_json_end_array(&j);
-    sp_json_key(&j, "skipped");
-    sp_json_begin_array(&j);
-    for (size_t i = 0; i < log->n_notes; i++)
-        sp_json_string(&j, log->notes[i]);
-    sp_json_end_array(&j);
-    sp_json_end_object(&j);
-    return sp_cli_print_json(&j, "log");
+    const struct shown *s = ctx;
+    if (s->j)
+        sp_jv_write(s->j, rec);
+    else
+        sp_log_print(stdout, rec, s->diff);
 }
 
-static int print_text(const struct sp_log *log, int diff)
+static void begin_json(struct sp_json *j)
+{
+    sp_json_init(j, 2);
+    sp_json_begin_object(j);
+    sp_json_member_int(j, "schema", 1);
+    sp_json_key(j, "records");
+    sp_json_begin_array(j);
+}
+
+/* The records are in; "skipped" closes the document. */
+static int end_json(struct sp_json *j, const struct sp_log *log)
+{
+    sp_json_end_array(j);
+    sp_json_member_strings(j, "skipped", log->notes, log->n_notes);
+    sp_json_end_object(j);
+    return sp_cli_print_json(j, "log");
+}
+
+/* The records are out; what was skipped is said on stderr. */
+static int end_text(const struct sp_log *log)
 {
     for (size_t i = 0; i < log->n_notes; i++)
         sp_cli_error("log: %s", log->notes[i]);
-    for (size_t i = 0; i < log->n; i++)
-        sp_log_print(stdout, log->records[i], diff);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         sp_cli_error("log: cannot write the output");
         return SP_EXIT_INTERNAL;
     }
     return SP_EXIT_OK;
+}
+
+/* The log at path shown as asked; an exit code. */
+static int show_log(const char *path, const struct log_args *a, const struct sp_snapshot *snap)
+{
+    struct sp_json j;
+    struct shown shown = {a->json ? &j : NULL, a->diff};
+    struct sp_log log = {.each = show_record, .each_ctx = &shown};
+    struct sp_err err;
+    int code;
+    if (a->json)
+        begin_json(&j);
+    if (sp_log_read(&log, path, &a->filter, &err) < 0) {
+        sp_cli_error("log: audit log %s (set by audit_log in %s/%s; no start logged yet?)",
+                     err.msg, snap->config_dir, SP_CONF_FILE);
+        if (a->json)
+            free(sp_json_take(&j));
+        code = SP_EXIT_INPUT;
+    } else {
+        code = a->json ? end_json(&j, &log) : end_text(&log);
+    }
+    sp_log_free(&log);
+    return code;
 }
 
 int sp_cmd_log(const struct sp_cli_opts *opts)
@@ -102,21 +137,14 @@ int sp_cmd_log(const struct sp_cli_opts *opts)
     if (!snap)
         return SP_EXIT_INTERNAL;
     const char *path = snap->settings.audit_log;
-    struct sp_log log = {0};
-    struct sp_err err;
-    int code = SP_EXIT_OK;
+    int code;
     if (!path || !path[0]) {
         sp_cli_error("log: the audit log is off (audit_log is empty in %s/%s)", snap->config_dir,
                      SP_CONF_FILE);
         code = SP_EXIT_INPUT;
-    } else if (sp_log_read(&log, path, &a.filter, &err) < 0) {
-        sp_cli_error("log: audit log %s (set by audit_log in %s/%s; no start logged yet?)",
-                     err.msg, snap->config_dir, SP_CONF_FILE);
-        code = SP_EXIT_INPUT;
     } else {
-        code = a.json ? print_json(&log) : print_text(&log, a.diff);
+        code = show_log(path, &a, snap);
     }
-    sp_log_free(&log);
     sp_snapshot_release(snap);
     sp_config_free(cfg);
     return code;

@@ -169,6 +169,11 @@ static int add_note(struct sp_log *log, const char *fmt, ...)
 
 static int keep_record(struct sp_log *log, struct sp_jv *rec)
 {
+    if (log->each) {
+        log->each(rec, log->each_ctx);
+        sp_jv_free(rec);
+        return 0;
+    }
     if (log->n == log->cap) {
         size_t cap = log->cap ? log->cap * 2 : 64;
         struct sp_jv **grown = realloc(log->records, cap * sizeof(*grown));

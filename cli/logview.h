@@ -24,10 +24,14 @@ struct sp_log_filter {
 };
 
 struct sp_log {
-    struct sp_jv **records; /* oldest first */
+    struct sp_jv **records; /* oldest first (none when each is set) */
     size_t n, cap;
     char **notes;           /* lines and files skipped: whole sentences */
     size_t n_notes;
+    /* When set, each record the filter lets through is handed to it, oldest
+     * first, as it is read, and not kept: a long log is never all in memory. */
+    void (*each)(const struct sp_jv *rec, void *ctx);
+    void *each_ctx;
 };
 
 /* --since: "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS]" (local time; a trailing

@@ -147,6 +147,29 @@ static void since_filter(void **state)
     sp_log_free(&log);
 }
 
+static void count_record(const struct sp_jv *rec, void *ctx)
+{
+    assert_non_null(sp_jv_get_str(rec, "time"));
+    ++*(int *)ctx;
+}
+
+/* With a function for each record, none is kept: each is handed over in
+ * order as it is read; notes are kept as before. */
+static void records_handed_over(void **state)
+{
+    (void)state;
+    int seen = 0;
+    struct sp_log log = {.each = count_record, .each_ctx = &seen};
+    struct sp_log_filter all = {0};
+    const char *text = REC_OK "\nnot json\n" REC_REFUSED "\n" REC_BIND "\n";
+    assert_int_equal(sp_log_add_text(&log, "audit.log", text, strlen(text), &all), 0);
+    assert_int_equal(seen, 3);
+    assert_int_equal(log.n, 0);
+    assert_null(log.records);
+    assert_int_equal(log.n_notes, 1);
+    sp_log_free(&log);
+}
+
 static char *printed(const char *text, int diff)
 {
     struct sp_log_filter all = {0};
@@ -240,6 +263,7 @@ int main(void)
         cmocka_unit_test(one_line_per_start),
         cmocka_unit_test(diff_lines),
         cmocka_unit_test(rotated_files),
+        cmocka_unit_test(records_handed_over),
     };
     return cmocka_run_group_tests(tests, utc, NULL);
 }
