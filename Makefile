@@ -53,6 +53,10 @@ INJECTOR_SRC := common/sha256.c injector/loadproof.c injector/dropin.c injector/
                 injector/setup.c
 CLI_SRC := cli/main.c cli/preview.c cli/check.c cli/rom.c cli/vfio.c cli/holds.c cli/status.c \
            cli/inject.c cli/setup.c cli/import.c cli/add.c
+CLI_SRC += cli/log.c cli/vms.c
+# The CLI's own plain modules: the JSON reader, the audit log view, the
+# libvirt client loaded at run time.
+CLI_LIB_SRC := common/jsonread.c cli/logview.c cli/virt.c
 # `import`: the community scripts read into snippets (the CLI only, never the shim).
 IMPORT_SRC := import/shvars.c import/legacy.c import/apply.c import/oldhook.c import/report.c \
               import/import.c import/dirs.c config/snippet_format.c
@@ -63,9 +67,11 @@ UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_la
               test_xmlpatch test_raw_hostdev test_start test_audit test_golden test_rom test_vfio \
               test_injector test_json test_ids test_import test_hostuse test_files test_launch test_faults \
               test_helper_proc test_snippet_edit
+UNIT_TESTS += test_jsonread test_logview test_virt
 FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist fuzz_json \
                 fuzz_pci_ids fuzz_shvars fuzz_manifest fuzz_dsm_hook fuzz_hostuse fuzz_identity \
                 fuzz_config_dir fuzz_snippet_edit
+FUZZ_TARGETS += fuzz_jsonread fuzz_logview
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # The test hooks (common/testhooks.h), chosen at link time: none in the shim
@@ -81,7 +87,8 @@ SHIM_OBJ := $(call obj,$(SHIM_SRC)) $(call obj,core/launch.c) $(CORE_OBJ) $(call
 INJECTOR_OBJ := $(call obj,$(INJECTOR_SRC))
 IMPORT_OBJ := $(call obj,$(IMPORT_SRC))
 EDIT_OBJ := $(call obj,$(EDIT_SRC))
-CLI_OBJ := $(call obj,$(CLI_SRC)) $(INJECTOR_OBJ) $(IMPORT_OBJ) $(EDIT_OBJ) $(CORE_OBJ) $(VFIO_OBJ) \
+CLI_LIB_OBJ := $(call obj,$(CLI_LIB_SRC))
+CLI_OBJ := $(call obj,$(CLI_SRC)) $(CLI_LIB_OBJ) $(INJECTOR_OBJ) $(IMPORT_OBJ) $(EDIT_OBJ) $(CORE_OBJ) $(VFIO_OBJ) \
            $(HOOKS_ENV_OBJ)
 HELPER_OBJ := $(call obj,vfio/helper_main.c) $(VFIO_OBJ) $(BASE_OBJ)
 TEST_HELPER_OBJ := $(call obj,$(TEST_HELPER_SRC)) $(HOOKS_ENV_OBJ)
@@ -130,6 +137,11 @@ $(BUILD)/tests/synopassthru-vfio-model: $(HELPER_OBJ) $(HOOKS_ENV_OBJ) $(BUILD)/
 	$(CC) $(ALL_CFLAGS) -o $@ $^
 
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/unit/test_%.o $(CORE_OBJ) $(VFIO_OBJ) $(TEST_HELPER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
+CLI_LIB_TESTS := $(addprefix $(BUILD)/tests/,test_jsonread test_logview test_virt)
+$(CLI_LIB_TESTS): $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CLI_LIB_OBJ) $(CORE_OBJ) $(VFIO_OBJ) $(TEST_HELPER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
@@ -236,6 +248,8 @@ $(BUILD)/fuzz/fuzz_hostuse: $(call fuzz_obj,vfio/procview.c)
 $(BUILD)/fuzz/fuzz_identity: $(call fuzz_obj,tests/unit/xmlmem.c)
 $(BUILD)/fuzz/fuzz_config_dir: $(call fuzz_obj,tests/tools/fakesysfs.c)
 $(BUILD)/fuzz/fuzz_snippet_edit: $(call fuzz_obj,$(EDIT_SRC) config/snippet_format.c)
+$(BUILD)/fuzz/fuzz_jsonread: $(call fuzz_obj,common/jsonread.c)
+$(BUILD)/fuzz/fuzz_logview: $(call fuzz_obj,common/jsonread.c cli/logview.c)
 
 fuzz-smoke: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@FUZZ_RUNS=$(FUZZ_RUNS) tests/run.sh fuzz $(BUILD) $^

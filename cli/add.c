@@ -343,11 +343,13 @@ static int check_as_edited(const char *dir, const char *path, const char *text, 
     struct sp_snapshot *snap = NULL;
     struct sp_start st = {0};
     struct sp_problems problems = {0};
+    struct sp_vm_id id;
+    sp_cli_vm_unresolved(vm, &id);
     int rc = !cfg ||
                      (path && sp_config_override_snippet(cfg, strrchr(path, '/') + 1, text,
                                                          len) < 0) ||
                      sp_config_snapshot(cfg, &snap, err) < 0 ||
-                     sp_cli_check_vm(snap, vm, NULL, 0, &st, &problems) < 0
+                     sp_cli_check_vm(snap, &id, NULL, 0, &st, &problems) < 0
                  ? sp_err_set(err, "out of memory")
                  : 0;
     for (size_t i = 0; rc == 0 && say_warnings && i < st.n_warnings; i++)
@@ -356,6 +358,7 @@ static int check_as_edited(const char *dir, const char *path, const char *text, 
         rc = sp_problems_to_err(&problems, err);
     sp_start_free(&st);
     sp_problems_free(&problems);
+    sp_cli_vm_id_free(&id);
     sp_snapshot_release(snap);
     sp_config_free(cfg);
     return rc;

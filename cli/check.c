@@ -23,6 +23,7 @@
 #include "../vfio/check.h"
 #include "../vfio/sysfs.h"
 #include "cli.h"
+#include "virt.h"
 
 /* What one device resolved to, for the report. */
 struct dev_report {
@@ -97,30 +98,45 @@ static void describe_device(const struct sp_start *st, const struct sp_resolved_
         r->reset_warning[0] = '\0';
 }
 
-/* The start's decision for VM, read-only, with every problem it meets:
- * the config's refusal and the helper's both, so that all show at once.
- * The domain is VM's own XML when given (--domain), else a minimal one that
- * carries the key, whose firmware is not known. */
-int sp_cli_check_vm(struct sp_snapshot *snap, const char *vm, const char *domain,
+/* A stand-in for a VM whose XML check was not given: a domain that carries
+ * the VM's keys (its name, and its UUID and title when libvirt told them),
+ * whose firmware is not known. NULL when out of memory. */
+static char *standin_domain(const struct sp_vm_id *id)
+{
+    const char *name = id->known ? id->name : id->arg;
+    xmlChar *n = xmlEncodeSpecialChars(NULL, BAD_CAST name);
+    xmlChar *t = id->title ? xmlEncodeSpecialChars(NULL, BAD_CAST id->title) : NULL;
+    char *xml = NULL;
+    int rc = n ? asprintf(&xml, "<domain><name>%s</name>%s%s%s%s%s%s</domain>", (const char *)n,
+                          id->uuid[0] ? "<uuid>" : "", id->uuid, id->uuid[0] ? "</uuid>" : "",
+                          t ? "<title>" : "", t ? (const char *)t : "", t ? "</title>" : "")
+               : -1;
+    xmlFree(n);
+    xmlFree(t);
+    return rc < 0 ? NULL : xml;
+}
+
+int sp_cli_check_vm(struct sp_snapshot *snap, const struct sp_vm_id *id, const char *domain,
                     size_t domain_len, struct sp_start *st, struct sp_problems *problems)
 {
-    char *xml = NULL;
     int rc;
     if (domain) {
         rc = sp_start_prepare(snap, domain, domain_len, st);
     } else {
-        xmlChar *escaped = xmlEncodeSpecialChars(NULL, BAD_CAST vm);
-        rc = asprintf(&xml, "<domain><name>%s</name></domain>", (const char *)escaped);
-        xmlFree(escaped);
-        if (rc < 0)
+        char *xml = standin_domain(id);
+        if (!xml)
             return -1;
         rc = sp_start_prepare(snap, xml, strlen(xml), st);
         free(xml);
     }
     if (rc < 0)
         return -1;
-    if (st->verdict == SP_UNMATCHED)
-        sp_problems_add(problems, "no snippet in %s/vm.d names VM '%s'", snap->config_dir, vm);
+    if (st->verdict == SP_UNMATCHED && id->unreached.msg[0])
+        sp_problems_add(problems, "no snippet in %s/vm.d names VM '%s' (libvirt, which could tell "
+                        "its other names, was not reached: %s)", snap->config_dir, id->arg,
+                        id->unreached.msg);
+    else if (st->verdict == SP_UNMATCHED)
+        sp_problems_add(problems, "no snippet in %s/vm.d names VM '%s'", snap->config_dir, id->arg);
     else if (st->verdict != SP_READY)
         sp_problems_add(problems, "%s", st->err.msg);
     if ((st->verdict == SP_READY || st->verdict == SP_REFUSED) &&
@@ -284,12 +300,13 @@ static void print_text(const char *vm, const struct sp_start *st,
 }
 
 static const char usage[] =
-    "Usage: synopassthru [--config DIR] check VM [--json] [--domain FILE]";
+    "Usage: synopassthru [--config DIR] check VM [--json] [--domain FILE] [--connect URI]";
 
 struct check_args {
     const char *vm;
     int json;
     const char *domain; /* VM's domain XML (virsh dumpxml VM): its firmware counts */
+    const char *connect; /* libvirt URI that resolves VM by name, UUID or title */
 };
 
 /* 0 parsed, 1 help printed, -1 usage error (already reported). */
@@ -308,6 +325,12 @@ static int parse_check_args(const struct sp_cli_opts *opts, struct check_args *a
             a->domain = opts->argv[++i];
         } else if (strncmp(arg, "--domain=", 9) == 0) {
             a->domain = arg + 9;
+        } else if (strcmp(arg, "--connect") == 0) {
+            if (i + 1 == opts->argc) {
+                sp_cli_error("check: --connect needs a URI (%s)", usage);
+                return -1;
+            }
+            a->connect = opts->argv[++i];
         } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             puts(usage);
             return 1;
@@ -357,9 +380,15 @@ int sp_cmd_check(const struct sp_cli_opts *opts)
     }
     struct sp_problems problems = {0};
     struct sp_start st = {0};
-    int code = sp_cli_check_vm(snap, a.vm, domain, domain_len, &st, &problems) < 0 ? SP_EXIT_INTERNAL
-               : problems.n                                               ? SP_EXIT_REFUSED
-                                                                          : SP_EXIT_OK;
+    struct sp_vm_id id;
+    /* With its own XML the VM is known; else libvirt may know it by another key. */
+    int identified = domain ? sp_cli_vm_unresolved(a.vm, &id)
+                            : sp_cli_vm_identify(sp_virt_uri_choose(a.connect), a.vm, &id);
+    int code = identified < 0 ? SP_EXIT_INTERNAL
+               : sp_cli_check_vm(snap, &id, domain, domain_len, &st, &problems) < 0
+                   ? SP_EXIT_INTERNAL
+               : problems.n ? SP_EXIT_REFUSED
+                            : SP_EXIT_OK;
     if (code != SP_EXIT_INTERNAL && domain && !domain_is_vm(&st, a.vm)) {
         sp_cli_error("check: %s is the domain of '%s', not of VM '%s'", a.domain,
                      st.id.name ? st.id.name : "?", a.vm);
@@ -373,6 +402,7 @@ int sp_cmd_check(const struct sp_cli_opts *opts)
         sp_cli_error("check: out of memory");
     }
     free(domain);
+    sp_cli_vm_id_free(&id);
     sp_start_free(&st);
     sp_problems_free(&problems);
     sp_snapshot_release(snap);

@@ -44,20 +44,14 @@ int sp_cmd_import(const struct sp_cli_opts *opts);
 int sp_cmd_holds(const struct sp_cli_opts *opts);
 int sp_cmd_add(const struct sp_cli_opts *opts);
 int sp_cmd_remove(const struct sp_cli_opts *opts);
+int sp_cmd_log(const struct sp_cli_opts *opts);
+int sp_cmd_vms(const struct sp_cli_opts *opts);
 
 struct sp_config;
 struct sp_snapshot;
 /* The settings of the config dir (for the sysfs and proc roots, the helper
  * and the state dir); *cfg goes with it. NULL when out of memory (said). */
 struct sp_snapshot *sp_cli_load_snapshot(const struct sp_cli_opts *opts, struct sp_config **cfg);
-
-struct sp_start;
-struct sp_problems;
-/* check's verdict on VM, read-only, as a start makes it: every problem the
- * config and the vfio helper's check find goes to problems. domain: the
- * VM's own XML (its firmware counts), else NULL. -1: out of memory. */
-int sp_cli_check_vm(struct sp_snapshot *snap, const char *vm, const char *domain,
-                    size_t domain_len, struct sp_start *st, struct sp_problems *problems);
 
 /* The argument flag is among the command's arguments. */
 int sp_cli_has_flag(const struct sp_cli_opts *opts, const char *flag);
@@ -71,6 +65,35 @@ struct sp_pci_reset;
 /* "reset": {"methods": [...] or null (not named by the kernel), "available",
  * "flr" (null: unknown), "warning" (null: none)}, as groups and check give it. */
 void sp_cli_put_reset(struct sp_json *j, const struct sp_pci_reset *r, const char *warning);
+
+/* A VM as a command's argument names it: libvirt's name, UUID and title
+ * for it when libvirt knows a domain by that name, UUID or title; else the
+ * argument alone, matched against the snippets' vm= as it is. */
+struct sp_vm_id {
+    const char *arg;
+    int known;      /* libvirt knows it: name, uuid and title are its */
+    char *name;     /* NULL unless known */
+    char uuid[37];  /* "" unless known */
+    char *title;    /* NULL: none, or not known */
+    struct sp_err unreached; /* why libvirt could not be asked ("" when it was) */
+};
+
+/* Identifies arg among the domains at the libvirt uri. When libvirt cannot
+ * be reached, out is the argument alone and out->unreached says why
+ * (libvirt missing, down); the caller goes on with the config. -1 only
+ * when memory runs out (for the caller to say). */
+int sp_cli_vm_identify(const char *uri, const char *arg, struct sp_vm_id *out);
+/* out is the argument alone (no libvirt asked). 0 always. */
+int sp_cli_vm_unresolved(const char *arg, struct sp_vm_id *out);
+void sp_cli_vm_id_free(struct sp_vm_id *id);
+
+struct sp_start;
+struct sp_problems;
+/* What check says of the VM id names: the start's decision, read-only, for
+ * the domain XML given (NULL: a stand-in carrying the VM's keys), with the
+ * vfio helper's check, every problem in problems. -1 when out of memory. */
+int sp_cli_check_vm(struct sp_snapshot *snap, const struct sp_vm_id *id, const char *domain,
+                    size_t domain_len, struct sp_start *st, struct sp_problems *problems);
 
 /* The path of the running program (from /proc/self/exe, else from argv[0]
  * when that holds a '/'), malloc'd; NULL when neither tells. */

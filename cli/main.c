@@ -20,10 +20,13 @@ static const char usage_text[] =
     "  preview [FILE|-]   print the domain XML exactly as libvirt would receive it\n"
     "                     from the shim (unchanged when no snippet names the VM)\n"
     "  groups [--json]    every IOMMU group, its devices and whether each can be passed\n"
-    "  check VM [--json] [--domain FILE]\n"
+    "  check VM [--json] [--domain FILE] [--connect URI]\n"
     "                     every check a start of VM would make (devices, IDs, ROMs,\n"
     "                     IOMMU groups, reset, firmware with the VM's domain XML);\n"
-    "                     exit 0 when all pass\n"
+    "                     exit 0 when all pass; VM by name, UUID or title\n"
+    "  vms [--json] [--names] [--connect URI]\n"
+    "                     the VMs libvirt knows: name, UUID, title, state, their\n"
+    "                     snippets and devices; snippets naming no VM\n"
     "  bind [--vm NAME] ADDR...   put devices on vfio-pci (through the vfio helper)\n"
     "  release [--vm NAME] [--force] ADDR...\n"
     "                     give devices back to the driver they had; refused while\n"
@@ -31,6 +34,9 @@ static const char usage_text[] =
     "  holds [--json]     every hold: device, VM, since, the driver it had, whether\n"
     "                     the VM runs and the device is still on vfio-pci\n"
     "  status [--json]    processes with libvirt mapped, and whether the shim is there\n"
+    "  log [VM] [--since TIME] [--json] [--diff]\n"
+    "                     the audit log, one line per start, newest last; VM by name,\n"
+    "                     UUID or title; --diff: the XML each start added\n"
     "  setup [--root DIR] [--unit NAME] [--dry-run] [--remove [--purge]]\n"
     "                     the one root step: root-owned copies of the programs, the\n"
     "                     proof that the shim loads, the config dir, the drop-in and\n"
@@ -136,7 +142,7 @@ static const struct command commands[] = {
     {"preview", sp_cmd_preview, "", 1},
     {"rom", sp_cmd_rom, "--json --for= --vfct --pci= -o= --force", 1},
     {"groups", sp_cmd_groups, "--json", 0},
-    {"check", sp_cmd_check, "--json --domain=", 1},
+    {"check", sp_cmd_check, "--json --domain= --connect=", 1},
     {"bind", sp_cmd_bind, "--vm=", 1},
     {"release", sp_cmd_release, "--vm= --force", 1},
     {"holds", sp_cmd_holds, "--json", 1},
@@ -146,6 +152,8 @@ static const struct command commands[] = {
     {"import", sp_cmd_import, "--from= --root= --dry-run --remove-old", 1},
     {"add", sp_cmd_add, "--rom= --functions= --no-bind --release --dry-run", 1},
     {"remove", sp_cmd_remove, "--dry-run", 1},
+    {"log", sp_cmd_log, "--since= --json --diff", 1},
+    {"vms", sp_cmd_vms, "--json --names --connect=", 1},
 };
 
 /* The command's lines of the usage text: every entry that starts with its

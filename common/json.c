@@ -158,7 +158,7 @@ void sp_json_end_array(struct sp_json *j)
 /* The length of the UTF-8 sequence at p (at most n bytes) and whether it is
  * well-formed (Unicode table 3-7). An ill-formed one is its maximal subpart:
  * the lead byte and the continuation bytes that could still have fitted. */
-static size_t utf8_sequence(const unsigned char *p, size_t n, int *valid)
+size_t sp_utf8_sequence(const unsigned char *p, size_t n, int *valid)
 {
     unsigned char c = p[0], lo = 0x80, hi = 0xbf;
     size_t want;
@@ -219,7 +219,7 @@ static void append_quoted(struct sp_json *j, const char *s, size_t len)
     while (i < len) {
         char buf[8];
         int valid;
-        size_t n = utf8_sequence(p + i, len - i, &valid);
+        size_t n = sp_utf8_sequence(p + i, len - i, &valid);
         const char *esc = !valid ? replacement : n == 1 ? escape_of(p[i], buf, sizeof(buf)) : NULL;
         if (esc) {
             append(j, s + run, i - run);
@@ -232,7 +232,7 @@ static void append_quoted(struct sp_json *j, const char *s, size_t len)
     append(j, "\"", 1);
 }
 
-void sp_json_key(struct sp_json *j, const char *key)
+void sp_json_key_len(struct sp_json *j, const char *key, size_t len)
 {
     if (!key) {
         fail(j);
@@ -240,8 +240,13 @@ void sp_json_key(struct sp_json *j, const char *key)
     }
     if (before_item(j, 1) < 0)
         return;
-    append_quoted(j, key, strlen(key));
+    append_quoted(j, key, len);
     append_str(j, j->indent ? ": " : ":");
+}
+
+void sp_json_key(struct sp_json *j, const char *key)
+{
+    sp_json_key_len(j, key, key ? strlen(key) : 0);
 }
 
 void sp_json_string_len(struct sp_json *j, const char *s, size_t len)
@@ -286,6 +291,11 @@ void sp_json_int(struct sp_json *j, long long v)
     literal(j, text);
 }
 
+void sp_json_number_text(struct sp_json *j, const char *text)
+{
+    literal(j, text);
+}
+
 void sp_json_bool(struct sp_json *j, int v)
 {
     literal(j, v ? "true" : "false");
@@ -312,6 +322,15 @@ void sp_json_member_bool(struct sp_json *j, const char *key, int v)
 {
     sp_json_key(j, key);
     sp_json_bool(j, v);
+}
+
+void sp_json_member_strings(struct sp_json *j, const char *key, char *const *items, size_t n)
+{
+    sp_json_key(j, key);
+    sp_json_begin_array(j);
+    for (size_t i = 0; i < n; i++)
+        sp_json_string(j, items[i]);
+    sp_json_end_array(j);
 }
 
 char *sp_json_take(struct sp_json *j)

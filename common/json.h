@@ -38,6 +38,8 @@ void sp_json_begin_array(struct sp_json *j);
 void sp_json_end_array(struct sp_json *j);
 /* An object member's name; the member's value is the next call. */
 void sp_json_key(struct sp_json *j, const char *key);
+/* The same for a name of len bytes (it may hold NULs). */
+void sp_json_key_len(struct sp_json *j, const char *key, size_t len);
 
 /* Strings are escaped (" \ and control characters; / is not) and valid
  * UTF-8 passes unchanged. Each ill-formed sequence (bad lead byte, truncated,
@@ -47,6 +49,9 @@ void sp_json_string(struct sp_json *j, const char *s);
 void sp_json_string_len(struct sp_json *j, const char *s, size_t len);
 void sp_json_string_or_null(struct sp_json *j, const char *s);
 void sp_json_int(struct sp_json *j, long long v);
+/* A number written as text already known to be a JSON number (one that
+ * common/jsonread.h read); the writer does not check it. */
+void sp_json_number_text(struct sp_json *j, const char *text);
 void sp_json_bool(struct sp_json *j, int v);
 void sp_json_null(struct sp_json *j);
 
@@ -54,6 +59,12 @@ void sp_json_null(struct sp_json *j);
 void sp_json_member_str(struct sp_json *j, const char *key, const char *s);
 void sp_json_member_int(struct sp_json *j, const char *key, long long v);
 void sp_json_member_bool(struct sp_json *j, const char *key, int v);
+/* "key": [each of the n strings]. */
+void sp_json_member_strings(struct sp_json *j, const char *key, char *const *items, size_t n);
+
+/* The length of the UTF-8 sequence at p (at most n bytes) and whether it is
+ * well-formed; an ill-formed one is its maximal subpart (at least 1). */
+size_t sp_utf8_sequence(const unsigned char *p, size_t n, int *valid);
 
 /* The text (malloc'd, NUL-terminated, no trailing newline), or NULL when
  * anything failed or the top-level value is not complete. Either way the

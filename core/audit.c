@@ -36,7 +36,7 @@ static void put_vm(struct sp_json *j, const struct sp_start *st)
     sp_json_end_object(j);
 }
 
-static void put_snippets(struct sp_json *j, const struct sp_start *st)
+void sp_audit_put_snippets(struct sp_json *j, const struct sp_start *st)
 {
     sp_json_key(j, "snippets");
     sp_json_begin_array(j);
@@ -76,16 +76,6 @@ static void put_devices(struct sp_json *j, const struct sp_start *st)
     sp_json_begin_array(j);
     for (size_t i = 0; i < st->n_devs; i++)
         put_device(j, &st->devs[i]);
-    sp_json_end_array(j);
-}
-
-/* "key": [the strings]. */
-static void put_strings(struct sp_json *j, const char *key, char *const *list, size_t n)
-{
-    sp_json_key(j, key);
-    sp_json_begin_array(j);
-    for (size_t i = 0; i < n; i++)
-        sp_json_string(j, list[i]);
     sp_json_end_array(j);
 }
 
@@ -144,15 +134,15 @@ char *sp_audit_format(const struct sp_start *st, const char *api,
     int ok = st->verdict == SP_READY;
     struct sp_json j;
     begin_record(&j, "start", api, st);
-    put_snippets(&j, st);
+    sp_audit_put_snippets(&j, st);
     put_devices(&j, st);
     sp_json_member_str(&j, "result", ok ? "ok" : "refused");
     sp_json_member_str(&j, "reason", ok ? NULL : st->err.msg);
-    put_strings(&j, "warnings", st->warnings, st->n_warnings);
-    put_strings(&j, "added", st->report.added, st->report.n_added);
-    put_strings(&j, "video", st->report.video.text, st->report.video.n);
-    put_strings(&j, "features", st->report.features.text, st->report.features.n);
-    put_strings(&j, "cpu", st->report.cpu.text, st->report.cpu.n);
+    sp_json_member_strings(&j, "warnings", st->warnings, st->n_warnings);
+    sp_json_member_strings(&j, "added", st->report.added, st->report.n_added);
+    sp_json_member_strings(&j, "video", st->report.video.text, st->report.video.n);
+    sp_json_member_strings(&j, "features", st->report.features.text, st->report.features.n);
+    sp_json_member_strings(&j, "cpu", st->report.cpu.text, st->report.cpu.n);
     sp_json_member_int(&j, "already_present", (long long)st->report.n_present);
     put_lines(&j, "bound", outcome ? outcome->bound : NULL);
     put_libvirt(&j, st, outcome);

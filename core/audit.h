@@ -17,6 +17,10 @@ struct sp_audit_outcome {
     const char *libvirt_error; /* libvirt's message when it failed */
 };
 
+struct sp_json;
+/* "snippets": [the files of the start's entries], as the record has them. */
+void sp_audit_put_snippets(struct sp_json *j, const struct sp_start *st);
+
 /* The record as a JSON text (no newline), malloc'd. */
 char *sp_audit_format(const struct sp_start *st, const char *api,
                       const struct sp_audit_outcome *outcome);
