@@ -9,7 +9,7 @@ PAGES="synopassthru.1 synopassthru.conf.5 synopassthru-snippet.5"
 
 # render PAGE OUT: the page as text (no overstrike), warnings in OUT.err
 render() {
-    groff -t -man -Tutf8 -ww -P-cbou "$1" > "$2" 2> "$2.err"
+    LC_ALL=C.UTF-8 groff -t -man -Tutf8 -ww -P-cbou "$1" > "$2" 2> "$2.err"
 }
 
 # has_entry "what" TEXT NAME: the rendered page has an entry line for NAME:
@@ -36,7 +36,7 @@ for p in $PAGES; do
     render "$WORK/$p" "$WORK/$p.txt"
     check "groff renders $p without a warning ($(head -c 200 "$WORK/$p.txt.err"))" \
         test ! -s "$WORK/$p.txt.err" -a -s "$WORK/$p.txt"
-    MANWIDTH=80 man --warnings -l "$WORK/$p" > "$WORK/$p.man" 2> "$WORK/$p.man.err"
+    LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l "$WORK/$p" > "$WORK/$p.man" 2> "$WORK/$p.man.err"
     check "man -l renders $p without a warning ($(head -c 200 "$WORK/$p.man.err"))" \
         test ! -s "$WORK/$p.man.err" -a -s "$WORK/$p.man"
 done
