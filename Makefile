@@ -104,6 +104,7 @@ TOOL_BINS := $(BUILD)/tests/mkfakesysfs $(BUILD)/tests/domdiff $(BUILD)/tests/mk
              $(BUILD)/tests/libslowstart.so
 
 .PHONY: all check dist spk payload e2e unit unit-run asan asan-daemon fuzz-smoke fuzz-long integration demo bench install uninstall clean
+.PHONY: man
 all: $(SHIM) $(CLI) $(HELPER) $(VIRSH_WRAPPER)
 
 $(VIRSH_WRAPPER): $(BUILD)/obj/injector/virsh_wrapper.o
@@ -277,6 +278,19 @@ e2e: all $(BUILD)/tests/mkrom $(TEST_SHIM) spk
 	@echo "e2e: measured (see README, \"Present from power-on\"):"
 	@tr -d '\r' < $(BUILD)/e2e-serial.log | sed -n 's/^E2E: MEASURE /  /p'
 
+# ---- Manual pages (doc/*.scd, written in scdoc) and the bash completion ----
+MANDIR := $(PREFIX)/share/man
+BASH_COMPLETION_DIR := $(PREFIX)/share/bash-completion/completions
+MAN1 := $(BUILD)/man/synopassthru.1
+MAN5 := $(BUILD)/man/synopassthru.conf.5 $(BUILD)/man/synopassthru-snippet.5
+COMPLETION := deploy/bash-completion/synopassthru
+man: $(MAN1) $(MAN5)
+
+# The page's date is the commit's (SOURCE_DATE_EPOCH), so a release is reproducible.
+$(BUILD)/man/%: doc/%.scd
+	@mkdir -p $(dir $@)
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) scdoc < $< > $@
+
 # ---- Release files (see "Releases" in the README) ----
 PCI_IDS ?= /usr/share/misc/pci.ids
 DIST := $(BUILD)/dist
@@ -293,10 +307,15 @@ below_prefix = $(patsubst $(PREFIX)/%,%,$(1))
 
 # The programs laid out as below PREFIX, stripped: what both release files
 # carry and what `setup` copies into place.
-payload: all
+payload: all man
 	rm -rf $(PAYLOAD)
 	install -d $(PAYLOAD)/bin $(PAYLOAD)/$(call below_prefix,$(LIBDIR)) \
 	  $(PAYLOAD)/$(call below_prefix,$(LIBEXECDIR)) $(PAYLOAD)/$(call below_prefix,$(DATADIR))
+	install -d $(PAYLOAD)/$(call below_prefix,$(MANDIR))/man1 $(PAYLOAD)/$(call below_prefix,$(MANDIR))/man5 \
+	  $(PAYLOAD)/$(call below_prefix,$(BASH_COMPLETION_DIR))
+	install -m 0644 $(MAN1) $(PAYLOAD)/$(call below_prefix,$(MANDIR))/man1/
+	install -m 0644 $(MAN5) $(PAYLOAD)/$(call below_prefix,$(MANDIR))/man5/
+	install -m 0644 $(COMPLETION) $(PAYLOAD)/$(call below_prefix,$(BASH_COMPLETION_DIR))/
 	install -m 0755 -s $(CLI) $(VIRSH_WRAPPER) $(PAYLOAD)/bin/
 	install -m 0755 -s $(SHIM) $(PAYLOAD)/$(call below_prefix,$(LIBDIR))/
 	install -m 0755 -s $(HELPER) $(PAYLOAD)/$(call below_prefix,$(LIBEXECDIR))/
@@ -333,7 +352,11 @@ spk: payload $(BUILD)/mkicon
 	  PACKAGE_ICON.PNG PACKAGE_ICON_256.PNG
 	@echo "wrote $(SPK)"
 
-install: all
+install: all man
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(BASH_COMPLETION_DIR)
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(COMPLETION) $(DESTDIR)$(BASH_COMPLETION_DIR)/synopassthru
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -d $(DESTDIR)$(LIBDIR)
 	install -m 0755 $(SHIM) $(DESTDIR)$(LIBDIR)/libsynopassthru.so
@@ -351,6 +374,8 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libsynopassthru.so $(DESTDIR)$(PREFIX)/bin/synopassthru \
 	      $(DESTDIR)$(PREFIX)/bin/synopassthru-virsh $(DESTDIR)$(LIBEXECDIR)/synopassthru-vfio \
 	      $(DESTDIR)$(DATADIR)/pci.ids
+	rm -f $(DESTDIR)$(MANDIR)/man1/synopassthru.1 $(DESTDIR)$(MANDIR)/man5/synopassthru.conf.5 \
+	      $(DESTDIR)$(MANDIR)/man5/synopassthru-snippet.5 $(DESTDIR)$(BASH_COMPLETION_DIR)/synopassthru
 	-rmdir $(DESTDIR)$(LIBDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DATADIR)
 
 clean:

@@ -8,7 +8,8 @@ set -eu
 
 PACKAGES="build-essential pkg-config clang binutils libvirt-dev libvirt-daemon libvirt-clients
 libxml2-dev libxml2-utils uthash-dev libcmocka-dev libjansson-dev pci.ids dpkg-dev python3 systemd
-qemu-system-x86 linux-image-amd64 busybox-static cpio kmod libvirt-daemon-driver-qemu"
+qemu-system-x86 linux-image-amd64 busybox-static cpio kmod libvirt-daemon-driver-qemu
+scdoc groff-base man-db"
 # The tests of vms and log read their --json with jq.
 PACKAGES="$PACKAGES jq"
 

@@ -28,6 +28,10 @@
 #ifndef SP_DATADIR
 #define SP_DATADIR SP_PREFIX "/share/synopassthru"
 #endif
+/* Where the manual pages and the bash completion go (the Makefile's
+ * MANDIR and BASH_COMPLETION_DIR). */
+#define SP_MANDIR SP_PREFIX "/share/man"
+#define SP_BASH_COMPLETION_DIR SP_PREFIX "/share/bash-completion/completions"
 
 #define SHIM_PATH SP_LIBDIR "/libsynopassthru.so"
 #define CLI_PATH SP_BINDIR "/synopassthru"
@@ -47,6 +51,10 @@ static const struct payload_file {
     {SHIM_PATH, 0755},
     {SP_LIBEXECDIR "/synopassthru-vfio", 0755},
     {SP_DATADIR "/pci.ids", 0644},
+    {SP_MANDIR "/man1/synopassthru.1", 0644},
+    {SP_MANDIR "/man5/synopassthru.conf.5", 0644},
+    {SP_MANDIR "/man5/synopassthru-snippet.5", 0644},
+    {SP_BASH_COMPLETION_DIR "/synopassthru", 0644},
 };
 #define N_PAYLOAD (sizeof(payload) / sizeof(payload[0]))
 

@@ -57,8 +57,11 @@ for s in "$X"/scripts/*; do
 done
 tar -tzf "$X/package.tgz" | sed 's|^\./||' | grep -v '/$' | grep -v '^$' | sort > "$WORK/payload-list"
 printf '%s\n' bin/synopassthru bin/synopassthru-virsh lib/synopassthru/libsynopassthru.so \
-    libexec/synopassthru/synopassthru-vfio share/synopassthru/pci.ids | sort > "$WORK/payload-want"
-check "package.tgz holds the programs and pci.ids" diff -u "$WORK/payload-want" "$WORK/payload-list"
+    libexec/synopassthru/synopassthru-vfio share/synopassthru/pci.ids \
+    share/man/man1/synopassthru.1 share/man/man5/synopassthru.conf.5 \
+    share/man/man5/synopassthru-snippet.5 share/bash-completion/completions/synopassthru |
+    sort > "$WORK/payload-want"
+check "package.tgz holds the programs, pci.ids, the manual pages and the completion" diff -u "$WORK/payload-want" "$WORK/payload-list"
 
 # DSM's part. A stand-in root: glibc and libxml2 from Debian, busybox for
 # the shell, a systemctl that notes what it is asked, the Virtualization
