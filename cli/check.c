@@ -224,8 +224,7 @@ static int print_json(const char *vm, const struct sp_start *st,
                       const struct sp_problems *problems)
 {
     struct sp_json j;
-    sp_json_init(&j, 2);
-    sp_json_begin_object(&j);
+    sp_cli_json_begin(&j);
     sp_json_member_str(&j, "vm", vm);
     sp_json_member_bool(&j, "ok", problems->n == 0);
     sp_json_key(&j, "devices");

@@ -151,7 +151,8 @@ int sp_cmd_status(const struct sp_cli_opts *opts)
         return SP_EXIT_INPUT;
     }
     struct sp_json list;
-    sp_json_init(&list, 2);
+    sp_cli_json_begin(&list);
+    sp_json_key(&list, "processes");
     sp_json_begin_array(&list);
     int unprotected = 0, seen = 0;
     struct dirent *de;
@@ -168,6 +169,7 @@ int sp_cmd_status(const struct sp_cli_opts *opts)
     }
     closedir(d);
     sp_json_end_array(&list);
+    sp_json_end_object(&list);
     if (!json) {
         free(sp_json_take(&list));
         if (seen == 0)

@@ -166,6 +166,13 @@ static int list_group(const char *root, int group, struct sp_json *json)
     return 0;
 }
 
+void sp_cli_json_begin(struct sp_json *j)
+{
+    sp_json_init(j, 2);
+    sp_json_begin_object(j);
+    sp_json_member_int(j, "schema", SP_CLI_JSON_SCHEMA);
+}
+
 int sp_cli_print_json(struct sp_json *j, const char *cmd)
 {
     if (sp_json_print(j, stdout) == 0)
@@ -193,12 +200,14 @@ int sp_cmd_groups(const struct sp_cli_opts *opts)
         code = SP_EXIT_REFUSED;
     }
     struct sp_json all;
-    sp_json_init(&all, 2);
+    sp_cli_json_begin(&all);
+    sp_json_key(&all, "groups");
     sp_json_begin_array(&all);
     for (size_t i = 0; code == SP_EXIT_OK && i < n; i++)
         if (list_group(root, groups[i], json ? &all : NULL) < 0)
             code = SP_EXIT_INPUT;
     sp_json_end_array(&all);
+    sp_json_end_object(&all);
     if (json && code == SP_EXIT_OK)
         code = sp_cli_print_json(&all, "groups");
     else
