@@ -51,8 +51,12 @@ CORE_SRC := common/xmlutil.c common/json.c config/settings.c config/snippet.c co
 SHIM_SRC := shim/real.c shim/gate.c shim/events.c shim/domain_create.c shim/domain_define.c
 INJECTOR_SRC := common/sha256.c injector/loadproof.c injector/dropin.c injector/dsm_hook.c injector/manifest.c \
                 injector/setup.c
+INJECTOR_SRC += injector/procscan.c
 CLI_SRC := cli/main.c cli/preview.c cli/check.c cli/rom.c cli/vfio.c cli/holds.c cli/status.c \
            cli/inject.c cli/setup.c cli/import.c
+# `check` and `doctor`: the read-only checks of a VM and of a whole install.
+DOCTOR_SRC := core/vmcheck.c core/doctor.c
+CLI_SRC += cli/doctor.c cli/term.c $(DOCTOR_SRC)
 # `import`: the community scripts read into snippets (the CLI only, never the shim).
 IMPORT_SRC := import/shvars.c import/legacy.c import/apply.c import/oldhook.c import/report.c \
               import/import.c import/dirs.c config/snippet_format.c

@@ -17,8 +17,8 @@
 #include "../common/json.h"
 #include "../common/xmlutil.h"
 #include "../config/config.h"
-#include "../core/binder.h"
 #include "../core/start.h"
+#include "../core/vmcheck.h"
 #include "../pci/reset.h"
 #include "../vfio/check.h"
 #include "../vfio/sysfs.h"
@@ -95,44 +95,6 @@ static void describe_device(const struct sp_start *st, const struct sp_resolved_
     r->reset.flr = r->reset_read ? sp_pci_read_flr(root, &d->addr) : -1;
     if (r->reset_read && sp_start_reset_ok(st, d, r->reset_warning, sizeof(r->reset_warning)))
         r->reset_warning[0] = '\0';
-}
-
-/* The start's decision for VM, read-only, with every problem it meets:
- * the config's refusal and the helper's both, so that all show at once.
- * The domain is VM's own XML when given (--domain), else a minimal one that
- * carries the key, whose firmware is not known. */
-static int check_vm(struct sp_snapshot *snap, const char *vm, const char *domain,
-                    size_t domain_len, struct sp_start *st, struct sp_problems *problems)
-{
-    char *xml = NULL;
-    int rc;
-    if (domain) {
-        rc = sp_start_prepare(snap, domain, domain_len, st);
-    } else {
-        xmlChar *escaped = xmlEncodeSpecialChars(NULL, BAD_CAST vm);
-        rc = asprintf(&xml, "<domain><name>%s</name></domain>", (const char *)escaped);
-        xmlFree(escaped);
-        if (rc < 0)
-            return -1;
-        rc = sp_start_prepare(snap, xml, strlen(xml), st);
-        free(xml);
-    }
-    if (rc < 0)
-        return -1;
-    if (st->verdict == SP_UNMATCHED)
-        sp_problems_add(problems, "no snippet in %s/vm.d names VM '%s'", snap->config_dir, vm);
-    else if (st->verdict != SP_READY)
-        sp_problems_add(problems, "%s", st->err.msg);
-    if ((st->verdict == SP_READY || st->verdict == SP_REFUSED) &&
-        sp_binder_needed(st->devs, st->n_devs)) {
-        struct sp_helper_result *res = calloc(1, sizeof(*res));
-        if (!res)
-            return -1;
-        if (sp_binder_for_start(SP_CHECK, st, res) < 0)
-            sp_problems_add(problems, "%s", st->err.msg);
-        free(res);
-    }
-    return 0;
 }
 
 static void print_device_text(const struct dev_report *r)
@@ -356,7 +318,7 @@ int sp_cmd_check(const struct sp_cli_opts *opts)
     }
     struct sp_problems problems = {0};
     struct sp_start st = {0};
-    int code = check_vm(snap, a.vm, domain, domain_len, &st, &problems) < 0 ? SP_EXIT_INTERNAL
+    int code = sp_vmcheck(snap, a.vm, domain, domain_len, &st, &problems) < 0 ? SP_EXIT_INTERNAL
                : problems.n                                               ? SP_EXIT_REFUSED
                                                                           : SP_EXIT_OK;
     if (code != SP_EXIT_INTERNAL && domain && !domain_is_vm(&st, a.vm)) {

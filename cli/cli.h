@@ -42,6 +42,7 @@ int sp_cmd_inject(const struct sp_cli_opts *opts);
 int sp_cmd_setup(const struct sp_cli_opts *opts);
 int sp_cmd_import(const struct sp_cli_opts *opts);
 int sp_cmd_holds(const struct sp_cli_opts *opts);
+int sp_cmd_doctor(const struct sp_cli_opts *opts);
 
 struct sp_config;
 struct sp_snapshot;

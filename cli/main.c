@@ -45,6 +45,9 @@ static const char usage_text[] =
     "                     the images of an option ROM and whether it fits a device\n"
     "  rom extract --vfct [--for ADDR] [-o FILE] | --pci ADDR [-o FILE] [--force]\n"
     "                     save a vBIOS from the ACPI VFCT table or a device's ROM\n"
+    "  doctor [--json] [--root DIR] [--unit NAME]\n"
+    "                     every check between you and a working passthrough, each\n"
+    "                     ok, warning or problem, with its fix; exit 1 on a problem\n"
     "\n"
     "Options:\n"
     "  --config DIR       config directory (default: $SYNOPASSTHRU_CONFIG_DIR,\n"
@@ -139,6 +142,7 @@ static const struct command commands[] = {
     {"inject", sp_cmd_inject, "--unit= --root= --remove --reload", 0},
     {"setup", sp_cmd_setup, "--root= --unit= --dry-run --remove --purge", 1},
     {"import", sp_cmd_import, "--from= --root= --dry-run --remove-old", 1},
+    {"doctor", sp_cmd_doctor, "--json --root= --unit=", 1},
 };
 
 /* The command's lines of the usage text: every entry that starts with its
