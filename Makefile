@@ -65,6 +65,7 @@ UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_la
               test_xmlpatch test_raw_hostdev test_start test_audit test_golden test_rom test_vfio \
               test_injector test_json test_ids test_import test_hostuse test_files test_launch test_faults \
               test_helper_proc
+UNIT_TESTS += test_doctor
 FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist fuzz_json \
                 fuzz_pci_ids fuzz_shvars fuzz_manifest fuzz_dsm_hook fuzz_hostuse fuzz_identity \
                 fuzz_config_dir
@@ -139,6 +140,10 @@ $(BUILD)/tests/test_launch: $(BUILD)/obj/tests/unit/test_launch.o $(call obj,cor
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(BUILD)/tests/test_injector: $(BUILD)/obj/tests/unit/test_injector.o $(INJECTOR_OBJ) $(CORE_OBJ) $(TEST_HELPER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(BUILD)/tests/test_doctor: $(BUILD)/obj/tests/unit/test_doctor.o $(call obj,$(DOCTOR_SRC)) $(INJECTOR_OBJ) $(IMPORT_OBJ) $(CORE_OBJ) $(VFIO_OBJ) $(TEST_HELPER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 

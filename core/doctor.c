@@ -55,8 +55,7 @@ void sp_doctor_iommu(const struct sp_doctor_env *e, struct sp_doctor *d)
 {
     int *groups = NULL;
     size_t n = 0;
-    if (sp_sysfs_iommu_enabled(e->sysfs_root) && sp_sysfs_groups(e->sysfs_root, &groups, &n,
-                                                                   NULL) == 0 && n > 0)
+    if (sp_sysfs_groups(e->sysfs_root, &groups, &n, NULL) == 0 && n > 0)
         sp_doctor_add(d, "iommu", SP_DOCTOR_OK, NULL, "IOMMU on: %zu groups", n);
     else
         sp_doctor_add(d, "iommu", SP_DOCTOR_PROBLEM,
