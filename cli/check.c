@@ -23,6 +23,7 @@
 #include "../vfio/check.h"
 #include "../vfio/sysfs.h"
 #include "cli.h"
+#include "term.h"
 
 /* What one device resolved to, for the report. */
 struct dev_report {
@@ -232,16 +233,18 @@ static void print_text(const char *vm, const struct sp_start *st,
     if (raw)
         printf("  and %zu raw <hostdev> element(s), added as written\n", raw);
     print_edits_text(st);
+    int colour = sp_term_colour(stdout);
+    const char *on = sp_term_on(colour, SP_TONE_OK), *off = sp_term_off(colour);
     for (size_t i = 0; i < st->n_warnings; i++)
-        printf("warning: %s\n", st->warnings[i]);
+        printf("%swarning:%s %s\n", sp_term_on(colour, SP_TONE_WARNING), off, st->warnings[i]);
     fflush(stdout);
     for (size_t i = 0; i < problems->n; i++)
         sp_cli_error("%s", problems->items[i]);
     if (problems->n == 0 && st->n_warnings)
-        printf("VM '%s': every device passes every check, with %zu warning(s) above\n", vm,
-               st->n_warnings);
+        printf("%sVM '%s': every device passes every check%s, with %zu warning(s) above\n", on,
+               vm, off, st->n_warnings);
     else if (problems->n == 0)
-        printf("VM '%s': every device passes every check\n", vm);
+        printf("%sVM '%s': every device passes every check%s\n", on, vm, off);
 }
 
 static const char usage[] =

@@ -15,6 +15,7 @@
 #include "../vfio/check.h"
 #include "../vfio/names.h"
 #include "cli.h"
+#include "term.h"
 
 static const char *verdict_name(enum sp_group_verdict v)
 {
@@ -117,14 +118,23 @@ static void put_device(struct sp_json *j, const struct group_dev *d)
     sp_json_end_object(j);
 }
 
+static enum sp_tone verdict_tone(enum sp_group_verdict v)
+{
+    return v == SP_GROUP_ALONE ? SP_TONE_OK : v == SP_GROUP_WHOLE ? SP_TONE_WARNING
+                                                                  : SP_TONE_PROBLEM;
+}
+
 static void print_device(const struct group_dev *d)
 {
     char text[512];
+    int colour = sp_term_colour(stdout);
     sp_vfio_describe(&d->info, text, sizeof(text));
-    printf("  %s\n    verdict: %s (%s)\n    reset: %s\n", text, verdict_name(d->verdict), d->why,
-           d->reset_text);
+    printf("  %s\n    verdict: %s%s%s (%s)\n    reset: %s\n", text,
+           sp_term_on(colour, verdict_tone(d->verdict)), verdict_name(d->verdict),
+           sp_term_off(colour), d->why, d->reset_text);
     if (d->warning[0])
-        printf("    warning: %s\n", d->warning);
+        printf("    %swarning:%s %s\n", sp_term_on(colour, SP_TONE_WARNING), sp_term_off(colour),
+               d->warning);
 }
 
 /* One group, as text or (json non-NULL) as {"group": N, "devices": [...]}. */

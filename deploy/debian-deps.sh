@@ -9,6 +9,8 @@ set -eu
 PACKAGES="build-essential pkg-config clang binutils libvirt-dev libvirt-daemon libvirt-clients
 libxml2-dev libxml2-utils uthash-dev libcmocka-dev libjansson-dev pci.ids dpkg-dev python3 systemd
 qemu-system-x86 linux-image-amd64 busybox-static cpio kmod libvirt-daemon-driver-qemu"
+# A terminal for the tests that look at the CLI's colours as a person sees them.
+PACKAGES="$PACKAGES tmux"
 
 enable_deb_src() {
     list=/etc/apt/sources.list.d/synopassthru-deb-src.sources
