@@ -56,13 +56,26 @@ static const char usage_text[] =
     "  -V, --version      print the version\n"
     "\n"
     "Exit status:\n"
-    "  0  success (preview: the XML is printed; check: all pass; rom info: it fits)\n"
-    "  1  refused: the VM's start would be refused, a check failed, the vfio\n"
-    "     helper refused, or the ROM does not fit; the reason is on stderr\n"
-    "  2  bad command line\n"
-    "  3  unusable input (unreadable file, not a <domain>, no <name>, a\n"
-    "     malformed ROM or VFCT table)\n"
-    "  4  internal error (also: an output file could not be written)\n";
+    "  any          2 bad command line; 4 internal error (also: an output that\n"
+    "               could not be written); the reason for 1 and 3 is on stderr\n"
+    "  preview      0 printed; 1 the start would be refused; 3 unusable domain XML\n"
+    "  groups       0 listed; 1 the IOMMU is off; 3 sysfs unreadable\n"
+    "  check        0 every check passes; 1 one fails; 3 --domain FILE unreadable\n"
+    "  bind/release 0 done; 1 the vfio helper refused\n"
+    "  holds        0 listed; 3 the state dir is unreadable\n"
+    "  status       0 every libvirt daemon has the shim; 1 one runs without it;\n"
+    "               3 /proc unreadable\n"
+    "  setup        0 done; 1 refused (nothing changed), or --remove left files\n"
+    "               someone else changed\n"
+    "  inject       0 done; 1 refused (a shim that does not load is taken out);\n"
+    "               3 DSM's start hook is not there\n"
+    "  import       0 all imported and every ROM fits; 1 something was not\n"
+    "               imported, or a ROM does not fit; 3 no scripts at the folder\n"
+    "  rom info     0 read (with --for: it fits); 1 it does not fit; 3 a\n"
+    "               malformed ROM\n"
+    "  rom extract  0 saved; 1 a file with other bytes kept, or the entry is for\n"
+    "               another device; 3 no VFCT table or entry, unreadable ROM\n"
+    "  doctor       0 no problem (warnings allowed); 1 a problem\n";
 
 void sp_cli_error(const char *fmt, ...)
 {

@@ -160,3 +160,9 @@ sed -i "s|^audit_log = .*|audit_log = $CONFIG/audit.log|" "$CONFIG/synopassthru.
 
 expect_exit 0 "healthy again after each repair" doctor
 same_as_golden "$WORK/stdout" healthy.txt
+
+expect_exit 0 "synopassthru --help" "$CLI" --help
+contains "its exit table has doctor's codes" "$WORK/stdout" "  doctor       0 no problem (warnings allowed); 1 a problem"
+contains "and the codes every command shares" "$WORK/stdout" "  any          2 bad command line; 4 internal error"
+expect_exit 0 "doctor --help" "$CLI" doctor --help
+contains "says what doctor exits with" "$WORK/stdout" "Exit 0 no problem (warnings allowed); 1 a"
