@@ -42,6 +42,7 @@ RELEASE_LDFLAGS := -Wl,--as-needed -Wl,-z,now -Wl,-z,relro
 # Sources by module; each program below names the modules it is made of.
 COMMON_SRC := common/err.c common/fsutil.c
 PCI_SRC := pci/pci.c pci/ids.c pci/reset.c
+PCI_SRC += pci/tree.c
 VFIO_SRC := vfio/sysfs.c vfio/names.c vfio/procview.c vfio/hostuse.c vfio/check.c vfio/state.c \
             vfio/claim.c vfio/bind.c
 CORE_SRC := common/xmlutil.c common/json.c config/settings.c config/snippet.c config/config.c \
@@ -56,7 +57,7 @@ CLI_SRC := cli/main.c cli/preview.c cli/check.c cli/rom.c cli/vfio.c cli/holds.c
            cli/inject.c cli/setup.c cli/import.c
 # `check` and `doctor`: the read-only checks of a VM and of a whole install.
 DOCTOR_SRC := core/vmcheck.c core/doctor.c
-CLI_SRC += cli/doctor.c cli/term.c $(DOCTOR_SRC)
+CLI_SRC += cli/doctor.c cli/term.c cli/tree.c $(DOCTOR_SRC)
 # `import`: the community scripts read into snippets (the CLI only, never the shim).
 IMPORT_SRC := import/shvars.c import/legacy.c import/apply.c import/oldhook.c import/report.c \
               import/import.c import/dirs.c config/snippet_format.c
@@ -65,7 +66,7 @@ UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_la
               test_xmlpatch test_raw_hostdev test_start test_audit test_golden test_rom test_vfio \
               test_injector test_json test_ids test_import test_hostuse test_files test_launch test_faults \
               test_helper_proc
-UNIT_TESTS += test_doctor
+UNIT_TESTS += test_doctor test_tree
 FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist fuzz_json \
                 fuzz_pci_ids fuzz_shvars fuzz_manifest fuzz_dsm_hook fuzz_hostuse fuzz_identity \
                 fuzz_config_dir

@@ -43,6 +43,8 @@ int sp_cmd_setup(const struct sp_cli_opts *opts);
 int sp_cmd_import(const struct sp_cli_opts *opts);
 int sp_cmd_holds(const struct sp_cli_opts *opts);
 int sp_cmd_doctor(const struct sp_cli_opts *opts);
+/* groups --tree: the PCI topology with each device's verdict; an exit code. */
+int sp_cli_groups_tree(const char *sysfs_root, const char *proc_root);
 
 struct sp_config;
 struct sp_snapshot;

@@ -20,6 +20,8 @@ static const char usage_text[] =
     "  preview [FILE|-]   print the domain XML exactly as libvirt would receive it\n"
     "                     from the shim (unchanged when no snippet names the VM)\n"
     "  groups [--json]    every IOMMU group, its devices and whether each can be passed\n"
+    "  groups --tree      the PCI topology as a tree (root buses, bridges, functions),\n"
+    "                     each device with its group, driver and verdict\n"
     "  check VM [--json] [--domain FILE]\n"
     "                     every check a start of VM would make (devices, IDs, ROMs,\n"
     "                     IOMMU groups, reset, firmware with the VM's domain XML);\n"
@@ -59,7 +61,8 @@ static const char usage_text[] =
     "  any          2 bad command line; 4 internal error (also: an output that\n"
     "               could not be written); the reason for 1 and 3 is on stderr\n"
     "  preview      0 printed; 1 the start would be refused; 3 unusable domain XML\n"
-    "  groups       0 listed; 1 the IOMMU is off; 3 sysfs unreadable\n"
+    "  groups       0 listed; 1 the IOMMU is off (not with --tree); 3 sysfs\n"
+    "               unreadable\n"
     "  check        0 every check passes; 1 one fails; 3 --domain FILE unreadable\n"
     "  bind/release 0 done; 1 the vfio helper refused\n"
     "  holds        0 listed; 3 the state dir is unreadable\n"
@@ -146,7 +149,7 @@ struct command {
 static const struct command commands[] = {
     {"preview", sp_cmd_preview, "", 1},
     {"rom", sp_cmd_rom, "--json --for= --vfct --pci= -o= --force", 1},
-    {"groups", sp_cmd_groups, "--json", 0},
+    {"groups", sp_cmd_groups, "--json --tree", 0},
     {"check", sp_cmd_check, "--json --domain=", 1},
     {"bind", sp_cmd_bind, "--vm=", 1},
     {"release", sp_cmd_release, "--vm= --force", 1},

@@ -199,6 +199,12 @@ int sp_cmd_groups(const struct sp_cli_opts *opts)
         return SP_EXIT_INTERNAL;
     const char *root = sp_pci_sysfs_root(snap->settings.sysfs_root);
     int json = sp_cli_has_flag(opts, "--json"), code = SP_EXIT_OK;
+    if (sp_cli_has_flag(opts, "--tree") && !json) {
+        code = sp_cli_groups_tree(root, sp_pci_proc_root(snap->settings.proc_root));
+        sp_snapshot_release(snap);
+        sp_config_free(cfg);
+        return code;
+    }
     int *groups = NULL;
     size_t n = 0;
     struct sp_err err;

@@ -41,14 +41,20 @@ typed groups "'$CLI' --config '$CONFIG' groups"
 contains "groups: alone in green" "$WORK/groups" "verdict: ${ESC}[32malone"
 contains "groups: with-group in yellow" "$WORK/groups" "verdict: ${ESC}[33mwith-group"
 contains "groups: no in red" "$WORK/groups" "verdict: ${ESC}[31mno"
+typed tree "'$CLI' --config '$CONFIG' groups --tree"
+contains "groups --tree: the tree, as drawn" "$WORK/tree" "|       \\- 0000:03:00.0"
+contains "groups --tree: [ok] in green" "$WORK/tree" "${ESC}[32m[ok]"
+contains "groups --tree: a group-mate in yellow" "$WORK/tree" "${ESC}[33m[shares group 2 with"
+contains "groups --tree: a bridge in red" "$WORK/tree" "${ESC}[31m[a bridge: it stays with the host]"
 typed check "'$CLI' --config '$CONFIG' check win11"
 contains "check: its verdict in green" "$WORK/check" "${ESC}[32mVM 'win11': every device passes"
 
 typed no-colour "NO_COLOR=1 '$CLI' --config '$CONFIG' doctor; NO_COLOR=1 '$CLI' --config '$CONFIG' groups"
 contains "NO_COLOR=1: the same lines" "$WORK/no-colour" "verdict: alone"
 contains "NO_COLOR=1: no escape" "$WORK/no-colour" "$ESC[3" 0
-typed piped "'$CLI' --config '$CONFIG' doctor | cat; '$CLI' --config '$CONFIG' groups | cat"
+typed piped "'$CLI' --config '$CONFIG' doctor | cat; '$CLI' --config '$CONFIG' groups | cat; '$CLI' --config '$CONFIG' groups --tree | cat"
 contains "piped: the same lines" "$WORK/piped" "verdict: alone"
+contains "piped: the tree too" "$WORK/piped" "group 4 [ok]"
 contains "piped: no escape" "$WORK/piped" "$ESC[3" 0
 typed json "'$CLI' --config '$CONFIG' doctor --json; '$CLI' --config '$CONFIG' groups --json"
 contains "--json in a terminal: JSON" "$WORK/json" '"schema": 1'
