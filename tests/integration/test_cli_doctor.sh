@@ -37,28 +37,12 @@ check "install.sh sets the fake box up" sh "$REL/install.sh" --root "$ROOT" > "$
 
 doctor() { "$CLI" --config "$CONFIG" doctor --root "$ROOT" "$@"; }
 
-# same_as_golden FILE NAME: FILE with $WORK and $SHIM's dir written as
-# @WORK@ and @BUILD@ is tests/data/doctor/NAME (SYNOPASSTHRU_REGENERATE=1 writes it).
-same_as_golden() {
-    local text
-    text=$(< "$1")
-    text=${text//"$WORK"/@WORK@}
-    printf '%s\n' "${text//"$SP_BUILD"/@BUILD@}" > "$WORK/normalized"
-    if [ -n "${SYNOPASSTHRU_REGENERATE:-}" ]; then
-        cp "$WORK/normalized" "$GOLDEN/$2" && pass "regenerated $2"
-    elif diff -u "$GOLDEN/$2" "$WORK/normalized"; then
-        pass "output matches tests/data/doctor/$2"
-    else
-        fail "output differs from tests/data/doctor/$2"
-    fi
-}
-
 expect_exit 0 "doctor on a healthy box" doctor
-same_as_golden "$WORK/stdout" healthy.txt
+matches_golden "$WORK/stdout" "$GOLDEN/healthy.txt"
 contains "no line is a problem" "$WORK/stdout" "problem" 0
 contains "no line is a warning" "$WORK/stdout" "warning " 0
 expect_exit 0 "doctor --json on a healthy box" doctor --json
-same_as_golden "$WORK/stdout" healthy.json
+matches_golden "$WORK/stdout" "$GOLDEN/healthy.json"
 check "--json: schema first, ok, every check's id" python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -159,7 +143,7 @@ broken "an audit log nowhere" audit-log "the audit log $WORK/nowhere/audit.log c
 sed -i "s|^audit_log = .*|audit_log = $CONFIG/audit.log|" "$CONFIG/synopassthru.conf"
 
 expect_exit 0 "healthy again after each repair" doctor
-same_as_golden "$WORK/stdout" healthy.txt
+matches_golden "$WORK/stdout" "$GOLDEN/healthy.txt"
 
 expect_exit 0 "synopassthru --help" "$CLI" --help
 contains "its exit table has doctor's codes" "$WORK/stdout" "  doctor       0 no problem (warnings allowed); 1 a problem"

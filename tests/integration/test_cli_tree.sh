@@ -8,22 +8,11 @@ GOLDEN=$SP_SRC/tests/data/tree
 CONFIG=$WORK/config
 make_config "$CONFIG"
 
-# same_as_golden FILE NAME (SYNOPASSTHRU_REGENERATE=1 writes it).
-same_as_golden() {
-    if [ -n "${SYNOPASSTHRU_REGENERATE:-}" ]; then
-        cp "$1" "$GOLDEN/$2" && pass "regenerated $2"
-    elif diff -u "$GOLDEN/$2" "$1"; then
-        pass "output matches tests/data/tree/$2"
-    else
-        fail "output differs from tests/data/tree/$2"
-    fi
-}
-
 for host in amd-apu dsm-box gpu-with-bridge conc-box iommu-off; do
     make_sysfs "$WORK/sysfs-$host" "$host" "$WORK/proc-$host"
     SYNOPASSTHRU_SYSFS_ROOT=$WORK/sysfs-$host SYNOPASSTHRU_PROC_ROOT=$WORK/proc-$host \
         expect_exit 0 "groups --tree on $host" "$CLI" --config "$CONFIG" groups --tree
-    same_as_golden "$WORK/stdout" "$host.txt"
+    matches_golden "$WORK/stdout" "$GOLDEN/$host.txt"
 done
 
 T=$GOLDEN/amd-apu.txt

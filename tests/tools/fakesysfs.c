@@ -179,12 +179,24 @@ static void put_le(unsigned char *at, unsigned long v, int bytes)
         at[i] = (unsigned char)(v >> (8 * i));
 }
 
+/* The device's config file: these bytes. */
+static int write_config(const char *dev, const unsigned char *c, size_t size)
+{
+    char path[8192];
+    snprintf(path, sizeof(path), "%s/config", dev);
+    FILE *out = fopen(path, "w");
+    if (!out)
+        return -1;
+    int rc = fwrite(c, 1, size, out) == size ? 0 : -1;
+    return (fclose(out) != 0 || rc < 0) ? -1 : 0;
+}
+
 /* !pcie ADDR flr|no-flr: a config file with the device's IDs and class, a
  * power management capability at 0x40, then a PCIe one at 0x60 whose DevCap
  * advertises FLR (bit 28) or not. */
 static int add_config(const char *root, char **f)
 {
-    char dev[4096], path[8192];
+    char dev[4096];
     int flr = strcmp(f[2], "flr") == 0;
     if ((!flr && strcmp(f[2], "no-flr") != 0) || device_dir(root, f[1], dev, sizeof(dev)) < 0) {
         errno = EINVAL;
@@ -201,12 +213,7 @@ static int add_config(const char *root, char **f)
     c[0x60] = 0x10; /* PCIe, version 2, endpoint */
     put_le(c + 0x62, 0x0002, 2);
     put_le(c + 0x64, flr ? 1ul << 28 : 0, 4);
-    snprintf(path, sizeof(path), "%s/config", dev);
-    FILE *out = fopen(path, "w");
-    if (!out)
-        return -1;
-    int rc = fwrite(c, 1, sizeof(c), out) == sizeof(c) ? 0 : -1;
-    return (fclose(out) != 0 || rc < 0) ? -1 : 0;
+    return write_config(dev, c, sizeof(c));
 }
 
 /* !bridge ADDR SECONDARY: the bridge's config file as a reader who is not
@@ -215,7 +222,7 @@ static int add_config(const char *root, char **f)
  * SECONDARY). */
 static int add_bridge_config(const char *root, char **f)
 {
-    char dev[4096], path[8192], *end;
+    char dev[4096], *end;
     unsigned long secondary = strtoul(f[2], &end, 16);
     if (*end || secondary > 0xff || device_dir(root, f[1], dev, sizeof(dev)) < 0) {
         errno = EINVAL;
@@ -231,12 +238,7 @@ static int add_bridge_config(const char *root, char **f)
     c[0x0e] = 0x01;
     c[0x18] = (unsigned char)strtoul(f[1] + strlen(f[1]) - 7, NULL, 16);
     c[0x19] = c[0x1a] = (unsigned char)secondary;
-    snprintf(path, sizeof(path), "%s/config", dev);
-    FILE *out = fopen(path, "w");
-    if (!out)
-        return -1;
-    int rc = fwrite(c, 1, sizeof(c), out) == sizeof(c) ? 0 : -1;
-    return (fclose(out) != 0 || rc < 0) ? -1 : 0;
+    return write_config(dev, c, sizeof(c));
 }
 
 /* !reset ADDR METHOD... (a kernel with reset_method; "-": empty), and
