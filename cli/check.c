@@ -238,8 +238,10 @@ static void print_text(const char *vm, const struct sp_start *st,
     for (size_t i = 0; i < st->n_warnings; i++)
         printf("%swarning:%s %s\n", sp_term_on(colour, SP_TONE_WARNING), off, st->warnings[i]);
     fflush(stdout);
+    int err_colour = sp_term_colour(stderr);
     for (size_t i = 0; i < problems->n; i++)
-        sp_cli_error("%s", problems->items[i]);
+        sp_cli_error("%s%s%s", sp_term_on(err_colour, SP_TONE_PROBLEM), problems->items[i],
+                     sp_term_off(err_colour));
     if (problems->n == 0 && st->n_warnings)
         printf("%sVM '%s': every device passes every check%s, with %zu warning(s) above\n", on,
                vm, off, st->n_warnings);

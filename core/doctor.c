@@ -137,8 +137,9 @@ void sp_doctor_daemon(const struct sp_doctor_env *e, struct sp_doctor *d)
         }
     if (daemons == 0)
         sp_doctor_add(d, "daemon", SP_DOCTOR_WARNING,
-                      "run Virtual Machine Manager in Package Center",
-                      "no libvirt daemon runs: the shim cannot be seen in it");
+                      "run Virtual Machine Manager in Package Center, and doctor as root",
+                      "no libvirt daemon runs (or this user cannot read its %s entries): the "
+                      "shim cannot be seen in it", e->proc_root);
     free(procs);
 }
 

@@ -12,6 +12,7 @@ trap 'rc=$?; tmx kill-server 2> /dev/null; (exit $rc); finish' EXIT
 CONFIG=$WORK/config
 make_config "$CONFIG"
 make_sysfs "$WORK/sysfs" amd-apu "$WORK/proc"
+add_snippet "$CONFIG" bad.xml '<passthrough vm="router"><pci address="05:00.0" vendor="1002" product="1638"/></passthrough>'
 add_snippet "$CONFIG" win.xml '<passthrough vm="win11"><pci address="08:00.3" vendor="1022" product="1639"/></passthrough>'
 export SYNOPASSTHRU_PROC_ROOT=$WORK/proc
 ESC=$(printf '\033')
@@ -48,6 +49,12 @@ contains "groups --tree: a group-mate in yellow" "$WORK/tree" "${ESC}[33m[shares
 contains "groups --tree: a bridge in red" "$WORK/tree" "${ESC}[31m[a bridge: it stays with the host]"
 typed check "'$CLI' --config '$CONFIG' check win11"
 contains "check: its verdict in green" "$WORK/check" "${ESC}[32mVM 'win11': every device passes"
+
+typed refused "'$CLI' --config '$CONFIG' check router"
+contains "check: a refusal in red" "$WORK/refused" "synopassthru: ${ESC}[31mVM 'router': device 0000:05:00.0 is 8086:10fb"
+typed refused-piped "'$CLI' --config '$CONFIG' check router 2>&1 | cat"
+contains "check piped: the refusal" "$WORK/refused-piped" "synopassthru: VM 'router': device 0000:05:00.0 is 8086:10fb"
+contains "check piped: no escape" "$WORK/refused-piped" "$ESC[3" 0
 
 typed no-colour "NO_COLOR=1 '$CLI' --config '$CONFIG' doctor; NO_COLOR=1 '$CLI' --config '$CONFIG' groups"
 contains "NO_COLOR=1: the same lines" "$WORK/no-colour" "verdict: alone"
