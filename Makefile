@@ -70,6 +70,7 @@ UNIT_TESTS += test_doctor test_tree
 FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist fuzz_json \
                 fuzz_pci_ids fuzz_shvars fuzz_manifest fuzz_dsm_hook fuzz_hostuse fuzz_identity \
                 fuzz_config_dir
+FUZZ_TARGETS += fuzz_procscan
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # The test hooks (common/testhooks.h), chosen at link time: none in the shim
@@ -238,6 +239,7 @@ $(BUILD)/fuzz/fuzz_dsm_hook: $(call fuzz_obj,injector/dsm_hook.c)
 $(BUILD)/fuzz/fuzz_hostuse: $(call fuzz_obj,vfio/procview.c)
 $(BUILD)/fuzz/fuzz_identity: $(call fuzz_obj,tests/unit/xmlmem.c)
 $(BUILD)/fuzz/fuzz_config_dir: $(call fuzz_obj,tests/tools/fakesysfs.c)
+$(BUILD)/fuzz/fuzz_procscan: $(call fuzz_obj,injector/procscan.c)
 
 fuzz-smoke: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@FUZZ_RUNS=$(FUZZ_RUNS) tests/run.sh fuzz $(BUILD) $^

@@ -19,8 +19,7 @@ static char *read_proc_file(const char *proc_root, int pid, const char *name, si
     return sp_read_file(path, 8u << 20, &text, len, NULL) == 0 ? text : NULL;
 }
 
-/* The path at the end of the first maps line that names lib. */
-static void mapped_path(const char *maps, const char *lib, char *out, size_t size)
+void sp_procscan_mapped_path(const char *maps, const char *lib, char *out, size_t size)
 {
     out[0] = '\0';
     for (const char *line = maps; line && *line;) {
@@ -58,15 +57,25 @@ static void shim_version(const char *path, char *out, size_t size)
     free(bytes);
 }
 
+int sp_procscan_environ_value(const char *env, size_t len, const char *key, char *out,
+                              size_t size)
+{
+    size_t key_len = strlen(key);
+    int found = -1;
+    for (size_t i = 0; i < len; i += strlen(env + i) + 1)
+        if (strncmp(env + i, key, key_len) == 0) {
+            snprintf(out, size, "%s", env + i + key_len);
+            found = 0;
+        }
+    return found;
+}
+
 static void config_dir_of(const char *proc_root, int pid, char *out, size_t size)
 {
     size_t len = 0;
     char *env = read_proc_file(proc_root, pid, "environ", &len);
-    static const char key[] = SP_ENV_CONFIG_DIR "=";
-    snprintf(out, size, "%s", SP_DEFAULT_CONFIG_DIR);
-    for (size_t i = 0; env && i < len; i += strlen(env + i) + 1)
-        if (strncmp(env + i, key, sizeof(key) - 1) == 0)
-            snprintf(out, size, "%s", env + i + sizeof(key) - 1);
+    if (!env || sp_procscan_environ_value(env, len, SP_ENV_CONFIG_DIR "=", out, size) < 0)
+        snprintf(out, size, "%s", SP_DEFAULT_CONFIG_DIR);
     free(env);
 }
 
@@ -78,8 +87,8 @@ static int read_process(const char *proc_root, int pid, struct sp_libvirt_proc *
     char *maps = read_proc_file(proc_root, pid, "maps", NULL);
     if (!maps)
         return -1;
-    mapped_path(maps, "libvirt.so", p->libvirt, sizeof(p->libvirt));
-    mapped_path(maps, SP_SHIM_NAME, p->shim, sizeof(p->shim));
+    sp_procscan_mapped_path(maps, "libvirt.so", p->libvirt, sizeof(p->libvirt));
+    sp_procscan_mapped_path(maps, SP_SHIM_NAME, p->shim, sizeof(p->shim));
     free(maps);
     if (!p->libvirt[0])
         return -1;

@@ -26,6 +26,18 @@ struct sp_libvirt_proc {
 int sp_procscan(const char *proc_root, struct sp_libvirt_proc **out, size_t *n,
                 struct sp_err *err);
 
+/* The path at the end of the first line of a maps text (NUL-terminated)
+ * that maps a file whose name starts with lib, into out (always
+ * NUL-terminated, cut to size); "" when no line does. */
+void sp_procscan_mapped_path(const char *maps, const char *lib, char *out, size_t size);
+
+/* The value of key ("NAME=") in an environ block of len bytes (NAME=VALUE
+ * strings, each ending in NUL; a NUL at env[len] too), the last one when
+ * there are several, into out as sp_procscan_mapped_path does; 0 found, -1
+ * not (out untouched). */
+int sp_procscan_environ_value(const char *env, size_t len, const char *key, char *out,
+                              size_t size);
+
 /* libvirtd, or one of the modular daemons that start VMs. */
 int sp_procscan_is_daemon(const struct sp_libvirt_proc *p);
 
