@@ -42,6 +42,7 @@ RELEASE_LDFLAGS := -Wl,--as-needed -Wl,-z,now -Wl,-z,relro
 # Sources by module; each program below names the modules it is made of.
 COMMON_SRC := common/err.c common/fsutil.c
 PCI_SRC := pci/pci.c pci/ids.c pci/reset.c
+PCI_SRC += pci/tree.c
 VFIO_SRC := vfio/sysfs.c vfio/names.c vfio/procview.c vfio/hostuse.c vfio/check.c vfio/state.c \
             vfio/claim.c vfio/bind.c
 CORE_SRC := common/xmlutil.c common/json.c config/settings.c config/snippet.c config/config.c \
@@ -51,12 +52,16 @@ CORE_SRC := common/xmlutil.c common/json.c config/settings.c config/snippet.c co
 SHIM_SRC := shim/real.c shim/gate.c shim/events.c shim/domain_create.c shim/domain_define.c
 INJECTOR_SRC := common/sha256.c injector/loadproof.c injector/dropin.c injector/dsm_hook.c injector/manifest.c \
                 injector/setup.c
+INJECTOR_SRC += injector/procscan.c
 CLI_SRC := cli/main.c cli/preview.c cli/check.c cli/rom.c cli/vfio.c cli/holds.c cli/status.c \
            cli/inject.c cli/setup.c cli/import.c cli/add.c
 CLI_SRC += cli/log.c cli/vms.c
 # The CLI's own plain modules: the JSON reader, the audit log view, the
 # libvirt client loaded at run time.
 CLI_LIB_SRC := common/jsonread.c cli/logview.c cli/virt.c
+# `check` and `doctor`: the read-only checks of a VM and of a whole install.
+DOCTOR_SRC := core/vmcheck.c core/doctor.c
+CLI_SRC += cli/doctor.c cli/term.c cli/tree.c $(DOCTOR_SRC)
 # `import`: the community scripts read into snippets (the CLI only, never the shim).
 IMPORT_SRC := import/shvars.c import/legacy.c import/apply.c import/oldhook.c import/report.c \
               import/import.c import/dirs.c config/snippet_format.c
@@ -68,10 +73,12 @@ UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_la
               test_injector test_json test_ids test_import test_hostuse test_files test_launch test_faults \
               test_helper_proc test_snippet_edit
 UNIT_TESTS += test_jsonread test_logview test_virt
+UNIT_TESTS += test_doctor test_tree
 FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist fuzz_json \
                 fuzz_pci_ids fuzz_shvars fuzz_manifest fuzz_dsm_hook fuzz_hostuse fuzz_identity \
                 fuzz_config_dir fuzz_snippet_edit
 FUZZ_TARGETS += fuzz_jsonread fuzz_logview
+FUZZ_TARGETS += fuzz_procscan
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 # The test hooks (common/testhooks.h), chosen at link time: none in the shim
@@ -151,6 +158,10 @@ $(BUILD)/tests/test_launch: $(BUILD)/obj/tests/unit/test_launch.o $(call obj,cor
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(BUILD)/tests/test_injector: $(BUILD)/obj/tests/unit/test_injector.o $(INJECTOR_OBJ) $(CORE_OBJ) $(TEST_HELPER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
+$(BUILD)/tests/test_doctor: $(BUILD)/obj/tests/unit/test_doctor.o $(call obj,$(DOCTOR_SRC)) $(INJECTOR_OBJ) $(IMPORT_OBJ) $(CORE_OBJ) $(VFIO_OBJ) $(TEST_HELPER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
@@ -251,6 +262,7 @@ $(BUILD)/fuzz/fuzz_config_dir: $(call fuzz_obj,tests/tools/fakesysfs.c)
 $(BUILD)/fuzz/fuzz_snippet_edit: $(call fuzz_obj,$(EDIT_SRC) config/snippet_format.c)
 $(BUILD)/fuzz/fuzz_jsonread: $(call fuzz_obj,common/jsonread.c)
 $(BUILD)/fuzz/fuzz_logview: $(call fuzz_obj,common/jsonread.c cli/logview.c)
+$(BUILD)/fuzz/fuzz_procscan: $(call fuzz_obj,injector/procscan.c)
 
 fuzz-smoke: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@FUZZ_RUNS=$(FUZZ_RUNS) tests/run.sh fuzz $(BUILD) $^

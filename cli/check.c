@@ -17,12 +17,13 @@
 #include "../common/json.h"
 #include "../common/xmlutil.h"
 #include "../config/config.h"
-#include "../core/binder.h"
 #include "../core/start.h"
+#include "../core/vmcheck.h"
 #include "../pci/reset.h"
 #include "../vfio/check.h"
 #include "../vfio/sysfs.h"
 #include "cli.h"
+#include "term.h"
 #include "virt.h"
 
 /* What one device resolved to, for the report. */
@@ -98,57 +99,12 @@ static void describe_device(const struct sp_start *st, const struct sp_resolved_
         r->reset_warning[0] = '\0';
 }
 
-/* A stand-in for a VM whose XML check was not given: a domain that carries
- * the VM's keys (its name, and its UUID and title when libvirt told them),
- * whose firmware is not known. NULL when out of memory. */
-static char *standin_domain(const struct sp_vm_id *id)
-{
-    const char *name = id->known ? id->name : id->arg;
-    xmlChar *n = xmlEncodeSpecialChars(NULL, BAD_CAST name);
-    xmlChar *t = id->title ? xmlEncodeSpecialChars(NULL, BAD_CAST id->title) : NULL;
-    char *xml = NULL;
-    int rc = n ? asprintf(&xml, "<domain><name>%s</name>%s%s%s%s%s%s</domain>", (const char *)n,
-                          id->uuid[0] ? "<uuid>" : "", id->uuid, id->uuid[0] ? "</uuid>" : "",
-                          t ? "<title>" : "", t ? (const char *)t : "", t ? "</title>" : "")
-               : -1;
-    xmlFree(n);
-    xmlFree(t);
-    return rc < 0 ? NULL : xml;
-}
-
 int sp_cli_check_vm(struct sp_snapshot *snap, const struct sp_vm_id *id, const char *domain,
                     size_t domain_len, struct sp_start *st, struct sp_problems *problems)
 {
-    int rc;
-    if (domain) {
-        rc = sp_start_prepare(snap, domain, domain_len, st);
-    } else {
-        char *xml = standin_domain(id);
-        if (!xml)
-            return -1;
-        rc = sp_start_prepare(snap, xml, strlen(xml), st);
-        free(xml);
-    }
-    if (rc < 0)
-        return -1;
-    if (st->verdict == SP_UNMATCHED && id->unreached.msg[0])
-        sp_problems_add(problems, "no snippet in %s/vm.d names VM '%s' (libvirt, which could tell "
-                        "its other names, was not reached: %s)", snap->config_dir, id->arg,
-                        id->unreached.msg);
-    else if (st->verdict == SP_UNMATCHED)
-        sp_problems_add(problems, "no snippet in %s/vm.d names VM '%s'", snap->config_dir, id->arg);
-    else if (st->verdict != SP_READY)
-        sp_problems_add(problems, "%s", st->err.msg);
-    if ((st->verdict == SP_READY || st->verdict == SP_REFUSED) &&
-        sp_binder_needed(st->devs, st->n_devs)) {
-        struct sp_helper_result *res = calloc(1, sizeof(*res));
-        if (!res)
-            return -1;
-        if (sp_binder_for_start(SP_CHECK, st, res) < 0)
-            sp_problems_add(problems, "%s", st->err.msg);
-        free(res);
-    }
-    return 0;
+    struct sp_vmcheck_vm vm = {.arg = id->arg, .name = id->name, .uuid = id->uuid,
+                               .title = id->title, .unreached = id->unreached.msg};
+    return sp_vmcheck(snap, &vm, domain, domain_len, st, problems);
 }
 
 static void print_device_text(const struct dev_report *r)
@@ -240,8 +196,7 @@ static int print_json(const char *vm, const struct sp_start *st,
                       const struct sp_problems *problems)
 {
     struct sp_json j;
-    sp_json_init(&j, 2);
-    sp_json_begin_object(&j);
+    sp_cli_json_begin(&j);
     sp_json_member_str(&j, "vm", vm);
     sp_json_member_bool(&j, "ok", problems->n == 0);
     sp_json_key(&j, "devices");
@@ -287,16 +242,20 @@ static void print_text(const char *vm, const struct sp_start *st,
     if (raw)
         printf("  and %zu raw <hostdev> element(s), added as written\n", raw);
     print_edits_text(st);
+    int colour = sp_term_colour(stdout);
+    const char *on = sp_term_on(colour, SP_TONE_OK), *off = sp_term_off(colour);
     for (size_t i = 0; i < st->n_warnings; i++)
-        printf("warning: %s\n", st->warnings[i]);
+        printf("%swarning:%s %s\n", sp_term_on(colour, SP_TONE_WARNING), off, st->warnings[i]);
     fflush(stdout);
+    int err_colour = sp_term_colour(stderr);
     for (size_t i = 0; i < problems->n; i++)
-        sp_cli_error("%s", problems->items[i]);
+        sp_cli_error("%s%s%s", sp_term_on(err_colour, SP_TONE_PROBLEM), problems->items[i],
+                     sp_term_off(err_colour));
     if (problems->n == 0 && st->n_warnings)
-        printf("VM '%s': every device passes every check, with %zu warning(s) above\n", vm,
-               st->n_warnings);
+        printf("%sVM '%s': every device passes every check%s, with %zu warning(s) above\n", on,
+               vm, off, st->n_warnings);
     else if (problems->n == 0)
-        printf("VM '%s': every device passes every check\n", vm);
+        printf("%sVM '%s': every device passes every check%s\n", on, vm, off);
 }
 
 static const char usage[] =

@@ -46,6 +46,9 @@ int sp_cmd_add(const struct sp_cli_opts *opts);
 int sp_cmd_remove(const struct sp_cli_opts *opts);
 int sp_cmd_log(const struct sp_cli_opts *opts);
 int sp_cmd_vms(const struct sp_cli_opts *opts);
+int sp_cmd_doctor(const struct sp_cli_opts *opts);
+/* groups --tree: the PCI topology with each device's verdict; an exit code. */
+int sp_cli_groups_tree(const char *sysfs_root, const char *proc_root);
 
 struct sp_config;
 struct sp_snapshot;
@@ -57,6 +60,12 @@ struct sp_snapshot *sp_cli_load_snapshot(const struct sp_cli_opts *opts, struct 
 int sp_cli_has_flag(const struct sp_cli_opts *opts, const char *flag);
 
 struct sp_json;
+/* The version of every --json output's layout, its first member "schema":
+ * members are only added within a version; a change of meaning bumps it. */
+#define SP_CLI_JSON_SCHEMA 1
+/* Starts a --json output: j initialised, its top object opened, and
+ * "schema" written as its first member. */
+void sp_cli_json_begin(struct sp_json *j);
 /* Prints the finished JSON text on stdout; an exit code naming cmd when it
  * cannot be written. */
 int sp_cli_print_json(struct sp_json *j, const char *cmd);

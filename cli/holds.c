@@ -132,10 +132,12 @@ int sp_cmd_holds(const struct sp_cli_opts *opts)
     if (!snap)
         return SP_EXIT_INTERNAL;
     struct sp_json j;
-    sp_json_init(&j, 2);
+    sp_cli_json_begin(&j);
+    sp_json_key(&j, "holds");
     sp_json_begin_array(&j);
     int code = list_holds(&snap->settings, json ? &j : NULL);
     sp_json_end_array(&j);
+    sp_json_end_object(&j);
     if (json && code == SP_EXIT_OK && sp_json_print(&j, stdout) < 0) {
         sp_cli_error("holds: cannot write the output");
         code = SP_EXIT_INTERNAL;

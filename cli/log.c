@@ -75,9 +75,7 @@ static void show_record(const struct sp_jv *rec, void *ctx)
 
 static void begin_json(struct sp_json *j)
 {
-    sp_json_init(j, 2);
-    sp_json_begin_object(j);
-    sp_json_member_int(j, "schema", 1);
+    sp_cli_json_begin(j);
     sp_json_key(j, "records");
     sp_json_begin_array(j);
 }

@@ -20,6 +20,8 @@ static const char usage_text[] =
     "  preview [FILE|-]   print the domain XML exactly as libvirt would receive it\n"
     "                     from the shim (unchanged when no snippet names the VM)\n"
     "  groups [--json]    every IOMMU group, its devices and whether each can be passed\n"
+    "  groups --tree      the PCI topology as a tree (root buses, bridges, functions),\n"
+    "                     each device with its group, driver and verdict\n"
     "  check VM [--json] [--domain FILE] [--connect URI]\n"
     "                     every check a start of VM would make (devices, IDs, ROMs,\n"
     "                     IOMMU groups, reset, firmware with the VM's domain XML);\n"
@@ -56,6 +58,9 @@ static const char usage_text[] =
     "                     the images of an option ROM and whether it fits a device\n"
     "  rom extract --vfct [--for ADDR] [-o FILE] | --pci ADDR [-o FILE] [--force]\n"
     "                     save a vBIOS from the ACPI VFCT table or a device's ROM\n"
+    "  doctor [--json] [--root DIR] [--unit NAME]\n"
+    "                     every check between you and a working passthrough, each\n"
+    "                     ok, warning or problem, with its fix; exit 1 on a problem\n"
     "\n"
     "Options:\n"
     "  --config DIR       config directory (default: $SYNOPASSTHRU_CONFIG_DIR,\n"
@@ -64,13 +69,27 @@ static const char usage_text[] =
     "  -V, --version      print the version\n"
     "\n"
     "Exit status:\n"
-    "  0  success (preview: the XML is printed; check: all pass; rom info: it fits)\n"
-    "  1  refused: the VM's start would be refused, a check failed, the vfio\n"
-    "     helper refused, or the ROM does not fit; the reason is on stderr\n"
-    "  2  bad command line\n"
-    "  3  unusable input (unreadable file, not a <domain>, no <name>, a\n"
-    "     malformed ROM or VFCT table)\n"
-    "  4  internal error (also: an output file could not be written)\n";
+    "  any          2 bad command line; 4 internal error (also: an output that\n"
+    "               could not be written); the reason for 1 and 3 is on stderr\n"
+    "  preview      0 printed; 1 the start would be refused; 3 unusable domain XML\n"
+    "  groups       0 listed; 1 the IOMMU is off (not with --tree); 3 sysfs\n"
+    "               unreadable\n"
+    "  check        0 every check passes; 1 one fails; 3 --domain FILE unreadable\n"
+    "  bind/release 0 done; 1 the vfio helper refused\n"
+    "  holds        0 listed; 3 the state dir is unreadable\n"
+    "  status       0 every libvirt daemon has the shim; 1 one runs without it;\n"
+    "               3 /proc unreadable\n"
+    "  setup        0 done; 1 refused (nothing changed), or --remove left files\n"
+    "               someone else changed\n"
+    "  inject       0 done; 1 refused (a shim that does not load is taken out);\n"
+    "               3 DSM's start hook is not there\n"
+    "  import       0 all imported and every ROM fits; 1 something was not\n"
+    "               imported, or a ROM does not fit; 3 no scripts at the folder\n"
+    "  rom info     0 read (with --for: it fits); 1 it does not fit; 3 a\n"
+    "               malformed ROM\n"
+    "  rom extract  0 saved; 1 a file with other bytes kept, or the entry is for\n"
+    "               another device; 3 no VFCT table or entry, unreadable ROM\n"
+    "  doctor       0 no problem (warnings allowed); 1 a problem\n";
 
 void sp_cli_error(const char *fmt, ...)
 {
@@ -141,7 +160,7 @@ struct command {
 static const struct command commands[] = {
     {"preview", sp_cmd_preview, "", 1},
     {"rom", sp_cmd_rom, "--json --for= --vfct --pci= -o= --force", 1},
-    {"groups", sp_cmd_groups, "--json", 0},
+    {"groups", sp_cmd_groups, "--json --tree", 0},
     {"check", sp_cmd_check, "--json --domain= --connect=", 1},
     {"bind", sp_cmd_bind, "--vm=", 1},
     {"release", sp_cmd_release, "--vm= --force", 1},
@@ -154,6 +173,7 @@ static const struct command commands[] = {
     {"remove", sp_cmd_remove, "--dry-run", 1},
     {"log", sp_cmd_log, "--since= --json --diff", 1},
     {"vms", sp_cmd_vms, "--json --names --connect=", 1},
+    {"doctor", sp_cmd_doctor, "--json --root= --unit=", 1},
 };
 
 /* The command's lines of the usage text: every entry that starts with its

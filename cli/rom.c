@@ -365,8 +365,7 @@ static void put_verdict(struct sp_json *j, const struct verdict *v)
 static int print_json(const char *file, const struct sp_rom *rom, const struct verdict *v)
 {
     struct sp_json j;
-    sp_json_init(&j, 2);
-    sp_json_begin_object(&j);
+    sp_cli_json_begin(&j);
     sp_json_member_str(&j, "file", file);
     sp_json_key(&j, "images");
     sp_json_begin_array(&j);

@@ -15,6 +15,7 @@
 #include "../vfio/check.h"
 #include "../vfio/names.h"
 #include "cli.h"
+#include "term.h"
 
 static const char *verdict_name(enum sp_group_verdict v)
 {
@@ -117,14 +118,23 @@ static void put_device(struct sp_json *j, const struct group_dev *d)
     sp_json_end_object(j);
 }
 
+static enum sp_tone verdict_tone(enum sp_group_verdict v)
+{
+    return v == SP_GROUP_ALONE ? SP_TONE_OK : v == SP_GROUP_WHOLE ? SP_TONE_WARNING
+                                                                  : SP_TONE_PROBLEM;
+}
+
 static void print_device(const struct group_dev *d)
 {
     char text[512];
+    int colour = sp_term_colour(stdout);
     sp_vfio_describe(&d->info, text, sizeof(text));
-    printf("  %s\n    verdict: %s (%s)\n    reset: %s\n", text, verdict_name(d->verdict), d->why,
-           d->reset_text);
+    printf("  %s\n    verdict: %s%s%s (%s)\n    reset: %s\n", text,
+           sp_term_on(colour, verdict_tone(d->verdict)), verdict_name(d->verdict),
+           sp_term_off(colour), d->why, d->reset_text);
     if (d->warning[0])
-        printf("    warning: %s\n", d->warning);
+        printf("    %swarning:%s %s\n", sp_term_on(colour, SP_TONE_WARNING), sp_term_off(colour),
+               d->warning);
 }
 
 /* One group, as text or (json non-NULL) as {"group": N, "devices": [...]}. */
@@ -166,6 +176,13 @@ static int list_group(const char *root, int group, struct sp_json *json)
     return 0;
 }
 
+void sp_cli_json_begin(struct sp_json *j)
+{
+    sp_json_init(j, 2);
+    sp_json_begin_object(j);
+    sp_json_member_int(j, "schema", SP_CLI_JSON_SCHEMA);
+}
+
 int sp_cli_print_json(struct sp_json *j, const char *cmd)
 {
     if (sp_json_print(j, stdout) == 0)
@@ -182,6 +199,12 @@ int sp_cmd_groups(const struct sp_cli_opts *opts)
         return SP_EXIT_INTERNAL;
     const char *root = sp_pci_sysfs_root(snap->settings.sysfs_root);
     int json = sp_cli_has_flag(opts, "--json"), code = SP_EXIT_OK;
+    if (sp_cli_has_flag(opts, "--tree") && !json) {
+        code = sp_cli_groups_tree(root, sp_pci_proc_root(snap->settings.proc_root));
+        sp_snapshot_release(snap);
+        sp_config_free(cfg);
+        return code;
+    }
     int *groups = NULL;
     size_t n = 0;
     struct sp_err err;
@@ -193,12 +216,14 @@ int sp_cmd_groups(const struct sp_cli_opts *opts)
         code = SP_EXIT_REFUSED;
     }
     struct sp_json all;
-    sp_json_init(&all, 2);
+    sp_cli_json_begin(&all);
+    sp_json_key(&all, "groups");
     sp_json_begin_array(&all);
     for (size_t i = 0; code == SP_EXIT_OK && i < n; i++)
         if (list_group(root, groups[i], json ? &all : NULL) < 0)
             code = SP_EXIT_INPUT;
     sp_json_end_array(&all);
+    sp_json_end_object(&all);
     if (json && code == SP_EXIT_OK)
         code = sp_cli_print_json(&all, "groups");
     else

@@ -334,9 +334,7 @@ static int parse_vms_args(const struct sp_cli_opts *opts, struct vms_args *a)
 
 static void begin_json(struct sp_json *j, const char *uri, int reachable, const char *error)
 {
-    sp_json_init(j, 2);
-    sp_json_begin_object(j);
-    sp_json_member_int(j, "schema", 1);
+    sp_cli_json_begin(j);
     sp_json_key(j, "libvirt");
     sp_json_begin_object(j);
     sp_json_member_str(j, "uri", uri);

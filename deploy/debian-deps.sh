@@ -12,6 +12,8 @@ qemu-system-x86 linux-image-amd64 busybox-static cpio kmod libvirt-daemon-driver
 scdoc groff-base man-db"
 # The tests of vms and log read their --json with jq.
 PACKAGES="$PACKAGES jq"
+# A terminal for the tests that look at the CLI's colours as a person sees them.
+PACKAGES="$PACKAGES tmux"
 
 enable_deb_src() {
     list=/etc/apt/sources.list.d/synopassthru-deb-src.sources

@@ -302,6 +302,20 @@ int sp_pci_bus_devices(const char *root, const struct sp_pci_addr *addr,
     return scan_devices(root, on_bus, addr, out, count, err);
 }
 
+static int any_device(const char *root, const struct sp_pci_addr *addr, const void *arg)
+{
+    (void)root;
+    (void)addr;
+    (void)arg;
+    return 1;
+}
+
+int sp_pci_all_devices(const char *root, struct sp_pci_addr **out, size_t *count,
+                       struct sp_err *err)
+{
+    return scan_devices(root, any_device, NULL, out, count, err);
+}
+
 static const char *choose_root(enum sp_test_env hook, const char *configured,
                                const char *fallback)
 {

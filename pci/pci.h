@@ -77,6 +77,10 @@ int sp_pci_slot_functions(const char *root, const struct sp_pci_addr *addr,
 int sp_pci_bus_devices(const char *root, const struct sp_pci_addr *addr,
                        struct sp_pci_addr **out, size_t *count, struct sp_err *err);
 
+/* Every device under bus/pci/devices, sorted. */
+int sp_pci_all_devices(const char *root, struct sp_pci_addr **out, size_t *count,
+                       struct sp_err *err);
+
 /* Picks the sysfs root: the test hook SP_ENV_SYSFS_ROOT (never in the
  * shim or the helper), else the configured value, else /sys. */
 const char *sp_pci_sysfs_root(const char *configured);

@@ -130,6 +130,22 @@ add_rom() {
     chmod 644 "$1/rom/$2"
 }
 
+# matches_golden FILE GOLDEN: FILE, with $WORK written as @WORK@ and $SP_BUILD
+# as @BUILD@, is the file GOLDEN (SYNOPASSTHRU_REGENERATE=1 writes it).
+matches_golden() {
+    local text
+    text=$(< "$1")
+    text=${text//"$WORK"/@WORK@}
+    printf '%s\n' "${text//"$SP_BUILD"/@BUILD@}" > "$WORK/normalized"
+    if [ -n "${SYNOPASSTHRU_REGENERATE:-}" ]; then
+        cp "$WORK/normalized" "$2" && pass "regenerated ${2#"$SP_SRC"/}"
+    elif diff -u "$2" "$WORK/normalized"; then
+        pass "output matches ${2#"$SP_SRC"/}"
+    else
+        fail "output differs from ${2#"$SP_SRC"/}"
+    fi
+}
+
 # add_snippet DIR NAME TEXT
 add_snippet() {
     printf '%s\n' "$3" > "$1/vm.d/$2"

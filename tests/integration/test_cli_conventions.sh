@@ -10,7 +10,7 @@ make_sysfs "$WORK/sysfs" amd-apu "$WORK/proc"
 add_snippet "$CONFIG" win.xml '<passthrough vm="win11"><pci address="08:00.3" vendor="1022" product="1639"/></passthrough>'
 export SYNOPASSTHRU_PROC_ROOT=$WORK/proc
 
-for cmd in preview rom groups check bind release holds status inject setup import add remove log vms; do
+for cmd in preview rom groups check bind release holds status inject setup import add remove log vms doctor; do
     "$CLI" "$cmd" --help > "$WORK/help" 2> "$WORK/help.err"
     rc=$?
     check "$cmd --help exits 0 (exit $rc)" test "$rc" -eq 0

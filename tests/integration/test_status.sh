@@ -31,7 +31,9 @@ contains "stderr says how many daemons lack it" "$WORK/err" "1 libvirt daemon(s)
 SYNOPASSTHRU_PROC_ROOT=$PROC "$CLI" status --json > "$WORK/json" 2> /dev/null
 check "--json lists the three processes" python3 -c '
 import json, sys
-procs = {p["pid"]: p for p in json.load(open(sys.argv[1]))}
+top = json.load(open(sys.argv[1]))
+assert list(top) == ["schema", "processes"] and top["schema"] == 1, list(top)
+procs = {p["pid"]: p for p in top["processes"]}
 assert sorted(procs) == [100, 200, 300], procs
 assert procs[100]["shim"] and procs[100]["version"] == "0.1.0" and procs[100]["config_dir"] == "/volume1/sp"
 assert procs[200]["daemon"] and not procs[200]["shim"]

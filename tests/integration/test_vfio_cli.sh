@@ -28,7 +28,9 @@ contains "bridges stay with the host" "$WORK/groups" "verdict: no (a bridge: it 
 cli groups --json > "$WORK/groups.json"
 check "groups --json is JSON with 12 groups" python3 -c '
 import json, sys
-g = json.load(open(sys.argv[1]))
+top = json.load(open(sys.argv[1]))
+assert list(top) == ["schema", "groups"] and top["schema"] == 1, list(top)
+g = top["groups"]
 assert len(g) == 12, len(g)
 d = [x for grp in g for x in grp["devices"] if x["address"] == "0000:08:00.0"][0]
 assert d["verdict"] == "alone" and d["driver"] == "amdgpu" and d["ids"] == "1002:1638", d
@@ -43,7 +45,7 @@ contains "and says what that means, once" "$WORK/groups" \
     "    warning: the kernel cannot reset it (no reset_method or reset file); the VM may start only once per host boot; shut it down from inside the guest rather than forcing it off" 1
 check "groups --json carries each device's reset" python3 -c '
 import json, sys
-d = {x["address"]: x for grp in json.load(open(sys.argv[1])) for x in grp["devices"]}
+d = {x["address"]: x for grp in json.load(open(sys.argv[1]))["groups"] for x in grp["devices"]}
 gpu, nic, usb = d["0000:08:00.0"]["reset"], d["0000:05:00.0"]["reset"], d["0000:08:00.3"]["reset"]
 assert gpu["methods"] is None and gpu["available"] is False and gpu["flr"] is False, gpu
 assert gpu["warning"].startswith("the kernel cannot reset it (no reset_method or reset file); the VM may start only once"), gpu
@@ -63,6 +65,7 @@ cli check win11 --json > "$WORK/check-ok.json" 2>&1
 check "check --json: the warning, and the device's reset" python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
+assert list(r)[:2] == ["schema", "vm"] and r["schema"] == 1, list(r)
 assert r["ok"] is True and r["problems"] == [], r
 assert len(r["warnings"]) == 1 and r["warnings"][0].startswith("device 0000:08:00.0: the kernel cannot reset it"), r
 reset = r["devices"][0]["reset"]
@@ -115,7 +118,9 @@ contains "with its flags" "$WORK/stdout" " was=none release=no running=no vfio-p
 cli holds --json > "$WORK/holds.json"
 check "holds --json lists both holds" python3 -c '
 import datetime, json, sys
-h = json.load(open(sys.argv[1]))
+top = json.load(open(sys.argv[1]))
+assert list(top) == ["schema", "holds"] and top["schema"] == 1, list(top)
+h = top["holds"]
 assert [x["address"] for x in h] == ["0000:06:00.0", "0000:08:00.0"], h
 tpu, gpu = h
 assert gpu["vm"] == "win11" and gpu["original_driver"] == "amdgpu", gpu
@@ -193,7 +198,7 @@ contains "and one whose methods are all turned off" "$WORK/new-groups" "    rese
 new_cli groups --json > "$WORK/new-groups.json"
 check "groups --json lists the methods in the kernel's order" python3 -c '
 import json, sys
-d = {x["address"]: x["reset"] for grp in json.load(open(sys.argv[1])) for x in grp["devices"]}
+d = {x["address"]: x["reset"] for grp in json.load(open(sys.argv[1]))["groups"] for x in grp["devices"]}
 assert d["0000:05:00.0"] == {"methods": ["flr", "bus"], "available": True, "flr": True, "warning": None}, d
 assert d["0000:08:00.2"]["methods"] == [] and d["0000:08:00.2"]["available"] is False, d
 assert d["0000:08:00.0"]["methods"] == ["bus"] and "whole bus" in d["0000:08:00.0"]["warning"], d

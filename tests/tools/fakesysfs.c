@@ -179,12 +179,24 @@ static void put_le(unsigned char *at, unsigned long v, int bytes)
         at[i] = (unsigned char)(v >> (8 * i));
 }
 
+/* The device's config file: these bytes. */
+static int write_config(const char *dev, const unsigned char *c, size_t size)
+{
+    char path[8192];
+    snprintf(path, sizeof(path), "%s/config", dev);
+    FILE *out = fopen(path, "w");
+    if (!out)
+        return -1;
+    int rc = fwrite(c, 1, size, out) == size ? 0 : -1;
+    return (fclose(out) != 0 || rc < 0) ? -1 : 0;
+}
+
 /* !pcie ADDR flr|no-flr: a config file with the device's IDs and class, a
  * power management capability at 0x40, then a PCIe one at 0x60 whose DevCap
  * advertises FLR (bit 28) or not. */
 static int add_config(const char *root, char **f)
 {
-    char dev[4096], path[8192];
+    char dev[4096];
     int flr = strcmp(f[2], "flr") == 0;
     if ((!flr && strcmp(f[2], "no-flr") != 0) || device_dir(root, f[1], dev, sizeof(dev)) < 0) {
         errno = EINVAL;
@@ -201,12 +213,32 @@ static int add_config(const char *root, char **f)
     c[0x60] = 0x10; /* PCIe, version 2, endpoint */
     put_le(c + 0x62, 0x0002, 2);
     put_le(c + 0x64, flr ? 1ul << 28 : 0, 4);
-    snprintf(path, sizeof(path), "%s/config", dev);
-    FILE *out = fopen(path, "w");
-    if (!out)
+    return write_config(dev, c, sizeof(c));
+}
+
+/* !bridge ADDR SECONDARY: the bridge's config file as a reader who is not
+ * root sees it (the 64-byte header): its IDs and class, header type 1, and
+ * the buses behind it (primary: its own; secondary and subordinate: hex
+ * SECONDARY). */
+static int add_bridge_config(const char *root, char **f)
+{
+    char dev[4096], *end;
+    unsigned long secondary = strtoul(f[2], &end, 16);
+    if (*end || secondary > 0xff || device_dir(root, f[1], dev, sizeof(dev)) < 0) {
+        errno = EINVAL;
         return -1;
-    int rc = fwrite(c, 1, sizeof(c), out) == sizeof(c) ? 0 : -1;
-    return (fclose(out) != 0 || rc < 0) ? -1 : 0;
+    }
+    unsigned char c[64] = {0};
+    put_le(c + 0x00, read_hex(dev, "vendor"), 2);
+    put_le(c + 0x02, read_hex(dev, "device"), 2);
+    put_le(c + 0x08, read_hex(dev, "class") << 8, 4);
+    /* Capabilities past the 64 bytes: FLR cannot be told, as for such a reader. */
+    put_le(c + 0x06, 0x0010, 2);
+    c[0x34] = 0x40;
+    c[0x0e] = 0x01;
+    c[0x18] = (unsigned char)strtoul(f[1] + strlen(f[1]) - 7, NULL, 16);
+    c[0x19] = c[0x1a] = (unsigned char)secondary;
+    return write_config(dev, c, sizeof(c));
 }
 
 /* !reset ADDR METHOD... (a kernel with reset_method; "-": empty), and
@@ -236,6 +268,8 @@ static int reset_directive(const char *root, char **f, int n)
         return set_reset(root, f, n);
     if (n == 3 && strcmp(f[0], "!pcie") == 0)
         return add_config(root, f);
+    if (n == 3 && strcmp(f[0], "!bridge") == 0)
+        return add_bridge_config(root, f);
     errno = EINVAL;
     return -1;
 }
@@ -402,7 +436,7 @@ static int add_proc_line(const struct host *h, const char *file, const char *tex
 static int use_directive(const struct host *h, char **f, int n)
 {
     if (strcmp(f[0], "!reset") == 0 || strcmp(f[0], "!no-reset") == 0 ||
-        strcmp(f[0], "!pcie") == 0)
+        strcmp(f[0], "!pcie") == 0 || strcmp(f[0], "!bridge") == 0)
         return reset_directive(h->root, f, n);
     if (n >= 3 && strcmp(f[0], "!block") == 0)
         return add_disk(h->root, f, n);
@@ -421,7 +455,8 @@ static int use_directive(const struct host *h, char **f, int n)
 static int line_pass(const char *line)
 {
     static const char *const uses[] = {"!block", "!holder", "!net",  "!iface",  "!master",
-                                       "!upper", "!proc",   "!reset", "!no-reset", "!pcie"};
+                                       "!upper", "!proc",   "!reset", "!no-reset", "!pcie",
+                                       "!bridge"};
     if (line[0] != '!')
         return 1;
     size_t len = strcspn(line, " \t\r\n");

@@ -17,6 +17,9 @@
  *   !pcie ADDR flr|no-flr       a config file (256 bytes: the IDs and class,
  *                               a PM capability, then a PCIe one whose DevCap
  *                               advertises FLR or not); without it, none
+ *   !bridge ADDR SECONDARY      a bridge's config file (64 bytes: its IDs,
+ *                               class, header type 1) naming SECONDARY (hex)
+ *                               as the bus behind it, for the topology
  *
  * What the host itself uses (built after the devices, in file order):
  *   !block ADDR DISK [PART...]  a disk below PCI device ADDR
