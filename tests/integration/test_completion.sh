@@ -90,7 +90,7 @@ completes "a command by its start" "synopassthru ch" check
 completes "the global options" "synopassthru --" --config --help --version
 completes "a command after --config DIR" "synopassthru --config $OTHER gr" groups
 completes "--config takes a directory" "synopassthru --config $WORK/cw" "$WORK/cwd"
-completes "check's options" "synopassthru check --" --json --domain --help --config
+completes "check's options" "synopassthru check --" --json --domain --connect --help --config
 completes "rom's options" "synopassthru rom extract -" --json --for --vfct --pci -o --force -h --help --config
 completes "add's options" "synopassthru add x 08:00.0 --" --rom --functions --no-bind --release \
     --dry-run --help --config
