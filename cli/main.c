@@ -89,6 +89,12 @@ static const char usage_text[] =
     "               malformed ROM\n"
     "  rom extract  0 saved; 1 a file with other bytes kept, or the entry is for\n"
     "               another device; 3 no VFCT table or entry, unreadable ROM\n"
+    "  vms          0 listed, also when libvirt cannot be reached (a warning\n"
+    "               on stderr says so)\n"
+    "  add          0 written, or nothing to add; 1 refused, nothing written\n"
+    "  remove       0 done; 1 refused (a device in none of VM's snippets, no\n"
+    "               snippet names VM), nothing changed\n"
+    "  log          0 printed; 3 no audit log (none written yet, or turned off)\n"
     "  doctor       0 no problem (warnings allowed); 1 a problem\n";
 
 void sp_cli_error(const char *fmt, ...)

@@ -133,3 +133,16 @@ touch "$WORK/cwd/vm.xml"
 completes "--domain takes a file" "synopassthru check x --domain v" vm.xml
 completes "preview takes a file" "synopassthru preview " sub.d vm.xml
 completes "--root takes a directory" "synopassthru setup --root s" sub.d
+
+# The values of the newer options: units, times, libvirt URIs.
+completes "--unit takes a daemon's unit" "synopassthru doctor --unit " pkg-libvirtd libvirtd virtqemud
+completes "(by its start)" "synopassthru setup --unit pkg" pkg-libvirtd
+completes "--root takes a directory (doctor)" "synopassthru doctor --root s" sub.d
+completes "--since takes a span or today's date" "synopassthru log --since " \
+    30m 1h 12h 1d 2d 1w "$(date +%F)"
+completes "(by its start)" "synopassthru log x --since 1" 1h 12h 1d 1w
+completes "--connect takes a URI" "synopassthru vms --connect " qemu:///system qemu:///session
+completes "(for check, after readline's ':', by its start)" "synopassthru check x --connect qemu:///sy" ///system
+LIBVIRT_DEFAULT_URI="test+unix:///default?socket=/run/x" \
+    completes "(and \$LIBVIRT_DEFAULT_URI)" "synopassthru vms --connect t" "test+unix:///default?socket=/run/x"
+completes "(after readline's ':')" "synopassthru vms --connect qemu:" ///system ///session

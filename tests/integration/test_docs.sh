@@ -57,6 +57,16 @@ done < "$WORK/commands"
 for cmd in setup import add remove vms doctor log; do
     has_entry "synopassthru(1) documents the command $cmd" "$WORK/synopassthru.1.txt" "$cmd"
 done
+# Every command of the exit table in `synopassthru --help` has its codes
+# under EXIT STATUS (an entry "cmd" or "a, b" there).
+sed -n '/^EXIT STATUS/,/^ENVIRONMENT/p' "$WORK/synopassthru.1.txt" > "$WORK/exit-status"
+"$CLI" --help | sed -n '/^Exit status:/,$ s/^  \([a-z][a-z/ ]*[a-z]\) \{1,\}[0-9] .*/\1/p' |
+    grep -vx any | tr '/' '\n' > "$WORK/exit-commands"
+check "--help has an exit table" test "$(wc -l < "$WORK/exit-commands")" -ge 10
+while read -r cmd; do
+    check "synopassthru(1) gives the exit codes of $cmd" \
+        grep -qE "^       ([a-z ]+, )*$cmd(, [a-z ]+)*\$" "$WORK/exit-status"
+done < "$WORK/exit-commands"
 for s in "EXIT STATUS" ENVIRONMENT FILES EXAMPLES "SEE ALSO"; do
     contains "synopassthru(1) has $s" "$WORK/synopassthru.1.txt" "$s" 1
 done
