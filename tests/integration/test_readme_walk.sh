@@ -170,7 +170,7 @@ echo "undefine test" >&3
 echo "define $WORK/win11-vmm.xml" >&3
 echo "define $WORK/ubuntu.xml" >&3
 echo "start $UBUNTU_UUID" >&3
-for i in $(seq 1 50); do
+for _ in $(seq 1 50); do
     [ "$(virsh -q -c "$DAEMON_URI" list --name 2>/dev/null | grep -c .)" -eq 1 ] &&
         [ "$(virsh -q -c "$DAEMON_URI" list --all --name 2>/dev/null | grep -c .)" -eq 2 ] && break
     sleep 0.1
@@ -225,7 +225,7 @@ compare preview
 
 # 8. The start, as the VM manager asks the daemon for it.
 echo "start $UUID" >&3
-for i in $(seq 1 50); do
+for _ in $(seq 1 50); do
     grep -q '"event":"start"' "$NAS/var/log/synopassthru-audit.log" 2>/dev/null && break
     sleep 0.1
 done
@@ -238,7 +238,7 @@ compare log
 
 # To undo (the VM shut down): one device shown, then the VM's snippet taken out.
 echo "destroy $UUID" >&3
-for i in $(seq 1 50); do
+for _ in $(seq 1 50); do
     [ "$(virsh -q -c "$DAEMON_URI" domstate "$UUID")" = "shut off" ] && break
     sleep 0.1
 done
