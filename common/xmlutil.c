@@ -23,6 +23,7 @@ struct parse_state {
     void *user;
     int depth;
     int stopped; /* a scan callback asked to stop */
+    int wellformed_at_stop;
     int oom;
 };
 
@@ -203,6 +204,7 @@ static void scan_stop_if(void *ctx, int stop)
 {
     if (stop) {
         state_of(ctx)->stopped = 1;
+        state_of(ctx)->wellformed_at_stop = ((xmlParserCtxtPtr)ctx)->wellFormed;
         xmlStopParser(ctx);
     }
 }
@@ -300,11 +302,14 @@ int sp_xml_scan(const char *buf, size_t len, const char *name, const struct sp_x
         sp_err_set(err, "%s: out of memory", name);
         return SP_XML_OOM;
     }
+    /* As the tree parse judges: only a well-formedness error fails, in
+     * what was read before a callback ended the scan. */
     if (st.stopped)
-        return 1;
-    /* As the tree parse judges: only a well-formedness error fails. */
+        wellformed = st.wellformed_at_stop;
     if (st.fatal || (!st.doctype && !wellformed))
         return set_parse_error(&st, name, err);
+    if (st.stopped)
+        return 1;
     return 0;
 }
 

@@ -52,8 +52,9 @@ struct sp_xml_scan_ops {
  * elements of a document of any size, at a cost that grows with its length
  * only. A DOCTYPE sets *doctype; its declarations are read and dropped,
  * never kept, so no entity is ever expanded. Returns 0, 1 when a callback
- * ended the scan, or -1 with err worded as sp_xml_parse words it
- * (SP_XML_OOM when memory ran out). */
+ * ended the scan (the part read being well-formed; the rest is not read),
+ * or -1 with err worded as sp_xml_parse words it (SP_XML_OOM when memory
+ * ran out). */
 #define SP_XML_OOM (-2)
 int sp_xml_scan(const char *buf, size_t len, const char *name, const struct sp_xml_scan_ops *ops,
                 void *user, int *doctype, struct sp_err *err);

@@ -737,6 +737,24 @@ static int decide_parsed(struct sp_start *st, const char *xml, size_t len)
     return rc;
 }
 
+static int names_a_vm(const struct sp_snapshot *snap, const char *key)
+{
+    return key && sp_snapshot_lookup(snap, key);
+}
+
+int sp_start_untouched(const struct sp_snapshot *snap, const char *xml, size_t len)
+{
+    struct sp_domain_id id;
+    struct sp_err err;
+    int rc = sp_domain_identify_head(xml, len, &id, &err);
+    if (rc < 0)
+        return rc != SP_XML_OOM; /* a bad document: sp_start_prepare's too */
+    int untouched = !id.unknown && !names_a_vm(snap, id.name) && !names_a_vm(snap, id.uuid) &&
+                    !names_a_vm(snap, id.title);
+    sp_domain_id_free(&id);
+    return untouched;
+}
+
 int sp_start_prepare(struct sp_snapshot *snap, const char *xml, size_t len, struct sp_start *st)
 {
     memset(st, 0, sizeof(*st));
