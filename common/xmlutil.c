@@ -237,11 +237,14 @@ static void scan_start_element(void *ctx, const xmlChar *localname, const xmlCha
                                const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
                                int nb_attributes, int nb_defaulted, const xmlChar **attributes)
 {
-    (void)prefix, (void)nb_namespaces, (void)namespaces, (void)nb_defaulted;
+    (void)nb_namespaces, (void)namespaces, (void)nb_defaulted;
     struct parse_state *st = state_of(ctx);
     int depth = st->depth++;
+    /* A prefix no declaration binds: the tree keeps the name whole
+     * ("x:name"), so it is not the unprefixed element either. */
+    const xmlChar *ns = uri ? uri : prefix ? BAD_CAST "" : NULL;
     if (st->ops->start)
-        scan_stop_if(ctx, st->ops->start(st->user, depth, localname, uri, nb_attributes,
+        scan_stop_if(ctx, st->ops->start(st->user, depth, localname, ns, nb_attributes,
                                          attributes));
 }
 

@@ -35,8 +35,9 @@ void sp_xml_oom_guard_begin(struct sp_xml_oom_guard *g);
 int sp_xml_oom_guard_end(struct sp_xml_oom_guard *g);
 
 /* What sp_xml_scan reports; any callback may be NULL, and one that returns
- * nonzero ends the scan. The root element is at depth 0; attributes come
- * as libxml2's SAX2 gives them (see sp_xml_scan_attr). */
+ * nonzero ends the scan. The root element is at depth 0; uri is NULL for an
+ * element in no namespace, "" for one whose prefix nothing declares;
+ * attributes come as libxml2's SAX2 gives them (see sp_xml_scan_attr). */
 struct sp_xml_scan_ops {
     int (*start)(void *user, int depth, const xmlChar *localname, const xmlChar *uri,
                  int nb_attributes, const xmlChar **attributes);

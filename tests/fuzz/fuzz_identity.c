@@ -5,9 +5,9 @@
  * tree parses; and without one, the identity read from the stream is the
  * one the tree gives, for exactly the documents the tree parse accepts. The
  * read of the head (sp_domain_identify_head) finds the full read's identity
- * whenever that one succeeds, fails whenever it fails before its end, and a
- * start it lets through (sp_start_untouched) is one sp_start_prepare lets
- * through, for VMs that snippets name and VMs they do not. */
+ * whenever that one succeeds and never accepts what it refuses when read to
+ * the end; a start it lets through (sp_start_untouched) is one
+ * sp_start_prepare lets through, for VMs snippets name and VMs they do not. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -178,13 +178,37 @@ static void make_snapshot(void)
     sp_config_free(cfg);
 }
 
-/* A start the head lets through must be one the full decision lets through. */
-static void check_decision(const char *xml, size_t size)
+static int named(const char *key)
+{
+    return key && sp_snapshot_lookup(snap, key);
+}
+
+/* The verdict from the identity read whole: the fake host has none of the
+ * snippets' devices, so a VM they name is refused. */
+static enum sp_verdict expected_verdict(int rc_full, const struct sp_domain_id *full)
+{
+    if (rc_full == SP_XML_OOM)
+        return SP_REFUSED;
+    if (rc_full < 0)
+        return SP_BAD_INPUT;
+    int is_named = named(full->name) || named(full->uuid) || named(full->title);
+    return is_named || (full->doctype && full->unknown) ? SP_REFUSED : SP_UNMATCHED;
+}
+
+/* sp_start_prepare, which reads the head first, decides as the whole read
+ * does (bad input in the same words); a start the head lets through is one
+ * it lets through. */
+static void check_decision(const char *xml, size_t size, int rc_full,
+                           const struct sp_domain_id *full, const char *full_err)
 {
     int untouched = sp_start_untouched(snap, xml, size);
     struct sp_start st;
     if (sp_start_prepare(snap, xml, size, &st) < 0)
         fail("out of memory without a limit", NULL);
+    if (st.verdict != expected_verdict(rc_full, full))
+        fail("the decision is not the one the whole read gives", st.err.msg);
+    if (st.verdict == SP_BAD_INPUT && strcmp(st.err.msg, full_err) != 0)
+        fail("bad input said otherwise than by the whole read", st.err.msg);
     if (untouched && st.verdict != SP_UNMATCHED && st.verdict != SP_BAD_INPUT)
         fail("the head let through a start the full decision keeps", st.err.msg);
     sp_start_free(&st);
@@ -230,7 +254,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (doc)
         xmlFreeDoc(doc);
     check_head(xml, size, rc, &id);
-    check_decision(xml, size);
+    check_decision(xml, size, rc, &id, err.msg);
     if (rc == 0)
         sp_domain_id_free(&id);
     check_snippet(data, size, doctype && wellformed);

@@ -81,7 +81,8 @@ static void ends_only_once_the_last_element_is_whole(void **state)
 }
 
 /* A title after <devices>, one nested in another element, a namespaced
- * one, or one commented out: the read goes on to the VM's own. */
+ * one (its prefix declared or not), or one commented out: the read goes on
+ * to the VM's own. */
 static void looks_further_for_a_late_title(void **state)
 {
     (void)state;
@@ -93,6 +94,9 @@ static void looks_further_for_a_late_title(void **state)
     check_head(xml, (struct expect){1, "a", "u", "late", NULL, 0});
     snprintf(xml, sizeof(xml), "%s<title>late</title>%s", head, BROKEN_TAIL);
     check_head(xml, (struct expect){1, "a", "u", "late", NULL, 0});
+    /* A prefix nothing declares: the tree names that element "y:title". */
+    check_head("<domain><name>a</name><uuid>u</uuid><y:title>no</y:title><title>t</title>"
+               "</domain>", (struct expect){1, "a", "u", "t", NULL, 0});
 }
 
 /* With no title the whole document is read, and judged, as the full read
