@@ -345,9 +345,25 @@ int sp_xml_scan_attr(int nb_attributes, const xmlChar **attributes, const char *
     return 0;
 }
 
+/* The value of the attribute (no namespace), as xmlGetNoNsProp gives it,
+ * but without a copy when it is one text node, as nearly always: a walk of
+ * a whole document reads many. *copy is what to xmlFree after, or NULL. */
+static const xmlChar *attr_value(xmlNodePtr node, const char *attr, xmlChar **copy)
+{
+    *copy = NULL;
+    xmlAttrPtr a = xmlHasNsProp(node, BAD_CAST attr, NULL);
+    if (!a)
+        return NULL;
+    if (a->type == XML_ATTRIBUTE_NODE && a->children && a->children->type == XML_TEXT_NODE &&
+        !a->children->next && a->children->content)
+        return a->children->content;
+    return *copy = xmlGetNoNsProp(node, BAD_CAST attr);
+}
+
 int sp_xml_attr_uint(xmlNodePtr node, const char *attr, unsigned max, unsigned *out)
 {
-    xmlChar *v = xmlGetNoNsProp(node, BAD_CAST attr);
+    xmlChar *copy;
+    const xmlChar *v = attr_value(node, attr, &copy);
     if (!v)
         return 0;
     const char *s = (const char *)v;
@@ -355,7 +371,7 @@ int sp_xml_attr_uint(xmlNodePtr node, const char *attr, unsigned max, unsigned *
     errno = 0;
     unsigned long n = (*s == '-' || *s == '\0') ? 0 : strtoul(s, &end, 0);
     int ok = *s != '-' && *s != '\0' && errno == 0 && end && *end == '\0' && n <= max;
-    xmlFree(v);
+    xmlFree(copy);
     if (!ok)
         return -1;
     *out = (unsigned)n;
@@ -391,9 +407,10 @@ xmlNodePtr sp_xml_child(xmlNodePtr parent, const char *name)
 
 int sp_xml_attr_is(xmlNodePtr node, const char *attr, const char *value)
 {
-    xmlChar *v = xmlGetNoNsProp(node, BAD_CAST attr);
+    xmlChar *copy;
+    const xmlChar *v = attr_value(node, attr, &copy);
     int eq = v && xmlStrEqual(v, BAD_CAST value);
-    xmlFree(v);
+    xmlFree(copy);
     return eq;
 }
 

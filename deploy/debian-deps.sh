@@ -9,6 +9,9 @@ set -eu
 PACKAGES="build-essential pkg-config clang binutils libvirt-dev libvirt-daemon libvirt-clients
 libxml2-dev libxml2-utils uthash-dev libcmocka-dev libjansson-dev pci.ids dpkg-dev python3 systemd
 qemu-system-x86 linux-image-amd64 busybox-static cpio kmod libvirt-daemon-driver-qemu"
+# make bench: instruction counts and the whole-process comparison (small).
+PACKAGES="$PACKAGES valgrind xmlstarlet"
+# Optional, for bench's virt-xml row (pulls in Python): apt-get install -y virtinst
 
 enable_deb_src() {
     list=/etc/apt/sources.list.d/synopassthru-deb-src.sources
