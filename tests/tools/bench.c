@@ -29,6 +29,7 @@
 #include "../../common/testhooks.h"
 #include "../../config/config.h"
 #include "../../core/launch.h"
+#include "../../core/start.h"
 #include "../unit/testutil.h"
 #include "fakesysfs.h"
 
@@ -175,10 +176,16 @@ static char *make_config(int snippets, int devices, const char *base)
 
 /* --- what is timed ----------------------------------------------------- */
 
+struct subject;
+typedef void (*bench_fn)(const struct subject *s);
+
 struct subject {
     const char *xml;
     size_t len;
-    struct sp_launcher *launcher;
+    bench_fn fn;                   /* what is compared with the floor */
+    struct sp_launcher *launcher; /* for bench_start */
+    struct sp_config *config;     /* for bench_decide */
+    struct sp_snapshot *snap;
     const char *changed_dir; /* rewrite one snippet before each start */
     int changes;
 };
@@ -250,6 +257,20 @@ __attribute__((noinline)) void bench_start(const struct subject *s)
         die("start refused", last_report);
 }
 
+/* The decision alone, on a snapshot taken once: what sp_launch_create
+ * decides before anything else (no config refresh, merge or record for an
+ * unmatched VM; the merge but no record for a matched one). */
+__attribute__((noinline)) void bench_decide(const struct subject *s);
+__attribute__((noinline)) void bench_decide(const struct subject *s)
+{
+    if (sp_start_untouched(s->snap, s->xml, s->len))
+        return;
+    struct sp_start st;
+    if (sp_start_prepare(s->snap, s->xml, s->len, &st) < 0 || st.verdict != SP_READY)
+        die("decision", st.err.msg);
+    sp_start_free(&st);
+}
+
 static void change_one_file(struct subject *s)
 {
     if (s->changed_dir)
@@ -257,7 +278,7 @@ static void change_one_file(struct subject *s)
 }
 
 /* Seconds per call over calls calls (the change before each not counted). */
-static double time_calls(void (*fn)(const struct subject *), struct subject *s, long calls)
+static double time_calls(bench_fn fn, struct subject *s, long calls)
 {
     double total = 0;
     for (long i = 0; i < calls; i++) {
@@ -270,7 +291,7 @@ static double time_calls(void (*fn)(const struct subject *), struct subject *s, 
     return total / (double)calls;
 }
 
-static long calls_per_batch(void (*fn)(const struct subject *), struct subject *s)
+static long calls_per_batch(bench_fn fn, struct subject *s)
 {
     double one = time_calls(fn, s, 3);
     long calls = (long)(BATCH_SECONDS / (one > 1e-9 ? one : 1e-9));
@@ -302,14 +323,14 @@ struct result {
 /* Floor and case in alternation, the order swapped every round. */
 static void compare(struct subject *s, int rounds, struct result *r)
 {
-    long nf = calls_per_batch(bench_floor, s), ns = calls_per_batch(bench_start, s);
+    long nf = calls_per_batch(bench_floor, s), ns = calls_per_batch(s->fn, s);
     double ratio[MAX_ROUNDS], tf[MAX_ROUNDS], ts[MAX_ROUNDS];
     for (int i = 0; i < rounds; i++) {
         if (i % 2 == 0) {
             tf[i] = time_calls(bench_floor, s, nf);
-            ts[i] = time_calls(bench_start, s, ns);
+            ts[i] = time_calls(s->fn, s, ns);
         } else {
-            ts[i] = time_calls(bench_start, s, ns);
+            ts[i] = time_calls(s->fn, s, ns);
             tf[i] = time_calls(bench_floor, s, nf);
         }
         ratio[i] = ts[i] / tf[i];
@@ -365,7 +386,8 @@ static double run(char *const argv[], const char *out_file, const char *err_file
 
 #define IR_CALLS 20
 
-/* Instructions per call of bench_floor or bench_start, by callgrind. */
+/* Instructions per call of bench_floor, bench_start or bench_decide, by
+ * callgrind. */
 static long long count_instructions(const char *what, const char *config, const char *domain_file,
                                     const char *scratch)
 {
@@ -388,18 +410,36 @@ static long long count_instructions(const char *what, const char *config, const 
     return ir;
 }
 
+static void open_subject(struct subject *s, const char *config, int decide)
+{
+    struct sp_err err;
+    s->fn = decide ? bench_decide : bench_start;
+    if (!decide && !(s->launcher = sp_launcher_new(config, &host)))
+        die("launcher", "out of memory");
+    if (decide && (!(s->config = sp_config_new(config)) ||
+                   sp_config_snapshot(s->config, &s->snap, &err) < 0))
+        die("config", config);
+    s->fn(s); /* the first call loads the config */
+}
+
+static void close_subject(struct subject *s)
+{
+    sp_launcher_free(s->launcher);
+    sp_snapshot_release(s->snap);
+    sp_config_free(s->config);
+}
+
 static int run_one(char **argv)
 {
     size_t len;
     char *xml = tu_read(argv[3], &len);
     struct subject s = {.xml = xml, .len = len};
-    s.launcher = sp_launcher_new(argv[2], &host);
-    bench_start(&s); /* the first start loads the config: not counted */
+    open_subject(&s, argv[2], strcmp(argv[1], "decide") == 0);
     long calls = atol(argv[4]);
-    int floor = strcmp(argv[1], "floor") == 0;
+    bench_fn fn = strcmp(argv[1], "floor") == 0 ? bench_floor : s.fn;
     for (long i = 0; i < calls; i++)
-        floor ? bench_floor(&s) : bench_start(&s);
-    sp_launcher_free(s.launcher);
+        fn(&s);
+    close_subject(&s);
     free(xml);
     return 0;
 }
@@ -433,6 +473,7 @@ struct start_case {
     size_t size;
     enum title_at title;
     int matched, changed;
+    int decide; /* the decision alone, no config refresh or record */
 };
 
 static void print_result(const struct start_case *c, const struct result *r)
@@ -443,7 +484,7 @@ static void print_result(const struct start_case *c, const struct result *r)
                  r->case_ir, r->floor_ir);
     else if (have_valgrind)
         snprintf(ir, sizeof(ir), "not counted");
-    printf("%-46s %6d %8zu  %6.3f %6.3f %6.3f  %9.1f %9.1f  %s\n", c->label, c->snippets,
+    printf("%-50s %6d %8zu  %6.3f %6.3f %6.3f  %9.1f %9.1f  %s\n", c->label, c->snippets,
            c->size, r->ratio.min, r->ratio.median, r->ratio.max, r->floor_us, r->case_us, ir);
     fflush(stdout);
 }
@@ -475,7 +516,8 @@ static void json_result(struct bench *b, const struct start_case *c, const struc
  * counted for the first case only (the others are timed). */
 static int counted(const struct bench *b, const struct start_case *c)
 {
-    return !c->changed && (c->snippets == b->snippets[0] || (!c->matched && c->title == TITLE_FIRST));
+    return !c->changed &&
+           (c->snippets == b->snippets[0] || (!c->matched && c->title == TITLE_FIRST));
 }
 
 /* The floor's count depends on the document only. */
@@ -498,14 +540,14 @@ static void run_start_case(struct bench *b, const struct start_case *c)
     char *xml = make_domain(c->matched ? VM_MATCHED : VM_OTHER, c->title, c->size, &len);
     char *domain_file = tu_write(b->base, "domain.xml", xml, 0644);
     struct subject s = {.xml = xml, .len = len, .changed_dir = c->changed ? config : NULL};
-    s.launcher = sp_launcher_new(config, &host);
-    if (!s.launcher)
-        die("launcher", "out of memory");
+    open_subject(&s, config, c->decide);
     struct result r;
     compare(&s, b->rounds, &r);
-    sp_launcher_free(s.launcher);
+    close_subject(&s);
     r.floor_ir = floor_instructions(b, c, config, domain_file);
-    r.case_ir = counted(b, c) ? count_instructions("start", config, domain_file, b->base) : -1;
+    r.case_ir = counted(b, c) ? count_instructions(c->decide ? "decide" : "start", config,
+                                                   domain_file, b->base)
+                              : -1;
     print_result(c, &r);
     json_result(b, c, &r);
     free(domain_file);
@@ -516,7 +558,7 @@ static void run_start_case(struct bench *b, const struct start_case *c)
 
 static void start_cases(struct bench *b)
 {
-    printf("%-46s %6s %8s  %6s %6s %6s  %9s %9s  %s\n", "start (ratio to the floor)",
+    printf("%-50s %6s %8s  %6s %6s %6s  %9s %9s  %s\n", "start (ratio to the floor)",
            "files", "bytes", "min", "median", "max", "floor us", "start us",
            "instructions start/floor");
     sp_json_key(&b->json, "starts");
@@ -524,22 +566,25 @@ static void start_cases(struct bench *b)
     for (int i = 0; i < b->n_snippets; i++) {
         int n = b->snippets[i];
         struct start_case cases[] = {
-            {"unmatched, name/uuid/title first", n, 0, 6144, TITLE_FIRST, 0, 0},
-            {"unmatched, no <title>: whole document read", n, 0, 6144, TITLE_NONE, 0, 0},
-            {"matched, 2 devices", n, 2, 6144, TITLE_FIRST, 1, 0},
-            {"matched, 8 devices", n, 8, 6144, TITLE_FIRST, 1, 0},
-            {"unmatched, after one snippet file changed", n, 0, 6144, TITLE_FIRST, 0, 1},
+            {"unmatched, name/uuid/title first", n, 0, 6144, TITLE_FIRST, 0, 0, 0},
+            {"unmatched, no <title>: whole document read", n, 0, 6144, TITLE_NONE, 0, 0, 0},
+            {"matched, 2 devices", n, 2, 6144, TITLE_FIRST, 1, 0, 0},
+            {"matched, 8 devices", n, 8, 6144, TITLE_FIRST, 1, 0, 0},
+            {"unmatched, after one snippet file changed", n, 0, 6144, TITLE_FIRST, 0, 1, 0},
         };
         for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
             run_start_case(b, &cases[k]);
     }
     int n = b->snippets[0];
     struct start_case sizes[] = {
-        {"unmatched, name/uuid/title first", n, 0, 2048, TITLE_FIRST, 0, 0},
-        {"unmatched, name/uuid/title first", n, 0, 1 << 20, TITLE_FIRST, 0, 0},
-        {"unmatched, no <title>: whole document read", n, 0, 1 << 20, TITLE_NONE, 0, 0},
-        {"matched, 2 devices", n, 2, 2048, TITLE_FIRST, 1, 0},
-        {"matched, 2 devices", n, 2, 1 << 20, TITLE_FIRST, 1, 0},
+        {"decision alone: unmatched, name/uuid/title first", n, 0, 6144, TITLE_FIRST, 0, 0, 1},
+        {"decision alone: unmatched, no <title>", n, 0, 6144, TITLE_NONE, 0, 0, 1},
+        {"decision alone: matched, 2 devices", n, 2, 6144, TITLE_FIRST, 1, 0, 1},
+        {"unmatched, name/uuid/title first", n, 0, 2048, TITLE_FIRST, 0, 0, 0},
+        {"unmatched, name/uuid/title first", n, 0, 1 << 20, TITLE_FIRST, 0, 0, 0},
+        {"unmatched, no <title>: whole document read", n, 0, 1 << 20, TITLE_NONE, 0, 0, 0},
+        {"matched, 2 devices", n, 2, 2048, TITLE_FIRST, 1, 0, 0},
+        {"matched, 2 devices", n, 2, 1 << 20, TITLE_FIRST, 1, 0, 0},
     };
     for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++)
         run_start_case(b, &sizes[k]);
@@ -625,9 +670,9 @@ static void print_tools(struct bench *b, const char *key, struct tool *tools, in
     sp_json_begin_array(&b->json);
     for (int i = 0; i < n; i++) {
         if (missing[i])
-            printf("%-46s %s\n", tools[i].label, missing[i]);
+            printf("%-50s %s\n", tools[i].label, missing[i]);
         else
-            printf("%-46s %8.2f %8.2f %8.2f  %6.2fx\n", tools[i].label, ms[i].min,
+            printf("%-50s %8.2f %8.2f %8.2f  %6.2fx\n", tools[i].label, ms[i].min,
                    ms[i].median, ms[i].max, missing[0] ? 0 : ms[i].median / ms[0].median);
         json_times(&b->json, tools[i].label, &ms[i], missing[i]);
     }
@@ -663,7 +708,7 @@ static void edit_cases(struct bench *b)
     };
     struct stats ms[3];
     const char *missing[3];
-    printf("\n%-46s %8s %8s %8s  %s\n", "whole process, 6 KB domain (ms)", "min", "median",
+    printf("\n%-50s %8s %8s %8s  %s\n", "whole process, 6 KB domain (ms)", "min", "median",
            "max", "to preview");
     time_tools(b, tools, 3, ms, missing);
     print_tools(b, "whole_process", tools, 3, ms, missing);
@@ -804,10 +849,11 @@ int main(int argc, char **argv)
     start_cases(&b);
     memory_case(&b);
     edit_cases(&b);
-    printf("\n%-46s %8s %8s %8s  %s\n", "virsh -c test:///default, one session (ms)", "min",
+    printf("\n%-50s %8s %8s %8s  %s\n", "virsh -c test:///default, one session (ms)", "min",
            "median", "max", "ratio");
     virsh_case(&b, b.snippets[0]);
-    virsh_case(&b, b.snippets[b.n_snippets - 1]);
+    if (b.n_snippets > 1)
+        virsh_case(&b, b.snippets[b.n_snippets - 1]);
     sp_json_end_object(&b.json);
     FILE *f = out ? fopen(out, "w") : NULL;
     if (out && (!f || sp_json_print(&b.json, f) < 0))
