@@ -696,8 +696,10 @@ static void edit_cases(struct bench *b)
                           "pci", "-s", (char *)hostdev, "-t", "attr", "-n", "managed", "-v", "yes",
                           "-s", (char *)hostdev, "-t", "elem", "-n", "source", "-s",
                           "/domain/devices/hostdev[last()]/source", "-t", "elem", "-n",
-                          "address", "-s", (char *)addr, "-t", "attr", "-n", "bus", "-v",
+                          "address", "-s", (char *)addr, "-t", "attr", "-n", "domain", "-v",
+                          "0x0000", "-s", (char *)addr, "-t", "attr", "-n", "bus", "-v",
                           "0x11", "-s", (char *)addr, "-t", "attr", "-n", "slot", "-v", "0x00",
+                          "-s", (char *)addr, "-t", "attr", "-n", "function", "-v", "0x0",
                           file, NULL};
     char *virt_xml[] = {"virt-xml", "--connect", "test:///default", "test", "--add-device",
                         "--hostdev", "0000:11:00.0", "--print-xml", NULL};
