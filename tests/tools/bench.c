@@ -1,6 +1,6 @@
 /* bench: what the shim adds to a VM start, as ratios against a floor
  * measured in the same run (one libxml2 parse and serialisation of the same
- * domain XML), the two timed in alternation (ABAB..., then BABA...), with
+ * domain XML), the two timed in alternation (AB, BA, AB, ... by round), with
  * min/median/max over the rounds and, under valgrind, callgrind's
  * instruction counts for one call of each. Prints a table and writes the
  * figures as JSON (--out). Also: the heap a config index holds, whole
@@ -9,7 +9,7 @@
  *
  * bench [--rounds N] [--snippets A,B,C] [--virsh-starts N] [--no-callgrind]
  *       [--out FILE]   (SP_BUILD names the build directory; default "build")
- * bench --one floor|start CONFIG_DIR DOMAIN_FILE CALLS   (callgrind's child) */
+ * bench --one floor|start|decide CONFIG_DIR DOMAIN_FILE CALLS   (callgrind's child) */
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
