@@ -23,6 +23,7 @@ struct parse_state {
     void *user;
     int depth;
     int stopped; /* a scan callback asked to stop */
+    int wellformed_at_stop;
     int oom;
 };
 
@@ -203,6 +204,7 @@ static void scan_stop_if(void *ctx, int stop)
 {
     if (stop) {
         state_of(ctx)->stopped = 1;
+        state_of(ctx)->wellformed_at_stop = ((xmlParserCtxtPtr)ctx)->wellFormed;
         xmlStopParser(ctx);
     }
 }
@@ -235,11 +237,14 @@ static void scan_start_element(void *ctx, const xmlChar *localname, const xmlCha
                                const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
                                int nb_attributes, int nb_defaulted, const xmlChar **attributes)
 {
-    (void)prefix, (void)nb_namespaces, (void)namespaces, (void)nb_defaulted;
+    (void)nb_namespaces, (void)namespaces, (void)nb_defaulted;
     struct parse_state *st = state_of(ctx);
     int depth = st->depth++;
+    /* A prefix no declaration binds: the tree keeps the name whole
+     * ("x:name"), so it is not the unprefixed element either. */
+    const xmlChar *ns = uri ? uri : prefix ? BAD_CAST "" : NULL;
     if (st->ops->start)
-        scan_stop_if(ctx, st->ops->start(st->user, depth, localname, uri, nb_attributes,
+        scan_stop_if(ctx, st->ops->start(st->user, depth, localname, ns, nb_attributes,
                                          attributes));
 }
 
@@ -300,11 +305,14 @@ int sp_xml_scan(const char *buf, size_t len, const char *name, const struct sp_x
         sp_err_set(err, "%s: out of memory", name);
         return SP_XML_OOM;
     }
+    /* As the tree parse judges: only a well-formedness error fails, in
+     * what was read before a callback ended the scan. */
     if (st.stopped)
-        return 1;
-    /* As the tree parse judges: only a well-formedness error fails. */
+        wellformed = st.wellformed_at_stop;
     if (st.fatal || (!st.doctype && !wellformed))
         return set_parse_error(&st, name, err);
+    if (st.stopped)
+        return 1;
     return 0;
 }
 
@@ -337,9 +345,25 @@ int sp_xml_scan_attr(int nb_attributes, const xmlChar **attributes, const char *
     return 0;
 }
 
+/* The value of the attribute (no namespace), as xmlGetNoNsProp gives it,
+ * but without a copy when it is one text node, as nearly always: a walk of
+ * a whole document reads many. *copy is what to xmlFree after, or NULL. */
+static const xmlChar *attr_value(xmlNodePtr node, const char *attr, xmlChar **copy)
+{
+    *copy = NULL;
+    xmlAttrPtr a = xmlHasNsProp(node, BAD_CAST attr, NULL);
+    if (!a)
+        return NULL;
+    if (a->type == XML_ATTRIBUTE_NODE && a->children && a->children->type == XML_TEXT_NODE &&
+        !a->children->next && a->children->content)
+        return a->children->content;
+    return *copy = xmlGetNoNsProp(node, BAD_CAST attr);
+}
+
 int sp_xml_attr_uint(xmlNodePtr node, const char *attr, unsigned max, unsigned *out)
 {
-    xmlChar *v = xmlGetNoNsProp(node, BAD_CAST attr);
+    xmlChar *copy;
+    const xmlChar *v = attr_value(node, attr, &copy);
     if (!v)
         return 0;
     const char *s = (const char *)v;
@@ -347,7 +371,7 @@ int sp_xml_attr_uint(xmlNodePtr node, const char *attr, unsigned max, unsigned *
     errno = 0;
     unsigned long n = (*s == '-' || *s == '\0') ? 0 : strtoul(s, &end, 0);
     int ok = *s != '-' && *s != '\0' && errno == 0 && end && *end == '\0' && n <= max;
-    xmlFree(v);
+    xmlFree(copy);
     if (!ok)
         return -1;
     *out = (unsigned)n;
@@ -383,9 +407,10 @@ xmlNodePtr sp_xml_child(xmlNodePtr parent, const char *name)
 
 int sp_xml_attr_is(xmlNodePtr node, const char *attr, const char *value)
 {
-    xmlChar *v = xmlGetNoNsProp(node, BAD_CAST attr);
+    xmlChar *copy;
+    const xmlChar *v = attr_value(node, attr, &copy);
     int eq = v && xmlStrEqual(v, BAD_CAST value);
-    xmlFree(v);
+    xmlFree(copy);
     return eq;
 }
 

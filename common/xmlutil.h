@@ -35,8 +35,9 @@ void sp_xml_oom_guard_begin(struct sp_xml_oom_guard *g);
 int sp_xml_oom_guard_end(struct sp_xml_oom_guard *g);
 
 /* What sp_xml_scan reports; any callback may be NULL, and one that returns
- * nonzero ends the scan. The root element is at depth 0; attributes come
- * as libxml2's SAX2 gives them (see sp_xml_scan_attr). */
+ * nonzero ends the scan. The root element is at depth 0; uri is NULL for an
+ * element in no namespace, "" for one whose prefix nothing declares;
+ * attributes come as libxml2's SAX2 gives them (see sp_xml_scan_attr). */
 struct sp_xml_scan_ops {
     int (*start)(void *user, int depth, const xmlChar *localname, const xmlChar *uri,
                  int nb_attributes, const xmlChar **attributes);
@@ -52,8 +53,9 @@ struct sp_xml_scan_ops {
  * elements of a document of any size, at a cost that grows with its length
  * only. A DOCTYPE sets *doctype; its declarations are read and dropped,
  * never kept, so no entity is ever expanded. Returns 0, 1 when a callback
- * ended the scan, or -1 with err worded as sp_xml_parse words it
- * (SP_XML_OOM when memory ran out). */
+ * ended the scan (the part read being well-formed; the rest is not read),
+ * or -1 with err worded as sp_xml_parse words it (SP_XML_OOM when memory
+ * ran out). */
 #define SP_XML_OOM (-2)
 int sp_xml_scan(const char *buf, size_t len, const char *name, const struct sp_xml_scan_ops *ops,
                 void *user, int *doctype, struct sp_err *err);

@@ -112,13 +112,18 @@ static struct sp_snapshot *current_snapshot(struct sp_launcher *l)
 
 /* Decides for xml. 1 with *st when the start is ours (ready or refused;
  * refused too when memory ran out), 0 when libvirt gets the XML untouched
- * (st freed). */
+ * (st freed, or never filled). */
 static int decide(struct sp_launcher *l, const char *xml, struct sp_start *st)
 {
     struct sp_snapshot *snap = xml ? current_snapshot(l) : NULL;
     if (!snap)
         return 0;
-    int rc = sp_start_prepare(snap, xml, strlen(xml), st);
+    size_t len = strlen(xml);
+    if (sp_start_untouched(snap, xml, len)) {
+        sp_snapshot_release(snap);
+        return 0;
+    }
+    int rc = sp_start_prepare(snap, xml, len, st);
     sp_snapshot_release(snap);
     if (rc < 0) {
         /* It may be a VM with devices: it must not start without them. */

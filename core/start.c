@@ -697,6 +697,31 @@ static int decide_matched(struct sp_start *st, xmlDocPtr doc, const char *xml, s
     return merge_devices(st, doc, xml, len);
 }
 
+/* The VM's identity and entries, from the head of the document (whole 0)
+ * or all of it: 1 when the rest of it was not read, 0 when it was, -1 when
+ * the verdict is given (the document is bad, or memory ran out). */
+static int identify(struct sp_start *st, const char *xml, size_t len, int whole)
+{
+    sp_domain_id_free(&st->id);
+    st->n_entries = 0;
+    int rc = whole ? sp_domain_identify(xml, len, &st->id, &st->err)
+                   : sp_domain_identify_head(xml, len, &st->id, &st->err);
+    if (rc == SP_XML_OOM) {
+        /* Which VM this is cannot be told: it may be one with devices. */
+        st->verdict = SP_REFUSED;
+        sp_err_prefix(&st->err, "cannot tell which VM starts");
+        return -1;
+    }
+    if (rc < 0) {
+        st->verdict = SP_BAD_INPUT;
+        return -1;
+    }
+    add_entry(st, st->id.name);
+    add_entry(st, st->id.uuid);
+    add_entry(st, st->id.title);
+    return rc;
+}
+
 /* A DOCTYPE is never read: its entities could cost any amount of memory
  * and time to expand. A VM a snippet names is refused, and so is one whose
  * name, uuid or title refers to an entity, as whether a snippet names it
@@ -719,11 +744,14 @@ static int decide_doctype(struct sp_start *st)
 
 /* A VM a snippet names, parsed into a tree to be patched. One that cannot
  * be (libvirt might still take the text, or memory ran out) is refused:
- * it must not start without its devices. */
-static int decide_parsed(struct sp_start *st, const char *xml, size_t len)
+ * it must not start without its devices. When only the head was read, a
+ * document that is not well-formed is bad input, as read whole. */
+static int decide_parsed(struct sp_start *st, const char *xml, size_t len, int head_only)
 {
     struct sp_err why;
     xmlDocPtr doc = sp_domain_parse(xml, len, &why);
+    if (!doc && head_only && identify(st, xml, len, 1) != 0)
+        return 0; /* the rest of the document says why: as if read whole */
     if (!doc) {
         st->label = sp_domain_label(&st->id);
         if (!st->label)
@@ -737,6 +765,24 @@ static int decide_parsed(struct sp_start *st, const char *xml, size_t len)
     return rc;
 }
 
+static int names_a_vm(const struct sp_snapshot *snap, const char *key)
+{
+    return key && sp_snapshot_lookup(snap, key);
+}
+
+int sp_start_untouched(const struct sp_snapshot *snap, const char *xml, size_t len)
+{
+    struct sp_domain_id id;
+    struct sp_err err;
+    int rc = sp_domain_identify_head(xml, len, &id, &err);
+    if (rc < 0)
+        return rc != SP_XML_OOM; /* a bad document: sp_start_prepare's too */
+    int untouched = !id.unknown && !names_a_vm(snap, id.name) && !names_a_vm(snap, id.uuid) &&
+                    !names_a_vm(snap, id.title);
+    sp_domain_id_free(&id);
+    return untouched;
+}
+
 int sp_start_prepare(struct sp_snapshot *snap, const char *xml, size_t len, struct sp_start *st)
 {
     memset(st, 0, sizeof(*st));
@@ -747,24 +793,18 @@ int sp_start_prepare(struct sp_snapshot *snap, const char *xml, size_t len, stru
         sp_err_set(&st->err, "no domain XML given");
         return 0;
     }
-    /* Identified from a stream: a VM no snippet names costs no tree. */
-    int identified = sp_domain_identify(xml, len, &st->id, &st->err);
-    if (identified == SP_XML_OOM) {
-        /* Which VM this is cannot be told: it may be one with devices. */
-        st->verdict = SP_REFUSED;
-        sp_err_prefix(&st->err, "cannot tell which VM starts");
+    /* Identified from a stream, ended after <name>, <uuid> and <title>. A
+     * VM a snippet names is judged whole by its tree; any other by the
+     * stream read to the end (a document that is not well-formed is bad
+     * input, not unmatched). */
+    int head_only = identify(st, xml, len, 0);
+    if (head_only == 1 && (!st->n_entries || st->id.doctype))
+        head_only = identify(st, xml, len, 1);
+    if (head_only < 0)
         return 0;
-    }
-    if (identified < 0) {
-        st->verdict = SP_BAD_INPUT;
-        return 0;
-    }
-    add_entry(st, st->id.name);
-    add_entry(st, st->id.uuid);
-    add_entry(st, st->id.title);
     if (st->id.doctype)
         return decide_doctype(st);
-    return st->n_entries ? decide_parsed(st, xml, len) : 0;
+    return st->n_entries ? decide_parsed(st, xml, len, head_only) : 0;
 }
 
 void sp_start_free(struct sp_start *st)

@@ -86,6 +86,13 @@ int sp_start_reset_ok(const struct sp_start *st, const struct sp_resolved_dev *d
 /* Decides what to do with one domain XML. Takes its own reference on snap.
  * Returns -1 only when memory runs out (then forward the original). */
 int sp_start_prepare(struct sp_snapshot *snap, const char *xml, size_t len, struct sp_start *st);
+
+/* 1 when libvirt gets xml as it is, decided from the head of the document
+ * alone when it starts with <name>, <uuid> and <title> (as libvirt writes
+ * it): no snippet names the VM, or the XML is not a domain we could read
+ * (then sp_start_prepare says SP_UNMATCHED or SP_BAD_INPUT); 0 when
+ * sp_start_prepare must decide. */
+int sp_start_untouched(const struct sp_snapshot *snap, const char *xml, size_t len);
 void sp_start_free(struct sp_start *st);
 
 #endif

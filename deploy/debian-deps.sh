@@ -14,6 +14,9 @@ scdoc groff-base man-db"
 PACKAGES="$PACKAGES jq"
 # A terminal for the tests that look at the CLI's colours as a person sees them.
 PACKAGES="$PACKAGES tmux"
+# make bench: instruction counts and the whole-process comparison (small).
+PACKAGES="$PACKAGES valgrind xmlstarlet"
+# Optional, for bench's virt-xml row (pulls in Python): apt-get install -y virtinst
 
 enable_deb_src() {
     list=/etc/apt/sources.list.d/synopassthru-deb-src.sources

@@ -46,6 +46,7 @@ struct id_scan {
     int reading; /* the field being read, or N_FIELDS */
     xmlBufferPtr text[N_FIELDS]; /* NULL until the element is met */
     int entity[N_FIELDS];        /* it refers to an entity of the DOCTYPE */
+    int stop_when_known;         /* end the scan once all three are read */
     int oom;
 };
 
@@ -86,12 +87,24 @@ static int id_start(void *user, int depth, const xmlChar *localname, const xmlCh
     return s->oom;
 }
 
+static int all_fields_read(const struct id_scan *s)
+{
+    for (int f = 0; f < N_FIELDS; f++)
+        if (!s->text[f])
+            return 0;
+    return 1;
+}
+
+/* Only the first of each element counts, and each is whole once it ends:
+ * nothing after the last of them can change the identity. */
 static int id_end(void *user, int depth)
 {
     struct id_scan *s = user;
-    if (depth == 1)
-        s->reading = N_FIELDS;
-    return 0;
+    if (depth != 1)
+        return 0;
+    int ended_field = s->reading < N_FIELDS;
+    s->reading = N_FIELDS;
+    return ended_field && s->stop_when_known && all_fields_read(s);
 }
 
 static int id_text(void *user, const xmlChar *text, int len)
@@ -150,16 +163,17 @@ static int fill_identity(struct id_scan *s, struct sp_domain_id *id, struct sp_e
     return 0;
 }
 
-int sp_domain_identify(const char *xml, size_t len, struct sp_domain_id *id, struct sp_err *err)
+static int identify(const char *xml, size_t len, int stop_when_known, struct sp_domain_id *id,
+                    struct sp_err *err)
 {
     memset(id, 0, sizeof(*id));
-    struct id_scan s = {.reading = N_FIELDS};
+    struct id_scan s = {.reading = N_FIELDS, .stop_when_known = stop_when_known};
     int rc = sp_xml_scan(xml, len, "domain XML", &id_ops, &s, &id->doctype, err);
-    if (rc > 0) {
+    if (s.oom && rc != SP_XML_OOM) {
         sp_err_set(err, "domain XML: out of memory");
         rc = SP_XML_OOM;
     }
-    if (rc == 0 && fill_identity(&s, id, err) < 0)
+    if (rc >= 0 && fill_identity(&s, id, err) < 0)
         rc = s.oom ? SP_XML_OOM : -1;
     for (int f = 0; f < N_FIELDS; f++)
         if (s.text[f])
@@ -168,6 +182,17 @@ int sp_domain_identify(const char *xml, size_t len, struct sp_domain_id *id, str
     if (rc < 0)
         sp_domain_id_free(id);
     return rc;
+}
+
+int sp_domain_identify(const char *xml, size_t len, struct sp_domain_id *id, struct sp_err *err)
+{
+    return identify(xml, len, 0, id, err);
+}
+
+int sp_domain_identify_head(const char *xml, size_t len, struct sp_domain_id *id,
+                            struct sp_err *err)
+{
+    return identify(xml, len, 1, id, err);
 }
 
 void sp_domain_id_free(struct sp_domain_id *id)

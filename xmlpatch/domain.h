@@ -31,6 +31,14 @@ xmlDocPtr sp_domain_parse(const char *xml, size_t len, struct sp_err *err);
  * wants it. Returns 0, -1 with err, or SP_XML_OOM when memory ran out (the
  * VM is then unknown, not absent). */
 int sp_domain_identify(const char *xml, size_t len, struct sp_domain_id *id, struct sp_err *err);
+
+/* The same read, ended as soon as <name>, <uuid> and <title> have each been
+ * read whole (libvirt writes them first): 1 then, with the rest of the
+ * document not read, so not known to be well-formed; otherwise as
+ * sp_domain_identify, the document read to its end. What it finds is what
+ * sp_domain_identify finds whenever that one succeeds. */
+int sp_domain_identify_head(const char *xml, size_t len, struct sp_domain_id *id,
+                            struct sp_err *err);
 void sp_domain_id_free(struct sp_domain_id *id);
 
 /* "'title' (name)" or "'name'": how messages name the VM. malloc'd. */

@@ -3,15 +3,25 @@
  * memory errors, leaks or UB; libxml2 holds at most a bound linear in the
  * input (an expanded entity breaks it at once); a DOCTYPE is refused by both
  * tree parses; and without one, the identity read from the stream is the
- * one the tree gives, for exactly the documents the tree parse accepts. */
+ * one the tree gives, for exactly the documents the tree parse accepts. The
+ * read of the head (sp_domain_identify_head) finds the full read's identity
+ * whenever that one succeeds and never accepts what it refuses when read to
+ * the end; a start it lets through (sp_start_untouched) is one
+ * sp_start_prepare lets through, for VMs snippets name and VMs they do not. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../common/xmlutil.h"
+#include "../../common/fsutil.h"
+#include "../../common/testhooks.h"
+#include "../../config/config.h"
 #include "../../config/snippet.h"
+#include "../../core/start.h"
 #include "../../xmlpatch/domain.h"
 #include "../unit/xmlmem.h"
 
@@ -95,9 +105,119 @@ static void check_snippet(const uint8_t *data, size_t size, int doctype)
     sp_snippet_free(&snip);
 }
 
+/* The head read against the full one, on the same input. */
+static void check_head(const char *xml, size_t size, int rc_full, const struct sp_domain_id *full)
+{
+    struct sp_domain_id head;
+    struct sp_err err;
+    int rc = sp_domain_identify_head(xml, size, &head, &err);
+    if (rc_full >= 0 && rc < 0)
+        fail("the head read refused what the full read accepts", err.msg);
+    if (rc_full < 0 && rc == 0)
+        fail("the head read accepted what the full read refuses", NULL);
+    if (rc == 0 && (!same(head.name, full->name) || !same(head.uuid, full->uuid) ||
+                    !same(head.title, full->title) || head.doctype != full->doctype))
+        fail("the head read to the end is not the full read", head.name);
+    if (rc_full >= 0 && rc >= 0 &&
+        (!same(head.name, full->name) || !same(head.uuid, full->uuid) ||
+         !same(head.title, full->title) || !same(head.unknown, full->unknown)))
+        fail("the head's identity is not the full read's", head.name);
+    if (rc >= 0)
+        sp_domain_id_free(&head);
+}
+
+/* Snippets naming VM "a", uuid "u" and title "t" (the seeds use them). */
+static struct sp_snapshot *snap;
+static char base[SP_PATH_MAX];
+
+static void write_text(const char *name, const char *text)
+{
+    char path[SP_PATH_MAX];
+    FILE *f = sp_path_fmt(path, sizeof(path), "%s/%s", base, name) == 0 ? fopen(path, "w") : NULL;
+    if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+        fail("cannot write", name);
+}
+
+static void remove_base(void)
+{
+    static const char *const names[] = {"vm.d/a.xml", "vm.d/u.xml", "vm.d/t.xml", "vm.d", "sys",
+                                        ""};
+    char path[SP_PATH_MAX];
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (sp_path_fmt(path, sizeof(path), "%s/%s", base, names[i]) == 0)
+            remove(path);
+}
+
+static void make_snapshot(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    char path[SP_PATH_MAX];
+    char uid[32];
+    snprintf(uid, sizeof(uid), "%u", (unsigned)getuid());
+    if (sp_path_fmt(base, sizeof(base), "%s/sp-fuzz-id.XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0 ||
+        !mkdtemp(base) || sp_path_fmt(path, sizeof(path), "%s/vm.d", base) < 0 ||
+        mkdir(path, 0755) < 0 || sp_path_fmt(path, sizeof(path), "%s/sys", base) < 0 ||
+        mkdir(path, 0755) < 0)
+        fail("cannot make the config dir", base);
+    atexit(remove_base);
+    /* An empty fake sysfs: never this machine's own. */
+    setenv(SP_ENV_SYSFS_ROOT, path, 1);
+    setenv(SP_ENV_TRUSTED_UID, uid, 1);
+    static const char *const vms[] = {"a", "u", "t"};
+    for (size_t i = 0; i < 3; i++) {
+        char name[32], text[128];
+        snprintf(name, sizeof(name), "vm.d/%s.xml", vms[i]);
+        snprintf(text, sizeof(text), "<passthrough vm='%s'><pci address='01:00.0'/>"
+                 "</passthrough>\n", vms[i]);
+        write_text(name, text);
+    }
+    struct sp_config *cfg = sp_config_new(base);
+    struct sp_err err;
+    if (!cfg || sp_config_snapshot(cfg, &snap, &err) < 0 || !sp_snapshot_lookup(snap, "t"))
+        fail("no snapshot", err.msg);
+    sp_config_free(cfg);
+}
+
+static int named(const char *key)
+{
+    return key && sp_snapshot_lookup(snap, key);
+}
+
+/* The verdict from the identity read whole: the fake host has none of the
+ * snippets' devices, so a VM they name is refused. */
+static enum sp_verdict expected_verdict(int rc_full, const struct sp_domain_id *full)
+{
+    if (rc_full == SP_XML_OOM)
+        return SP_REFUSED;
+    if (rc_full < 0)
+        return SP_BAD_INPUT;
+    int is_named = named(full->name) || named(full->uuid) || named(full->title);
+    return is_named || (full->doctype && full->unknown) ? SP_REFUSED : SP_UNMATCHED;
+}
+
+/* sp_start_prepare, which reads the head first, decides as the whole read
+ * does (bad input in the same words); a start the head lets through is one
+ * it lets through. */
+static void check_decision(const char *xml, size_t size, int rc_full,
+                           const struct sp_domain_id *full, const char *full_err)
+{
+    int untouched = sp_start_untouched(snap, xml, size);
+    struct sp_start st;
+    if (sp_start_prepare(snap, xml, size, &st) < 0)
+        fail("out of memory without a limit", NULL);
+    if (st.verdict != expected_verdict(rc_full, full))
+        fail("the decision is not the one the whole read gives", st.err.msg);
+    if (st.verdict == SP_BAD_INPUT && strcmp(st.err.msg, full_err) != 0)
+        fail("bad input said otherwise than by the whole read", st.err.msg);
+    if (untouched && st.verdict != SP_UNMATCHED && st.verdict != SP_BAD_INPUT)
+        fail("the head let through a start the full decision keeps", st.err.msg);
+    sp_start_free(&st);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
+    make_snapshot();
     tu_xml_mem_install();
     return 0;
 }
@@ -133,6 +253,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fail("a DOCTYPE was refused for another reason", tree_err.msg);
     if (doc)
         xmlFreeDoc(doc);
+    check_head(xml, size, rc, &id);
+    check_decision(xml, size, rc, &id, err.msg);
     if (rc == 0)
         sp_domain_id_free(&id);
     check_snippet(data, size, doctype && wellformed);
