@@ -99,9 +99,11 @@ contains "the refusal names both files and their vm=" "$WORK/stderr" \
     "add: VM 'Windows 11': its snippets name it by different names: $VMD/$UUID_W.xml (vm=\"$UUID_W\"), $VMD/by-title.xml (vm=\"Windows 11\")" 1
 expect_exit 1 "by UUID too" sp add "$UUID_W" 08:00.3 --connect "$DAEMON_URI" --dry-run
 # remove is no guess: the device is in one of them, which is how it is mended.
-expect_exit 0 "remove by title takes a device from the UUID's snippet" \
-    sp remove "Windows 11" 08:00.4 --connect "$DAEMON_URI"
-check "which held its only device, and is gone" test ! -e "$VMD/$UUID_W.xml"
+expect_exit 0 "remove by title takes a device from each of the two snippets" \
+    sp remove "Windows 11" 06:00.0 08:00.4 --connect "$DAEMON_URI"
+contains "the title's loses its own" "$VMD/by-title.xml" '06:00.0' 0
+contains "and keeps the other" "$VMD/by-title.xml" '0000:05:00.0' 1
+check "the UUID's held its only device, and is gone" test ! -e "$VMD/$UUID_W.xml"
 expect_exit 0 "then add extends the title's snippet again" sp add "Windows 11" 08:00.4 --connect "$DAEMON_URI"
 contains "there" "$VMD/by-title.xml" '0000:08:00.4' 1
 
