@@ -31,16 +31,7 @@ domain "$UUID_W" "$UUID_W" "Windows 11" > "$WORK/d-win.xml"
 domain office "$UUID_O" "Office PC" > "$WORK/d-office.xml"
 
 start_daemon "$WORK/daemon-config" "$SYSFS" || exit 1
-# One client holds the connection (the domains live as long as it does).
-mkfifo "$WORK/virsh.in"
-virsh -c "$DAEMON_URI" < "$WORK/virsh.in" > "$WORK/virsh.log" 2>&1 &
-HOLDER=$!
-exec 3> "$WORK/virsh.in"
-for d in win office; do echo "define $WORK/d-$d.xml" >&3; done
-for i in $(seq 1 50); do
-    [ "$(virsh -q -c "$DAEMON_URI" list --all --name 2>/dev/null | grep -c .)" -ge 3 ] && break
-    sleep 0.1
-done
+hold_session 3 "define $WORK/d-win.xml" "define $WORK/d-office.xml"
 check "the daemon holds the two domains and its own" \
     test "$(virsh -q -c "$DAEMON_URI" list --all --name | grep -c .)" -eq 3
 sp() { "$CLI" --config "$CONFIG" "$@"; }
@@ -112,6 +103,4 @@ contains "says it needs one" "$WORK/stderr" "add: --connect needs a URI" 1
 expect_exit 2 "remove --connect without a URI" sp remove office --connect
 contains "says it needs one" "$WORK/stderr" "remove: --connect needs a URI" 1
 
-echo quit >&3
-exec 3>&-
-wait "$HOLDER" 2>/dev/null
+end_session
