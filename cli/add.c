@@ -629,8 +629,8 @@ static int refuse_split(const struct vm_snippets *s, const char *vm)
                                      used ? ", " : "", s->entries[e]->files[f],
                                      s->entries[e]->key);
     sp_cli_error("add: VM '%s': its snippets name it by different names: %s; which one to "
-                 "extend is not guessed, and nothing was written: move the devices into one "
-                 "of them and remove the others", vm, files);
+                 "extend is not guessed, and nothing was written: keep one (take the others' "
+                 "devices out with remove, then add them)", vm, files);
     return SP_EXIT_REFUSED;
 }
 
