@@ -98,6 +98,12 @@ check "the UUID's held its only device, and is gone" test ! -e "$VMD/$UUID_W.xml
 expect_exit 0 "then add extends the title's snippet again" sp add "Windows 11" 08:00.4 --connect "$DAEMON_URI"
 contains "there" "$VMD/by-title.xml" '0000:08:00.4' 1
 
+# remove without ADDR: every snippet naming the VM, by any of its names.
+add_snippet "$CONFIG" by-uuid.xml "<passthrough vm=\"$UUID_W\"><pci address=\"08:00.3\"/></passthrough>"
+expect_exit 0 "remove a whole VM by its title" sp remove "Windows 11" --connect "$DAEMON_URI"
+check "its title's and its UUID's snippets are gone, the other VM's stays" \
+    test "$(ls -A "$VMD" | tr '\n' ' ')" = "by-name.xml "
+
 expect_exit 2 "add --connect without a URI" sp add office 05:00.0 --connect
 contains "says it needs one" "$WORK/stderr" "add: --connect needs a URI" 1
 expect_exit 2 "remove --connect without a URI" sp remove office --connect
