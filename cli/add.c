@@ -1,8 +1,10 @@
 /* synopassthru add VM ADDR... | remove VM [ADDR...]: a VM's snippet in vm.d
- * written for the user. add makes every check a start of VM makes, on the
- * config as it would be after the edit, before it writes anything; a
- * refusal leaves vm.d as it was. A hand-written snippet keeps its comments
- * and layout (config/snippet_edit.h), or is not rewritten. */
+ * written for the user. VM is found as check finds it: libvirt tells its
+ * name, UUID and title, and a snippet naming it by any of them is its.
+ * add makes every check a start of VM makes, on the config as it would be
+ * after the edit, before it writes anything; a refusal leaves vm.d as it
+ * was. A hand-written snippet keeps its comments and layout
+ * (config/snippet_edit.h), or is not rewritten. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "../injector/dsm_hook.h"
 #include "../vfio/check.h"
 #include "cli.h"
+#include "virt.h"
 
 #define SNIPPET_MODE 0644
 #define CLASS_BASE(c) (((c) >> 16) & 0xff)
@@ -29,28 +32,39 @@
 static const char add_usage[] =
     "Usage: synopassthru [--config DIR] add VM ADDR... [--rom FILE] [--functions all]\n"
     "                                       [--no-bind] [--release] [--dry-run]\n"
+    "                                       [--connect URI]\n"
     "\n"
     "Writes VM's snippet in vm.d/ (the file that names VM already, else a new one)\n"
     "with the devices at ADDR (08:00.0 or 0000:08:00.0) and the IDs they have now.\n"
     "Every check a start of VM makes runs first; when one fails, nothing is written.\n"
-    "VM is the libvirt name, the UUID or the name shown in VMM.\n"
+    "VM is the libvirt name, the UUID or the name shown in VMM (the title): libvirt\n"
+    "tells the other two, and a snippet naming VM by any of them is extended; a new\n"
+    "one names it as given. A VM libvirt does not know is a warning (the snippet is\n"
+    "written, for a VM made later); snippets naming VM by two of its names are a\n"
+    "refusal (which one to extend is not guessed).\n"
     "\n"
     "  --rom FILE        the device's ROM (with one ADDR): a name in the config's rom/\n"
     "  --functions all   functions=\"all\": with the functions of its slot that go with it\n"
     "  --no-bind         bind=\"no\": the vfio helper leaves the VM's devices alone\n"
     "  --release         release=\"yes\": back to their drivers when the VM stops\n"
     "  --dry-run         print the snippet it would write, and write nothing\n"
+    "  --connect URI     libvirt to ask for VM's names (default: $LIBVIRT_DEFAULT_URI,\n"
+    "                    else " SP_VIRT_DEFAULT_URI "); unreachable: VM as given\n"
     "\n"
     "Exit status: 0 written, or nothing to add; 1 refused, nothing written; 2 bad\n"
     "command line; 4 the file could not be written.\n";
 
 static const char remove_usage[] =
-    "Usage: synopassthru [--config DIR] remove VM [ADDR...] [--dry-run]\n"
+    "Usage: synopassthru [--config DIR] remove VM [ADDR...] [--dry-run] [--connect URI]\n"
     "\n"
     "Takes the devices at ADDR out of VM's snippets in vm.d/; without ADDR, removes\n"
-    "every snippet that names VM. A snippet left with no device is removed.\n"
+    "every snippet that names VM. A snippet left with no device is removed. VM is\n"
+    "the libvirt name, the UUID or the title: a snippet naming it by any of the\n"
+    "three (libvirt tells them) is VM's.\n"
     "\n"
     "  --dry-run         print what it would write or remove, and change nothing\n"
+    "  --connect URI     libvirt to ask for VM's names (default: $LIBVIRT_DEFAULT_URI,\n"
+    "                    else " SP_VIRT_DEFAULT_URI "); unreachable: VM as given\n"
     "\n"
     "Exit status: 0 done; 1 refused (a device not in VM's snippets, a snippet it\n"
     "cannot rewrite), nothing changed; 2 bad command line; 4 a file could not be\n"
@@ -63,6 +77,8 @@ struct edit_args {
     size_t n_addrs;
     const char *rom;
     int all_functions, no_bind, release, dry_run;
+    const char *connect;  /* --connect URI: the libvirt that knows VM's names */
+    struct sp_vm_id id;   /* VM as libvirt knows it, else as given */
 };
 
 /* The first line of the usage, for errors. */
@@ -105,6 +121,11 @@ static int parse_option(const struct sp_cli_opts *opts, int *i, const char *usag
         a->release = 1;
     } else if (strcmp(arg, "--dry-run") == 0) {
         a->dry_run = 1;
+    } else if (strcmp(arg, "--connect") == 0) {
+        if (!(a->connect = option_value(opts, i)) || !a->connect[0]) {
+            usage_error(usage, "%s: --connect needs a URI", a->cmd);
+            return -1;
+        }
     } else {
         usage_error(usage, "unknown option '%s'", arg);
         return -1;
@@ -142,6 +163,70 @@ static int parse_args(const struct sp_cli_opts *opts, const char *usage, struct 
     return 0;
 }
 
+/* --- which VM ------------------------------------------------------------ */
+
+/* VM as libvirt knows it, into a->id; when libvirt cannot tell, VM as given,
+ * with one warning line saying why. -1 when memory runs out (said). */
+static int identify_vm(struct edit_args *a)
+{
+    const char *uri = sp_virt_uri_choose(a->connect);
+    if (sp_cli_vm_identify(uri, a->vm, &a->id) < 0) {
+        sp_cli_error("%s: out of memory", a->cmd);
+        return -1;
+    }
+    if (a->id.unreached.msg[0])
+        printf("warning: VM '%s' could not be looked up in libvirt (%s): its other names are "
+               "not known, so only a snippet whose vm= is '%s' is taken as VM's\n", a->vm,
+               a->id.unreached.msg, a->vm);
+    else if (!a->id.known)
+        printf("warning: libvirt at %s has no VM '%s' (by name, UUID or title)%s\n", uri, a->vm,
+               strcmp(a->cmd, "add") == 0
+                   ? ": the snippet is written all the same, for a VM of that name made later"
+                   : "");
+    return 0;
+}
+
+/* VM's snippets: the config's entries for each key libvirt knows VM by
+ * (VM as given when it does not), each with a file. */
+struct vm_snippets {
+    const struct sp_vm_entry *entries[SP_VM_KEYS];
+    size_t n;
+};
+
+static void find_snippets(const struct sp_snapshot *snap, const struct sp_vm_id *id,
+                          struct vm_snippets *s)
+{
+    const char *keys[SP_VM_KEYS] = {id->arg, NULL, NULL};
+    if (id->known) {
+        keys[0] = id->name;
+        keys[1] = id->uuid[0] ? id->uuid : NULL;
+        keys[2] = id->title;
+    }
+    const struct sp_vm_entry *found[SP_VM_KEYS];
+    size_t n = sp_snapshot_lookup_vm(snap, keys, found);
+    s->n = 0;
+    for (size_t i = 0; i < n; i++)
+        if (found[i]->n_files > 0)
+            s->entries[s->n++] = found[i];
+}
+
+static size_t count_files(const struct vm_snippets *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->n; i++)
+        n += s->entries[i]->n_files;
+    return n;
+}
+
+/* The i-th of VM's files, counted across its entries. */
+static const char *nth_file(const struct vm_snippets *s, size_t i)
+{
+    for (size_t e = 0; e < s->n; i -= s->entries[e++]->n_files)
+        if (i < s->entries[e]->n_files)
+            return s->entries[e]->files[i];
+    return NULL;
+}
+
 /* --- reading what is there ---------------------------------------------- */
 
 /* The snippet of VM that holds addr, or NULL. */
@@ -151,6 +236,15 @@ static const char *file_with(const struct sp_vm_entry *e, const struct sp_pci_ad
         if (e->specs[i].has_addr && sp_pci_addr_cmp(&e->specs[i].addr, addr) == 0)
             return e->specs[i].file;
     return NULL;
+}
+
+/* The snippet of VM, by any of its keys, that holds addr, or NULL. */
+static const char *snippets_file_with(const struct vm_snippets *s, const struct sp_pci_addr *addr)
+{
+    const char *file = NULL;
+    for (size_t i = 0; i < s->n && !file; i++)
+        file = file_with(s->entries[i], addr);
+    return file;
 }
 
 /* Another VM with addr in its snippets may hold it when VM starts: said,
@@ -333,23 +427,22 @@ static char *snippet_text(const char *path, int exists, const struct edit_args *
     return text;
 }
 
-/* The start's checks for vm on the config with text as the file path (on
- * the config as it is with path NULL): 0 it would start (its warnings
- * printed when asked), -1 with every problem in err. */
+/* The start's checks for the VM id names (on a stand-in carrying its keys,
+ * as check makes them) on the config with text as the file path (on the
+ * config as it is with path NULL): 0 it would start (its warnings printed
+ * when asked), -1 with every problem in err. */
 static int check_as_edited(const char *dir, const char *path, const char *text, size_t len,
-                           const char *vm, int say_warnings, struct sp_err *err)
+                           const struct sp_vm_id *id, int say_warnings, struct sp_err *err)
 {
     struct sp_config *cfg = sp_config_new(dir);
     struct sp_snapshot *snap = NULL;
     struct sp_start st = {0};
     struct sp_problems problems = {0};
-    struct sp_vm_id id;
-    sp_cli_vm_unresolved(vm, &id);
     int rc = !cfg ||
                      (path && sp_config_override_snippet(cfg, strrchr(path, '/') + 1, text,
                                                          len) < 0) ||
                      sp_config_snapshot(cfg, &snap, err) < 0 ||
-                     sp_cli_check_vm(snap, &id, NULL, 0, &st, &problems) < 0
+                     sp_cli_check_vm(snap, id, NULL, 0, &st, &problems) < 0
                  ? sp_err_set(err, "out of memory")
                  : 0;
     for (size_t i = 0; rc == 0 && say_warnings && i < st.n_warnings; i++)
@@ -358,7 +451,6 @@ static int check_as_edited(const char *dir, const char *path, const char *text, 
         rc = sp_problems_to_err(&problems, err);
     sp_start_free(&st);
     sp_problems_free(&problems);
-    sp_cli_vm_id_free(&id);
     sp_snapshot_release(snap);
     sp_config_free(cfg);
     return rc;
@@ -481,7 +573,7 @@ static int check_and_write(const struct edit_args *a, struct sp_snapshot *snap,
                            const struct sp_err *refusal)
 {
     struct sp_err err;
-    int refused = check_as_edited(snap->config_dir, path, text, len, a->vm, 1, &err) < 0;
+    int refused = check_as_edited(snap->config_dir, path, text, len, &a->id, 1, &err) < 0;
     if (a->dry_run)
         fputs(text, stdout);
     fflush(stdout);
@@ -511,10 +603,45 @@ static int check_and_write(const struct edit_args *a, struct sp_snapshot *snap,
     return SP_EXIT_OK;
 }
 
+/* Which VM the snippet at path is for, as libvirt knows it (when it does):
+ * key is the name the file gives it. */
+static void note_libvirt_vm(const struct sp_vm_id *id, const char *path, const char *key)
+{
+    if (!id->known)
+        return;
+    printf("note: %s names the VM '%s' (libvirt: %s", path, key, id->name);
+    if (id->uuid[0] && strcmp(id->uuid, id->name) != 0)
+        printf(", UUID %s", id->uuid);
+    if (id->title)
+        printf(", title '%s'", id->title);
+    printf(")\n");
+}
+
+/* Snippets naming VM by two or three of its keys: which one to extend is
+ * not guessed. The refusal names every file with its vm=. */
+static int refuse_split(const struct vm_snippets *s, const char *vm)
+{
+    char files[SP_ERR_MAX] = "";
+    size_t used = 0;
+    for (size_t e = 0; e < s->n; e++)
+        for (size_t f = 0; f < s->entries[e]->n_files && used < sizeof(files); f++)
+            used += (size_t)snprintf(files + used, sizeof(files) - used, "%s%s (vm=\"%s\")",
+                                     used ? ", " : "", s->entries[e]->files[f],
+                                     s->entries[e]->key);
+    sp_cli_error("add: VM '%s': its snippets name it by different names: %s; which one to "
+                 "extend is not guessed, and nothing was written: keep one (take the others' "
+                 "devices out with remove, then add them)", vm, files);
+    return SP_EXIT_REFUSED;
+}
+
 static int run_add(const struct sp_cli_opts *opts, const struct edit_args *a,
                    struct sp_snapshot *snap)
 {
-    const struct sp_vm_entry *own = sp_snapshot_lookup(snap, a->vm);
+    struct vm_snippets mine;
+    find_snippets(snap, &a->id, &mine);
+    if (mine.n > 1)
+        return refuse_split(&mine, a->vm);
+    const struct sp_vm_entry *own = mine.n ? mine.entries[0] : NULL;
     struct sp_dev_spec *specs = calloc(a->n_addrs, sizeof(*specs));
     struct sp_err err, refusal;
     size_t n = 0, len = 0;
@@ -537,6 +664,8 @@ static int run_add(const struct sp_cli_opts *opts, const struct edit_args *a,
         code = check_and_write(a, snap, path, text, len, &refusal);
         if (code == SP_EXIT_OK && !a->dry_run)
             report_added(a->vm, specs, n, path);
+        if (code == SP_EXIT_OK)
+            note_libvirt_vm(&a->id, path, own ? own->key : a->vm);
         if (code == SP_EXIT_OK)
             hint_apu(opts, sp_pci_sysfs_root(snap->settings.sysfs_root), a->vm, own, specs, n,
                      path);
@@ -564,9 +693,10 @@ int sp_cmd_add(const struct sp_cli_opts *opts)
     }
     struct sp_config *cfg;
     struct sp_snapshot *snap = sp_cli_load_snapshot(opts, &cfg);
-    int code = snap ? run_add(opts, &a, snap) : SP_EXIT_INTERNAL;
+    int code = !snap || identify_vm(&a) < 0 ? SP_EXIT_INTERNAL : run_add(opts, &a, snap);
     sp_snapshot_release(snap);
     sp_config_free(cfg);
+    sp_cli_vm_id_free(&a.id);
     free(a.addrs);
     return code;
 }
@@ -580,39 +710,42 @@ struct removal {
     struct sp_err refusal;        /* it would not come back byte for byte */
 };
 
-static int remove_whole_files(const struct sp_vm_entry *own, const struct edit_args *a)
+static int remove_whole_files(const struct vm_snippets *mine, const struct edit_args *a)
 {
-    for (size_t i = 0; i < own->n_files; i++) {
+    for (size_t i = 0; i < count_files(mine); i++) {
+        const char *file = nth_file(mine, i);
         if (a->dry_run) {
-            printf("would remove %s\n", own->files[i]);
-        } else if (unlink(own->files[i]) < 0) {
-            sp_cli_error("remove: %s: %s", own->files[i], strerror(errno));
+            printf("would remove %s\n", file);
+        } else if (unlink(file) < 0) {
+            sp_cli_error("remove: %s: %s", file, strerror(errno));
             return SP_EXIT_INTERNAL;
         } else {
-            printf("VM '%s': removed %s\n", a->vm, own->files[i]);
+            printf("VM '%s': removed %s\n", a->vm, file);
         }
     }
     return SP_EXIT_OK;
 }
 
-/* Every address taken out of the VM's files that name it; -1 with err when
- * a file cannot be edited or an address is in none of them. */
-static int plan_removals(const struct sp_vm_entry *own, const struct edit_args *a,
+/* Every address taken out of the VM's files that name it (by any of its
+ * keys); -1 with err when a file cannot be edited or an address is in none
+ * of them. */
+static int plan_removals(const struct vm_snippets *mine, const struct edit_args *a,
                          struct removal *r, struct sp_err *err)
 {
+    size_t n_files = count_files(mine);
     for (size_t k = 0; k < a->n_addrs; k++) {
-        const char *file = file_with(own, &a->addrs[k]);
+        const char *file = snippets_file_with(mine, &a->addrs[k]);
         size_t i = 0;
-        while (file && i < own->n_files && strcmp(own->files[i], file) != 0)
+        while (file && i < n_files && strcmp(nth_file(mine, i), file) != 0)
             i++;
-        if (!file || i == own->n_files) {
+        if (!file || i == n_files) {
             char text[SP_PCI_ADDR_STRLEN];
             sp_pci_addr_format(&a->addrs[k], text);
             return sp_err_set(err, "VM '%s': device %s is in none of its snippets (%s%s)",
-                              a->vm, text, own->files[0], own->n_files > 1 ? ", ..." : "");
+                              a->vm, text, nth_file(mine, 0), n_files > 1 ? ", ..." : "");
         }
-        r[i].path = own->files[i];
-        if (!r[i].edit && !(r[i].edit = open_for_edit(own->files[i], &r[i].refusal, err)))
+        r[i].path = file;
+        if (!r[i].edit && !(r[i].edit = open_for_edit(file, &r[i].refusal, err)))
             return -1;
         if (sp_snippet_edit_remove(r[i].edit, &a->addrs[k], err) < 0)
             return -1;
@@ -649,32 +782,33 @@ static int apply_removal(const struct removal *r, const struct edit_args *a)
 
 /* A device is taken out to mend a VM as often as not, so a VM that would
  * still be refused (what is left of an IOMMU group, say) is a warning. */
-static void warn_if_refused(const char *dir, const struct sp_vm_entry *own,
-                            const struct removal *r, const char *vm)
+static void warn_if_refused(const char *dir, size_t n_files, const struct removal *r,
+                            const struct edit_args *a)
 {
     int left = 0;
-    for (size_t i = 0; i < own->n_files; i++)
+    for (size_t i = 0; i < n_files; i++)
         left |= !r[i].edit || sp_snippet_edit_devices(r[i].edit) > 0;
     struct sp_err err;
-    if (left && check_as_edited(dir, NULL, NULL, 0, vm, 0, &err) < 0)
-        printf("warning: a start of VM '%s' would still be refused: %s\n", vm, err.msg);
+    if (left && check_as_edited(dir, NULL, NULL, 0, &a->id, 0, &err) < 0)
+        printf("warning: a start of VM '%s' would still be refused: %s\n", a->vm, err.msg);
 }
 
-static int remove_devices(const char *dir, const struct sp_vm_entry *own,
+static int remove_devices(const char *dir, const struct vm_snippets *mine,
                           const struct edit_args *a)
 {
-    struct removal *r = calloc(own->n_files, sizeof(*r));
+    size_t n_files = count_files(mine);
+    struct removal *r = calloc(n_files, sizeof(*r));
     struct sp_err err;
     int code = SP_EXIT_OK;
     if (!r) {
         sp_cli_error("remove: out of memory");
         return SP_EXIT_INTERNAL;
     }
-    if (plan_removals(own, a, r, &err) < 0) {
+    if (plan_removals(mine, a, r, &err) < 0) {
         sp_cli_error("remove: %s", err.msg);
         code = SP_EXIT_REFUSED;
     }
-    for (size_t i = 0; code == SP_EXIT_OK && i < own->n_files; i++) {
+    for (size_t i = 0; code == SP_EXIT_OK && i < n_files; i++) {
         int rewrite = r[i].edit && sp_snippet_edit_devices(r[i].edit) > 0 && !a->dry_run;
         if (r[i].edit && r[i].refusal.msg[0] && !a->dry_run) {
             sp_cli_error("remove: VM '%s': %s", a->vm, r[i].refusal.msg);
@@ -684,12 +818,12 @@ static int remove_devices(const char *dir, const struct sp_vm_entry *own,
             code = SP_EXIT_REFUSED;
         }
     }
-    for (size_t i = 0; code == SP_EXIT_OK && i < own->n_files; i++)
+    for (size_t i = 0; code == SP_EXIT_OK && i < n_files; i++)
         if (r[i].edit)
             code = apply_removal(&r[i], a);
     if (code == SP_EXIT_OK && !a->dry_run)
-        warn_if_refused(dir, own, r, a->vm);
-    for (size_t i = 0; i < own->n_files; i++)
+        warn_if_refused(dir, n_files, r, a);
+    for (size_t i = 0; i < n_files; i++)
         sp_snippet_edit_free(r[i].edit);
     free(r);
     return code;
@@ -705,18 +839,21 @@ int sp_cmd_remove(const struct sp_cli_opts *opts)
     }
     struct sp_config *cfg;
     struct sp_snapshot *snap = sp_cli_load_snapshot(opts, &cfg);
-    int code = SP_EXIT_INTERNAL;
-    const struct sp_vm_entry *own = snap ? sp_snapshot_lookup(snap, a.vm) : NULL;
-    if (snap && (!own || own->n_files == 0)) {
+    int code = !snap || identify_vm(&a) < 0 ? SP_EXIT_INTERNAL : SP_EXIT_OK;
+    struct vm_snippets mine = {.n = 0};
+    if (code == SP_EXIT_OK)
+        find_snippets(snap, &a.id, &mine);
+    if (code == SP_EXIT_OK && mine.n == 0) {
         sp_cli_error("remove: no snippet in %s/%s names VM '%s'", snap->config_dir,
                      SP_SNIPPET_DIR, a.vm);
         code = SP_EXIT_REFUSED;
-    } else if (snap) {
-        code = a.n_addrs ? remove_devices(snap->config_dir, own, &a)
-                         : remove_whole_files(own, &a);
+    } else if (code == SP_EXIT_OK) {
+        code = a.n_addrs ? remove_devices(snap->config_dir, &mine, &a)
+                         : remove_whole_files(&mine, &a);
     }
     sp_snapshot_release(snap);
     sp_config_free(cfg);
+    sp_cli_vm_id_free(&a.id);
     free(a.addrs);
     return code;
 }

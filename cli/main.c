@@ -50,10 +50,13 @@ static const char usage_text[] =
     "                     a systemd drop-in that preloads the shim into the unit;\n"
     "                     dsm: a block in DSM's libvirt start hook that keeps it there\n"
     "  add VM ADDR... [--rom FILE] [--functions all] [--no-bind] [--release] [--dry-run]\n"
+    "      [--connect URI]\n"
     "                     write the devices into VM's snippet in vm.d/, after every\n"
-    "                     check a start of VM makes; nothing is written when one fails\n"
-    "  remove VM [ADDR...] [--dry-run]\n"
-    "                     take devices (without ADDR: every snippet of VM) out of vm.d/\n"
+    "                     check a start of VM makes; nothing is written when one fails;\n"
+    "                     VM by name, UUID or title\n"
+    "  remove VM [ADDR...] [--dry-run] [--connect URI]\n"
+    "                     take devices (without ADDR: every snippet of VM) out of vm.d/;\n"
+    "                     VM by name, UUID or title\n"
     "  rom info FILE [--json] [--for ADDR]\n"
     "                     the images of an option ROM and whether it fits a device\n"
     "  rom extract --vfct [--for ADDR] [-o FILE] | --pci ADDR [-o FILE] [--force]\n"
@@ -175,8 +178,8 @@ static const struct command commands[] = {
     {"inject", sp_cmd_inject, "--unit= --root= --remove --reload", 0},
     {"setup", sp_cmd_setup, "--root= --unit= --dry-run --remove --purge", 1},
     {"import", sp_cmd_import, "--from= --root= --dry-run --remove-old", 1},
-    {"add", sp_cmd_add, "--rom= --functions= --no-bind --release --dry-run", 1},
-    {"remove", sp_cmd_remove, "--dry-run", 1},
+    {"add", sp_cmd_add, "--rom= --functions= --no-bind --release --dry-run --connect=", 1},
+    {"remove", sp_cmd_remove, "--dry-run --connect=", 1},
     {"log", sp_cmd_log, "--since= --json --diff", 1},
     {"vms", sp_cmd_vms, "--json --names --connect=", 1},
     {"doctor", sp_cmd_doctor, "--json --root= --unit=", 1},

@@ -717,3 +717,18 @@ const struct sp_vm_entry *sp_snapshot_lookup(const struct sp_snapshot *snap, con
     free(norm);
     return e;
 }
+
+size_t sp_snapshot_lookup_vm(const struct sp_snapshot *snap, const char *const keys[SP_VM_KEYS],
+                             const struct sp_vm_entry *out[SP_VM_KEYS])
+{
+    size_t n = 0;
+    for (size_t k = 0; k < SP_VM_KEYS; k++) {
+        const struct sp_vm_entry *e = keys[k] ? sp_snapshot_lookup(snap, keys[k]) : NULL;
+        int seen = 0;
+        for (size_t i = 0; i < n; i++)
+            seen |= out[i] == e;
+        if (e && !seen)
+            out[n++] = e;
+    }
+    return n;
+}

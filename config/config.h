@@ -74,4 +74,12 @@ void sp_snapshot_release(struct sp_snapshot *snap);
 /* Entry for a VM key (name, UUID or title; UUIDs in any case). */
 const struct sp_vm_entry *sp_snapshot_lookup(const struct sp_snapshot *snap, const char *key);
 
+/* The keys one VM is known by: its name, UUID and title. */
+#define SP_VM_KEYS 3
+/* The entries of the VM known by keys (a NULL key skipped), each once, in
+ * the keys' order: every snippet naming the VM by any of them, as a start
+ * finds them. Returns how many are in out. */
+size_t sp_snapshot_lookup_vm(const struct sp_snapshot *snap, const char *const keys[SP_VM_KEYS],
+                             const struct sp_vm_entry *out[SP_VM_KEYS]);
+
 #endif

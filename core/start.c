@@ -43,19 +43,6 @@ static const char *sysfs_root(const struct sp_start *st)
 
 /* --- finding the VM's entries ------------------------------------------- */
 
-static void add_entry(struct sp_start *st, const char *key)
-{
-    if (!key)
-        return;
-    const struct sp_vm_entry *e = sp_snapshot_lookup(st->snap, key);
-    if (!e)
-        return;
-    for (size_t i = 0; i < st->n_entries; i++)
-        if (st->entries[i] == e)
-            return;
-    st->entries[st->n_entries++] = e;
-}
-
 static const char *first_entry_error(const struct sp_start *st)
 {
     for (size_t i = 0; i < st->n_entries; i++)
@@ -716,9 +703,8 @@ static int identify(struct sp_start *st, const char *xml, size_t len, int whole)
         st->verdict = SP_BAD_INPUT;
         return -1;
     }
-    add_entry(st, st->id.name);
-    add_entry(st, st->id.uuid);
-    add_entry(st, st->id.title);
+    const char *keys[SP_VM_KEYS] = {st->id.name, st->id.uuid, st->id.title};
+    st->n_entries = sp_snapshot_lookup_vm(st->snap, keys, st->entries);
     return rc;
 }
 

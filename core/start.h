@@ -54,7 +54,7 @@ struct sp_start {
     struct sp_snapshot *snap; /* referenced for the life of the start */
     struct sp_domain_id id;
     char *label;              /* how messages name the VM */
-    const struct sp_vm_entry *entries[3];
+    const struct sp_vm_entry *entries[SP_VM_KEYS];
     size_t n_entries;
     struct sp_resolved_dev *devs;
     size_t n_devs;

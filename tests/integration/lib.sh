@@ -224,6 +224,30 @@ session() {
 
 daemon_alive() { [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; }
 
+# hold_session COUNT COMMAND...: one virsh client on the test's daemon that
+# stays connected (the test driver keeps its domains while one does), fed
+# the virsh COMMANDs, until the daemon lists COUNT domains; its pid in
+# HOLDER, its input on fd 3. end_session lets it go.
+hold_session() {
+    local count=$1 i
+    shift
+    mkfifo "$WORK/virsh.in"
+    virsh -c "$DAEMON_URI" < "$WORK/virsh.in" > "$WORK/virsh.log" 2>&1 &
+    HOLDER=$!
+    exec 3> "$WORK/virsh.in"
+    printf '%s\n' "$@" >&3
+    for i in $(seq 1 50); do
+        [ "$(virsh -q -c "$DAEMON_URI" list --all --name 2>/dev/null | grep -c .)" -ge "$count" ] && break
+        sleep 0.1
+    done
+}
+
+end_session() {
+    echo quit >&3
+    exec 3>&-
+    wait "$HOLDER" 2>/dev/null
+}
+
 # stop_daemon: by the pid we started, never by name.
 stop_daemon() {
     [ -n "$DAEMON_PID" ] || return 0

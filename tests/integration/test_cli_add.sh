@@ -7,6 +7,9 @@ CONFIG=$WORK/config SYSFS=$WORK/sysfs PROC=$WORK/proc
 make_sysfs "$SYSFS" amd-apu "$PROC"
 make_config "$CONFIG" "$SYSFS" "$PROC"
 export SYNOPASSTHRU_SYSFS_ROOT=$SYSFS SYNOPASSTHRU_PROC_ROOT=$PROC
+# add and remove ask libvirt for a VM's other names: here a URI that is down
+# (never this machine's own qemu:///system), so VM is taken as given.
+export LIBVIRT_DEFAULT_URI="test+unix:///default?socket=$WORK/no-libvirt-sock"
 VMD=$CONFIG/vm.d
 sp() { "$CLI" --config "$CONFIG" "$@"; }
 # Everything about vm.d that a write could change: names, modes, sizes,
@@ -158,7 +161,7 @@ expect_exit 0 "remove a device from a VM that stays refused" sp remove gone 05:0
 contains "warns that a start would still be refused, and why" "$WORK/stdout" \
     "warning: a start of VM 'gone' would still be refused: VM 'gone': device 0000:0a:00.0 not found"
 expect_exit 0 "remove the device that is not there" sp remove gone 0a:00.0
-contains "no warning once the VM would start" "$WORK/stdout" "warning" 0
+contains "no warning once the VM would start" "$WORK/stdout" "would still be refused" 0
 
 # A snippet the shim would refuse for its owner is not written.
 if command -v setpriv > /dev/null && [ "$(id -u)" -eq 0 ]; then

@@ -28,17 +28,8 @@ domain "$UUID_T" "$UUID_T" "Living room" > "$WORK/d-title.xml"
 domain plain "$UUID_P" > "$WORK/d-plain.xml"
 
 start_daemon "$WORK/daemon-config" "$SYSFS" || exit 1
-# One client holds the connection (the domains live as long as it does).
-mkfifo "$WORK/virsh.in"
-virsh -c "$DAEMON_URI" < "$WORK/virsh.in" > "$WORK/virsh.log" 2>&1 &
-HOLDER=$!
-exec 3> "$WORK/virsh.in"
-for d in named uuid title plain; do echo "define $WORK/d-$d.xml" >&3; done
-echo "start named-vm" >&3
-for i in $(seq 1 50); do
-    [ "$(virsh -q -c "$DAEMON_URI" list --all --name 2>/dev/null | grep -c .)" -ge 5 ] && break
-    sleep 0.1
-done
+hold_session 5 "define $WORK/d-named.xml" "define $WORK/d-uuid.xml" "define $WORK/d-title.xml" \
+    "define $WORK/d-plain.xml" "start named-vm"
 check "the daemon holds the four domains and its own" \
     test "$(virsh -q -c "$DAEMON_URI" list --all --name | grep -c .)" -eq 5
 
@@ -107,9 +98,7 @@ check "--json: reachable false, the error, no unknown" \
 "$CLI" --config "$CONFIG" vms --names --connect "$DOWN" > "$WORK/names" 2> "$WORK/err"
 check "--names: the snippets' vm=" test "$(tr '\n' ' ' < "$WORK/names")" = "$UUID_U Living room ghost named-vm "
 
-echo quit >&3
-exec 3>&-
-wait "$HOLDER" 2>/dev/null
+end_session
 
 # A root with glibc and libxml2 alone: no libvirt.so.0 to load.
 ROOT=$WORK/minimal-root

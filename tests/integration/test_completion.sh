@@ -93,7 +93,9 @@ completes "--config takes a directory" "synopassthru --config $WORK/cw" "$WORK/c
 completes "check's options" "synopassthru check --" --json --domain --connect --help --config
 completes "rom's options" "synopassthru rom extract -" --json --for --vfct --pci -o --force -h --help --config
 completes "add's options" "synopassthru add x 08:00.0 --" --rom --functions --no-bind --release \
-    --dry-run --help --config
+    --dry-run --connect --help --config
+completes "remove's options" "synopassthru remove x --" --dry-run --connect --help --config
+completes "the VM after --connect URI" "synopassthru remove --connect test:///default Liv" 'Living\ room\ PC'
 completes "--functions takes all" "synopassthru add x 08:00.0 --functions " all
 
 # VMs: `synopassthru vms --names`, or the snippets' vm= when it fails.

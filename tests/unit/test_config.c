@@ -123,6 +123,26 @@ static void uuid_lookup_ignores_case(void **state)
     sp_snapshot_release(snap);
 }
 
+/* One VM known by its name, UUID and title: each snippet naming it by any
+ * of them, once, in the keys' order; a NULL key or a key no snippet names
+ * adds nothing. */
+static void a_vm_is_found_by_each_of_its_keys(void **state)
+{
+    struct fixture *f = *state;
+    struct sp_snapshot *snap = snapshot(f);
+    const struct sp_vm_entry *out[SP_VM_KEYS];
+    const char *keys[SP_VM_KEYS] = {"591328D988D542AA9551BB793C3330CF", "nope", "win11"};
+    assert_int_equal(sp_snapshot_lookup_vm(snap, keys, out), 2);
+    assert_ptr_equal(out[0], sp_snapshot_lookup(snap, "591328d9-88d5-42aa-9551-bb793c3330cf"));
+    assert_ptr_equal(out[1], sp_snapshot_lookup(snap, "win11"));
+    const char *twice[SP_VM_KEYS] = {"win11", NULL, "win11"};
+    assert_int_equal(sp_snapshot_lookup_vm(snap, twice, out), 1);
+    assert_ptr_equal(out[0], sp_snapshot_lookup(snap, "win11"));
+    const char *none[SP_VM_KEYS] = {NULL, "win10", NULL};
+    assert_int_equal(sp_snapshot_lookup_vm(snap, none, out), 0);
+    sp_snapshot_release(snap);
+}
+
 static void unchanged_config_is_not_read_again(void **state)
 {
     struct fixture *f = *state;
@@ -715,6 +735,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(devices_of_one_vm_add_up),
         T(uuid_lookup_ignores_case),
+        T(a_vm_is_found_by_each_of_its_keys),
         T(an_override_stands_for_one_file),
         T(unchanged_config_is_not_read_again),
         T(a_snippet_whose_link_target_appears_is_read),
