@@ -120,23 +120,36 @@ int sp_pci_device_path(const char *root, const struct sp_pci_addr *addr, const c
     return 0;
 }
 
-int sp_pci_read_ids(const char *root, const struct sp_pci_addr *addr,
-                    struct sp_pci_ids *ids, struct sp_err *err)
+/* 1 (with err saying so) when addr's directory cannot be looked at. */
+static int device_dir_missing(const char *root, const struct sp_pci_addr *addr,
+                              struct sp_err *err)
 {
     char name[SP_PCI_ADDR_STRLEN], dir[SP_PATH_MAX];
     sp_pci_addr_format(addr, name);
     if (sp_pci_device_path(root, addr, NULL, dir, sizeof(dir), err) < 0)
-        return -1;
+        return 1;
     struct stat st;
-    if (stat(dir, &st) < 0) {
-        if (errno == ENOENT)
-            return sp_err_set(err, "device %s not found under %s/bus/pci/devices", name, root);
-        return sp_err_set(err, "device %s: %s: %s", name, dir, strerror(errno));
+    if (stat(dir, &st) == 0)
+        return 0;
+    if (errno == ENOENT)
+        sp_err_set(err, "device %s not found under %s/bus/pci/devices", name, root);
+    else
+        sp_err_set(err, "device %s: %s: %s", name, dir, strerror(errno));
+    return 1;
+}
+
+int sp_pci_read_ids(const char *root, const struct sp_pci_addr *addr,
+                    struct sp_pci_ids *ids, struct sp_err *err)
+{
+    /* The device's own directory is looked at only when its vendor cannot
+     * be read, to say why: a start reads the IDs of every device it gives. */
+    if (read_id_file(root, addr, "vendor", &ids->vendor, err) < 0) {
+        struct sp_err dir_err;
+        if (device_dir_missing(root, addr, &dir_err) && err)
+            *err = dir_err;
+        return -1;
     }
-    int rc = read_id_file(root, addr, "vendor", &ids->vendor, err);
-    if (rc == 0)
-        rc = read_id_file(root, addr, "device", &ids->device, err);
-    return rc;
+    return read_id_file(root, addr, "device", &ids->device, err);
 }
 
 int sp_pci_read_subsystem_ids(const char *root, const struct sp_pci_addr *addr,
