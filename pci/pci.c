@@ -54,10 +54,30 @@ int sp_pci_addr_parse(const char *text, struct sp_pci_addr *out, struct sp_err *
     return 0;
 }
 
+size_t sp_pci_hex(char *out, unsigned v, unsigned min)
+{
+    static const char digits[] = "0123456789abcdef";
+    unsigned n = 1;
+    while (n < 8 && v >> (4 * n))
+        n++;
+    if (n < min)
+        n = min;
+    for (unsigned i = n; i-- > 0; v >>= 4)
+        out[i] = digits[v & 0xf];
+    return n;
+}
+
 void sp_pci_addr_format(const struct sp_pci_addr *addr, char out[SP_PCI_ADDR_STRLEN])
 {
-    snprintf(out, SP_PCI_ADDR_STRLEN, "%04x:%02x:%02x.%x", addr->domain & 0xffff,
-             addr->bus & 0xff, addr->slot & 0x1f, addr->function & 7);
+    char *p = out;
+    p += sp_pci_hex(p, addr->domain & 0xffff, 4);
+    *p++ = ':';
+    p += sp_pci_hex(p, addr->bus & 0xff, 2);
+    *p++ = ':';
+    p += sp_pci_hex(p, addr->slot & 0x1f, 2);
+    *p++ = '.';
+    p += sp_pci_hex(p, addr->function & 7, 1);
+    *p = '\0';
 }
 
 int sp_pci_addr_cmp(const struct sp_pci_addr *a, const struct sp_pci_addr *b)
@@ -114,9 +134,20 @@ int sp_pci_device_path(const char *root, const struct sp_pci_addr *addr, const c
 {
     char name[SP_PCI_ADDR_STRLEN];
     sp_pci_addr_format(addr, name);
-    if (sp_path_fmt(out, size, "%s/bus/pci/devices/%s%s%s", root, name, file ? "/" : "",
-                    file ? file : "") < 0)
-        return sp_err_set(err, "device %s: its path is too long (under %s)", name, root);
+    /* Joined by hand: a start builds a dozen of these. */
+    const char *parts[] = {root, "/bus/pci/devices/", name, file ? "/" : "", file ? file : ""};
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        size_t n = strlen(parts[i]);
+        if (n >= size - used) {
+            if (size)
+                out[0] = '\0';
+            return sp_err_set(err, "device %s: its path is too long (under %s)", name, root);
+        }
+        memcpy(out + used, parts[i], n);
+        used += n;
+    }
+    out[used] = '\0';
     return 0;
 }
 
