@@ -233,8 +233,13 @@ static void append_quoted(struct sp_json *j, const char *s, size_t len)
         size_t n = sp_utf8_sequence(p + i, len - i, &valid);
         const char *esc = !valid ? replacement : n == 1 ? escape_of(p[i], buf, sizeof(buf)) : NULL;
         if (esc) {
-            append(j, s + run, i - run);
-            append_str(j, esc);
+            /* The run before it and the escape, in one reservation. */
+            size_t elen = strlen(esc);
+            char *at = reserve(j, i - run + elen);
+            if (at) {
+                memcpy(at, s + run, i - run);
+                memcpy(at + (i - run), esc, elen);
+            }
             run = i + n;
         }
         i += n;

@@ -50,12 +50,12 @@ void sp_audit_put_snippets(struct sp_json *j, const struct sp_start *st)
 static void put_device(struct sp_json *j, const struct sp_resolved_dev *d)
 {
     char addr[SP_PCI_ADDR_STRLEN] = "";
-    char vendor[8] = "", product[8] = "";
+    char vendor[9] = "", product[9] = ""; /* sp_pci_hex: 8 digits at most */
     if (d->has_addr)
         sp_pci_addr_format(&d->addr, addr);
     if (d->has_ids) {
-        snprintf(vendor, sizeof(vendor), "%04x", d->ids.vendor);
-        snprintf(product, sizeof(product), "%04x", d->ids.device);
+        vendor[sp_pci_hex(vendor, d->ids.vendor, 4)] = '\0';
+        product[sp_pci_hex(product, d->ids.device, 4)] = '\0';
     }
     char source[1024];
     snprintf(source, sizeof(source), "%s:%d", d->file ? d->file : "?", d->line);
