@@ -210,6 +210,12 @@ static const char *escape_of(unsigned char c, char *buf, size_t size)
     return buf;
 }
 
+/* Printable ASCII other than " and \: goes out as it is. */
+static int plain_ascii(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
 /* The quoted, escaped string; runs that need no change are copied whole. */
 static void append_quoted(struct sp_json *j, const char *s, size_t len)
 {
@@ -217,13 +223,23 @@ static void append_quoted(struct sp_json *j, const char *s, size_t len)
     size_t run = 0, i = 0;
     append(j, "\"", 1);
     while (i < len) {
+        /* Most of a record is plain ASCII: skip it without decoding. */
+        if (plain_ascii(p[i])) {
+            i++;
+            continue;
+        }
         char buf[8];
         int valid;
         size_t n = sp_utf8_sequence(p + i, len - i, &valid);
         const char *esc = !valid ? replacement : n == 1 ? escape_of(p[i], buf, sizeof(buf)) : NULL;
         if (esc) {
-            append(j, s + run, i - run);
-            append_str(j, esc);
+            /* The run before it and the escape, in one reservation. */
+            size_t elen = strlen(esc);
+            char *at = reserve(j, i - run + elen);
+            if (at) {
+                memcpy(at, s + run, i - run);
+                memcpy(at + (i - run), esc, elen);
+            }
             run = i + n;
         }
         i += n;
@@ -344,6 +360,34 @@ char *sp_json_take(struct sp_json *j)
     int indent = j->indent;
     sp_json_init(j, indent);
     return ok ? text : NULL;
+}
+
+void sp_json_reset(struct sp_json *j, int indent)
+{
+    char *buf = j->buf;
+    size_t cap = j->cap;
+    sp_json_init(j, indent);
+    j->buf = buf;
+    j->cap = cap;
+}
+
+const char *sp_json_line(struct sp_json *j, size_t *len)
+{
+    if (j->failed || !j->done || j->depth != 0 || !j->buf)
+        return NULL;
+    char *at = reserve(j, 1);
+    if (!at)
+        return NULL;
+    *at = '\n';
+    j->buf[j->len] = '\0';
+    *len = j->len;
+    return j->buf;
+}
+
+void sp_json_free(struct sp_json *j)
+{
+    free(j->buf);
+    sp_json_init(j, j->indent);
 }
 
 int sp_json_print(struct sp_json *j, FILE *out)

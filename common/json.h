@@ -71,6 +71,18 @@ size_t sp_utf8_sequence(const unsigned char *p, size_t n, int *valid);
  * buffer is handed over or freed, and j may be initialised again. */
 char *sp_json_take(struct sp_json *j);
 
+/* Starts another text in the buffer j already holds (a text that fits in it
+ * needs no allocation). j was initialised before. */
+void sp_json_reset(struct sp_json *j, int indent);
+
+/* The text followed by a newline, NUL-terminated, in j's own buffer (valid
+ * until j changes; call it once per text), its length in *len; NULL when
+ * anything failed or the top-level value is not complete. */
+const char *sp_json_line(struct sp_json *j, size_t *len);
+
+/* Frees j's buffer. */
+void sp_json_free(struct sp_json *j);
+
 /* Takes the text and writes it to out with a newline, flushed. 0, or -1 when
  * the text could not be built or written. */
 int sp_json_print(struct sp_json *j, FILE *out);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,12 +50,12 @@ void sp_audit_put_snippets(struct sp_json *j, const struct sp_start *st)
 static void put_device(struct sp_json *j, const struct sp_resolved_dev *d)
 {
     char addr[SP_PCI_ADDR_STRLEN] = "";
-    char vendor[8] = "", product[8] = "";
+    char vendor[9] = "", product[9] = ""; /* sp_pci_hex: 8 digits at most */
     if (d->has_addr)
         sp_pci_addr_format(&d->addr, addr);
     if (d->has_ids) {
-        snprintf(vendor, sizeof(vendor), "%04x", d->ids.vendor);
-        snprintf(product, sizeof(product), "%04x", d->ids.device);
+        vendor[sp_pci_hex(vendor, d->ids.vendor, 4)] = '\0';
+        product[sp_pci_hex(product, d->ids.device, 4)] = '\0';
     }
     char source[1024];
     snprintf(source, sizeof(source), "%s:%d", d->file ? d->file : "?", d->line);
@@ -110,11 +111,11 @@ static void put_lines(struct sp_json *j, const char *key, const char *text)
     sp_json_end_array(j);
 }
 
-/* The record's first members: time, event, api and vm. */
+/* The record's first members: time, event, api and vm, in j's buffer. */
 static void begin_record(struct sp_json *j, const char *event, const char *api,
                          const struct sp_start *st)
 {
-    sp_json_init(j, 0);
+    sp_json_reset(j, 0);
     sp_json_begin_object(j);
     put_time(j);
     sp_json_member_str(j, "event", event);
@@ -122,31 +123,67 @@ static void begin_record(struct sp_json *j, const char *event, const char *api,
     put_vm(j, st);
 }
 
-static char *end_record(struct sp_json *j)
+static void put_start_record(struct sp_json *j, const struct sp_start *st, const char *api,
+                             const struct sp_audit_outcome *outcome)
 {
+    int ok = st->verdict == SP_READY;
+    begin_record(j, "start", api, st);
+    sp_audit_put_snippets(j, st);
+    put_devices(j, st);
+    sp_json_member_str(j, "result", ok ? "ok" : "refused");
+    sp_json_member_str(j, "reason", ok ? NULL : st->err.msg);
+    sp_json_member_strings(j, "warnings", st->warnings, st->n_warnings);
+    sp_json_member_strings(j, "added", st->report.added, st->report.n_added);
+    sp_json_member_strings(j, "video", st->report.video.text, st->report.video.n);
+    sp_json_member_strings(j, "features", st->report.features.text, st->report.features.n);
+    sp_json_member_strings(j, "cpu", st->report.cpu.text, st->report.cpu.n);
+    sp_json_member_int(j, "already_present", (long long)st->report.n_present);
+    put_lines(j, "bound", outcome ? outcome->bound : NULL);
+    put_libvirt(j, st, outcome);
     sp_json_end_object(j);
-    return sp_json_take(j);
 }
 
 char *sp_audit_format(const struct sp_start *st, const char *api,
                       const struct sp_audit_outcome *outcome)
 {
-    int ok = st->verdict == SP_READY;
     struct sp_json j;
-    begin_record(&j, "start", api, st);
-    sp_audit_put_snippets(&j, st);
-    put_devices(&j, st);
-    sp_json_member_str(&j, "result", ok ? "ok" : "refused");
-    sp_json_member_str(&j, "reason", ok ? NULL : st->err.msg);
-    sp_json_member_strings(&j, "warnings", st->warnings, st->n_warnings);
-    sp_json_member_strings(&j, "added", st->report.added, st->report.n_added);
-    sp_json_member_strings(&j, "video", st->report.video.text, st->report.video.n);
-    sp_json_member_strings(&j, "features", st->report.features.text, st->report.features.n);
-    sp_json_member_strings(&j, "cpu", st->report.cpu.text, st->report.cpu.n);
-    sp_json_member_int(&j, "already_present", (long long)st->report.n_present);
-    put_lines(&j, "bound", outcome ? outcome->bound : NULL);
-    put_libvirt(&j, st, outcome);
-    return end_record(&j);
+    sp_json_init(&j, 0);
+    put_start_record(&j, st, api, outcome);
+    return sp_json_take(&j);
+}
+
+/* Each thread builds its records in a buffer it keeps: once a record as
+ * long has been written, the next needs no allocation (and a start's
+ * record does not pay for the heap the freed domain tree left behind). */
+static pthread_key_t builder_key;
+static pthread_once_t builder_once = PTHREAD_ONCE_INIT;
+static int builder_key_made;
+
+static void free_builder(void *j)
+{
+    sp_json_free(j);
+    free(j);
+}
+
+static void make_builder_key(void)
+{
+    builder_key_made = pthread_key_create(&builder_key, free_builder) == 0;
+}
+
+/* The calling thread's builder, or own (initialised here, freed by the
+ * caller) when it cannot have one. */
+static struct sp_json *thread_builder(struct sp_json *own)
+{
+    pthread_once(&builder_once, make_builder_key);
+    struct sp_json *j = builder_key_made ? pthread_getspecific(builder_key) : NULL;
+    if (!j && builder_key_made && (j = calloc(1, sizeof(*j))) != NULL &&
+        pthread_setspecific(builder_key, j) != 0) {
+        free(j);
+        j = NULL;
+    }
+    if (!j)
+        sp_json_init(j = own, 0);
+    return j;
 }
 
 /* A directory part of path ("." when none), into out. */
@@ -183,19 +220,11 @@ static int open_log(const char *path, struct sp_err *err)
  * part of (ENOSPC) is taken back, as a partial line would make the record
  * after it unreadable too. Every writer takes the lock, so the rest of a
  * short write still lands right after its first part. */
-static int append_line(const char *path, const char *text, struct sp_err *err)
+static int append_line(const char *path, const char *line, size_t len, struct sp_err *err)
 {
-    size_t len = strlen(text);
-    char *line = malloc(len + 2);
-    if (!line)
-        return sp_err_set(err, "audit log %s: out of memory", path);
-    memcpy(line, text, len);
-    line[len] = '\n';
     int fd = open_log(path, err);
-    if (fd < 0) {
-        free(line);
+    if (fd < 0)
         return -1;
-    }
     int locked;
     do
         locked = flock(fd, LOCK_EX);
@@ -204,8 +233,8 @@ static int append_line(const char *path, const char *text, struct sp_err *err)
     off_t end = locked == 0 && fstat(fd, &st) == 0 ? st.st_size : -1;
     size_t done = 0;
     int saved = 0;
-    while (done < len + 1) {
-        ssize_t n = write(fd, line + done, len + 1 - done);
+    while (done < len) {
+        ssize_t n = write(fd, line + done, len - done);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) {
@@ -214,23 +243,25 @@ static int append_line(const char *path, const char *text, struct sp_err *err)
         }
         done += (size_t)n;
     }
-    int kept_part = done > 0 && done < len + 1 && (end < 0 || ftruncate(fd, end) < 0);
+    int kept_part = done > 0 && done < len && (end < 0 || ftruncate(fd, end) < 0);
     close(fd); /* and with it the lock */
-    free(line);
-    if (done == len + 1)
+    if (done == len)
         return 0;
     return sp_err_set(err, "audit log %s: %s (%s)", path, strerror(saved),
                       kept_part ? "a part of the record is left in it"
                                 : "the record was not written");
 }
 
-/* Appends the formatted record (NULL: formatting failed) and frees it. */
-static int append_record(const char *path, char *text, struct sp_err *err)
+/* Appends the record built in j, then frees j unless it is the thread's. */
+static int append_record(const char *path, struct sp_json *j, const struct sp_json *own,
+                         struct sp_err *err)
 {
-    if (!text)
-        return sp_err_set(err, "audit log %s: out of memory formatting the record", path);
-    int rc = append_line(path, text, err);
-    free(text);
+    size_t len = 0;
+    const char *line = sp_json_line(j, &len);
+    int rc = line ? append_line(path, line, len, err)
+                  : sp_err_set(err, "audit log %s: out of memory formatting the record", path);
+    if (j == own)
+        sp_json_free(j);
     return rc;
 }
 
@@ -240,10 +271,11 @@ int sp_audit_write_bind(const struct sp_start *st, const char *api, const char *
     const char *path = st->snap->settings.audit_log;
     if (!path || !path[0])
         return 0;
-    struct sp_json j;
-    begin_record(&j, "bind", api, st);
-    put_lines(&j, "bound", helper_out);
-    return append_record(path, end_record(&j), err);
+    struct sp_json own, *j = thread_builder(&own);
+    begin_record(j, "bind", api, st);
+    put_lines(j, "bound", helper_out);
+    sp_json_end_object(j);
+    return append_record(path, j, &own, err);
 }
 
 int sp_audit_write(const struct sp_start *st, const char *api,
@@ -252,5 +284,7 @@ int sp_audit_write(const struct sp_start *st, const char *api,
     const char *path = st->snap->settings.audit_log;
     if (!path || !path[0])
         return 0;
-    return append_record(path, sp_audit_format(st, api, outcome), err);
+    struct sp_json own, *j = thread_builder(&own);
+    put_start_record(j, st, api, outcome);
+    return append_record(path, j, &own, err);
 }

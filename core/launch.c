@@ -118,12 +118,7 @@ static int decide(struct sp_launcher *l, const char *xml, struct sp_start *st)
     struct sp_snapshot *snap = xml ? current_snapshot(l) : NULL;
     if (!snap)
         return 0;
-    size_t len = strlen(xml);
-    if (sp_start_untouched(snap, xml, len)) {
-        sp_snapshot_release(snap);
-        return 0;
-    }
-    int rc = sp_start_prepare(snap, xml, len, st);
+    int rc = sp_start_decide(snap, xml, strlen(xml), st);
     sp_snapshot_release(snap);
     if (rc < 0) {
         /* It may be a VM with devices: it must not start without them. */

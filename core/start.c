@@ -769,7 +769,10 @@ int sp_start_untouched(const struct sp_snapshot *snap, const char *xml, size_t l
     return untouched;
 }
 
-int sp_start_prepare(struct sp_snapshot *snap, const char *xml, size_t len, struct sp_start *st)
+/* untouched_ok: a VM whose head shows no snippet names it is SP_UNMATCHED
+ * without the rest of the document being read (sp_start_untouched's rule). */
+static int prepare(struct sp_snapshot *snap, const char *xml, size_t len, struct sp_start *st,
+                   int untouched_ok)
 {
     memset(st, 0, sizeof(*st));
     st->snap = sp_snapshot_ref(snap);
@@ -784,6 +787,8 @@ int sp_start_prepare(struct sp_snapshot *snap, const char *xml, size_t len, stru
      * stream read to the end (a document that is not well-formed is bad
      * input, not unmatched). */
     int head_only = identify(st, xml, len, 0);
+    if (untouched_ok && !st->n_entries && !st->id.unknown)
+        return 0;
     if (head_only == 1 && (!st->n_entries || st->id.doctype))
         head_only = identify(st, xml, len, 1);
     if (head_only < 0)
@@ -791,6 +796,16 @@ int sp_start_prepare(struct sp_snapshot *snap, const char *xml, size_t len, stru
     if (st->id.doctype)
         return decide_doctype(st);
     return st->n_entries ? decide_parsed(st, xml, len, head_only) : 0;
+}
+
+int sp_start_prepare(struct sp_snapshot *snap, const char *xml, size_t len, struct sp_start *st)
+{
+    return prepare(snap, xml, len, st, 0);
+}
+
+int sp_start_decide(struct sp_snapshot *snap, const char *xml, size_t len, struct sp_start *st)
+{
+    return prepare(snap, xml, len, st, 1);
 }
 
 void sp_start_free(struct sp_start *st)

@@ -93,6 +93,10 @@ int sp_start_prepare(struct sp_snapshot *snap, const char *xml, size_t len, stru
  * (then sp_start_prepare says SP_UNMATCHED or SP_BAD_INPUT); 0 when
  * sp_start_prepare must decide. */
 int sp_start_untouched(const struct sp_snapshot *snap, const char *xml, size_t len);
+/* What a start needs, the head of the document read once: sp_start_prepare,
+ * except that a VM sp_start_untouched lets through is SP_UNMATCHED (or
+ * SP_BAD_INPUT) without the rest of the document being read. */
+int sp_start_decide(struct sp_snapshot *snap, const char *xml, size_t len, struct sp_start *st);
 void sp_start_free(struct sp_start *st);
 
 #endif

@@ -54,10 +54,30 @@ int sp_pci_addr_parse(const char *text, struct sp_pci_addr *out, struct sp_err *
     return 0;
 }
 
+size_t sp_pci_hex(char *out, unsigned v, unsigned min)
+{
+    static const char digits[] = "0123456789abcdef";
+    unsigned n = 1;
+    while (n < 8 && v >> (4 * n))
+        n++;
+    if (n < min)
+        n = min;
+    for (unsigned i = n; i-- > 0; v >>= 4)
+        out[i] = digits[v & 0xf];
+    return n;
+}
+
 void sp_pci_addr_format(const struct sp_pci_addr *addr, char out[SP_PCI_ADDR_STRLEN])
 {
-    snprintf(out, SP_PCI_ADDR_STRLEN, "%04x:%02x:%02x.%x", addr->domain & 0xffff,
-             addr->bus & 0xff, addr->slot & 0x1f, addr->function & 7);
+    char *p = out;
+    p += sp_pci_hex(p, addr->domain & 0xffff, 4);
+    *p++ = ':';
+    p += sp_pci_hex(p, addr->bus & 0xff, 2);
+    *p++ = ':';
+    p += sp_pci_hex(p, addr->slot & 0x1f, 2);
+    *p++ = '.';
+    p += sp_pci_hex(p, addr->function & 7, 1);
+    *p = '\0';
 }
 
 int sp_pci_addr_cmp(const struct sp_pci_addr *a, const struct sp_pci_addr *b)
@@ -114,29 +134,53 @@ int sp_pci_device_path(const char *root, const struct sp_pci_addr *addr, const c
 {
     char name[SP_PCI_ADDR_STRLEN];
     sp_pci_addr_format(addr, name);
-    if (sp_path_fmt(out, size, "%s/bus/pci/devices/%s%s%s", root, name, file ? "/" : "",
-                    file ? file : "") < 0)
-        return sp_err_set(err, "device %s: its path is too long (under %s)", name, root);
+    /* Joined by hand: a start builds a dozen of these. */
+    const char *parts[] = {root, "/bus/pci/devices/", name, file ? "/" : "", file ? file : ""};
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+        size_t n = strlen(parts[i]);
+        if (n >= size - used) {
+            if (size)
+                out[0] = '\0';
+            return sp_err_set(err, "device %s: its path is too long (under %s)", name, root);
+        }
+        memcpy(out + used, parts[i], n);
+        used += n;
+    }
+    out[used] = '\0';
     return 0;
+}
+
+/* 1 (with err saying so) when addr's directory cannot be looked at. */
+static int device_dir_missing(const char *root, const struct sp_pci_addr *addr,
+                              struct sp_err *err)
+{
+    char name[SP_PCI_ADDR_STRLEN], dir[SP_PATH_MAX];
+    sp_pci_addr_format(addr, name);
+    if (sp_pci_device_path(root, addr, NULL, dir, sizeof(dir), err) < 0)
+        return 1;
+    struct stat st;
+    if (stat(dir, &st) == 0)
+        return 0;
+    if (errno == ENOENT)
+        sp_err_set(err, "device %s not found under %s/bus/pci/devices", name, root);
+    else
+        sp_err_set(err, "device %s: %s: %s", name, dir, strerror(errno));
+    return 1;
 }
 
 int sp_pci_read_ids(const char *root, const struct sp_pci_addr *addr,
                     struct sp_pci_ids *ids, struct sp_err *err)
 {
-    char name[SP_PCI_ADDR_STRLEN], dir[SP_PATH_MAX];
-    sp_pci_addr_format(addr, name);
-    if (sp_pci_device_path(root, addr, NULL, dir, sizeof(dir), err) < 0)
+    /* The device's own directory is looked at only when its vendor cannot
+     * be read, to say why: a start reads the IDs of every device it gives. */
+    if (read_id_file(root, addr, "vendor", &ids->vendor, err) < 0) {
+        struct sp_err dir_err;
+        if (device_dir_missing(root, addr, &dir_err) && err)
+            *err = dir_err;
         return -1;
-    struct stat st;
-    if (stat(dir, &st) < 0) {
-        if (errno == ENOENT)
-            return sp_err_set(err, "device %s not found under %s/bus/pci/devices", name, root);
-        return sp_err_set(err, "device %s: %s: %s", name, dir, strerror(errno));
     }
-    int rc = read_id_file(root, addr, "vendor", &ids->vendor, err);
-    if (rc == 0)
-        rc = read_id_file(root, addr, "device", &ids->device, err);
-    return rc;
+    return read_id_file(root, addr, "device", &ids->device, err);
 }
 
 int sp_pci_read_subsystem_ids(const char *root, const struct sp_pci_addr *addr,

@@ -26,6 +26,10 @@ struct sp_pci_addr {
 /* Parses "BB:SS.F" or "DDDD:BB:SS.F" (hex). Returns 0 or -1 with a reason. */
 int sp_pci_addr_parse(const char *text, struct sp_pci_addr *out, struct sp_err *err);
 void sp_pci_addr_format(const struct sp_pci_addr *addr, char out[SP_PCI_ADDR_STRLEN]);
+/* v in lower-case hex, at least min digits (printf's "%0*x"), into out
+ * (room for 8 digits), no NUL; returns the digits written. A start writes
+ * many addresses: this is their formatting without printf's cost. */
+size_t sp_pci_hex(char *out, unsigned v, unsigned min);
 int sp_pci_addr_cmp(const struct sp_pci_addr *a, const struct sp_pci_addr *b);
 int sp_pci_same_slot(const struct sp_pci_addr *a, const struct sp_pci_addr *b);
 

@@ -1,6 +1,5 @@
 #include "layout.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +20,19 @@ static char *indent_of(xmlNodePtr text)
         return NULL;
     const char *nl = strrchr((const char *)text->content, '\n');
     return nl ? strdup(nl + 1) : NULL;
+}
+
+/* a then b, malloc'd (NULL when memory runs out). Indentation is joined
+ * for every element a merge adds: no printf for it. */
+static char *joined(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    char *out = malloc(na + nb + 1);
+    if (out) {
+        memcpy(out, a, na);
+        memcpy(out + na, b, nb + 1);
+    }
+    return out;
 }
 
 static xmlNodePtr first_element(xmlNodePtr parent)
@@ -57,9 +69,7 @@ static char *child_indent(xmlNodePtr parent)
             unit = strdup(mine + strlen(pi));
         free(pi);
     }
-    char *out = NULL;
-    if (asprintf(&out, "%s%s", mine, unit ? unit : DEFAULT_UNIT) < 0)
-        out = NULL;
+    char *out = joined(mine, unit ? unit : DEFAULT_UNIT);
     free(unit);
     free(mine);
     return out;
@@ -67,8 +77,8 @@ static char *child_indent(xmlNodePtr parent)
 
 static xmlNodePtr newline_text(xmlDocPtr doc, const char *indent)
 {
-    char *s = NULL;
-    if (asprintf(&s, "\n%s", indent) < 0)
+    char *s = joined("\n", indent);
+    if (!s)
         return NULL;
     xmlNodePtr t = xmlNewDocText(doc, BAD_CAST s);
     free(s);
@@ -80,8 +90,8 @@ static int indent_subtree(xmlNodePtr node, const char *indent, const char *unit)
 {
     if (!first_element(node))
         return 0;
-    char *inner = NULL;
-    if (asprintf(&inner, "%s%s", indent, unit) < 0)
+    char *inner = joined(indent, unit);
+    if (!inner)
         return -1;
     int rc = 0;
     for (xmlNodePtr c = node->children; c && rc == 0; c = c->next) {

@@ -141,30 +141,57 @@ static void note_machine(xmlNodePtr node, struct sp_slot_map *map)
     xmlFree(machine);
 }
 
+static int note_address(xmlNodePtr node, struct sp_slot_map *map)
+{
+    if (!sp_xml_attr_is(node, "type", "pci"))
+        return 0;
+    struct sp_pci_addr guest;
+    /* A partial guest address (libvirt fills the rest) still names its bus. */
+    if (sp_xml_read_pci_address(node, &guest) == 0)
+        return sp_slot_map_mark(map, &guest);
+    unsigned bus;
+    if (sp_xml_attr_uint(node, "bus", 0xff, &bus) == 1 && bus >= map->next_bus)
+        map->next_bus = bus + 1;
+    return 0;
+}
+
+static void note_controller(xmlNodePtr node, struct sp_slot_map *map)
+{
+    if (!sp_xml_attr_is(node, "type", "pci"))
+        return;
+    unsigned index;
+    if (sp_xml_attr_uint(node, "index", 0xff, &index) == 1 && index >= map->next_bus)
+        map->next_bus = index + 1;
+    if (sp_xml_attr_is(node, "model", "pcie-root"))
+        map->pcie = 1;
+}
+
+static void note_qemu_arg(xmlNodePtr node, struct sp_slot_map *map)
+{
+    xmlChar *value = xmlGetNoNsProp(node, BAD_CAST "value");
+    if (value)
+        sp_qemu_arg_slots((const char *)value, mark_bus0_slot, map);
+    xmlFree(value);
+}
+
+/* Every element of the document comes here: its name is compared once,
+ * and only a namespaced one can be a qemu:arg. */
 static int visit(xmlNodePtr node, struct sp_slot_map *map)
 {
-    if (sp_xml_is(node, "address") && sp_xml_attr_is(node, "type", "pci")) {
-        struct sp_pci_addr guest;
-        /* A partial guest address (libvirt fills the rest) still names its bus. */
-        if (sp_xml_read_pci_address(node, &guest) == 0)
-            return sp_slot_map_mark(map, &guest);
-        unsigned bus;
-        if (sp_xml_attr_uint(node, "bus", 0xff, &bus) == 1 && bus >= map->next_bus)
-            map->next_bus = bus + 1;
-    } else if (sp_xml_is(node, "controller") && sp_xml_attr_is(node, "type", "pci")) {
-        unsigned index;
-        if (sp_xml_attr_uint(node, "index", 0xff, &index) == 1 && index >= map->next_bus)
-            map->next_bus = index + 1;
-        if (sp_xml_attr_is(node, "model", "pcie-root"))
-            map->pcie = 1;
-    } else if (sp_xml_is(node, "type") && node->parent && sp_xml_is(node->parent, "os")) {
-        note_machine(node, map);
-    } else if (is_qemu_arg(node)) {
-        xmlChar *value = xmlGetNoNsProp(node, BAD_CAST "value");
-        if (value)
-            sp_qemu_arg_slots((const char *)value, mark_bus0_slot, map);
-        xmlFree(value);
+    const char *name = (const char *)node->name;
+    if (node->ns) {
+        if (is_qemu_arg(node))
+            note_qemu_arg(node, map);
+        return 0;
     }
+    if (!name)
+        return 0;
+    if (strcmp(name, "address") == 0)
+        return note_address(node, map);
+    if (strcmp(name, "controller") == 0)
+        note_controller(node, map);
+    else if (strcmp(name, "type") == 0 && node->parent && sp_xml_is(node->parent, "os"))
+        note_machine(node, map);
     return 0;
 }
 

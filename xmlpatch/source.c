@@ -73,9 +73,21 @@ static char lower_hex(char c)
 
 void sp_src_pci_key(char *out, size_t size, const struct sp_pci_addr *host, int with_function)
 {
-    int n = snprintf(out, size, "%04x-%02x-%02x", host->domain, host->bus, host->slot);
-    if (with_function && n >= 0 && (size_t)n < size)
-        snprintf(out + n, size - (size_t)n, "-%x", host->function);
+    char key[40];
+    size_t n = sp_pci_hex(key, host->domain, 4);
+    key[n++] = '-';
+    n += sp_pci_hex(key + n, host->bus, 2);
+    key[n++] = '-';
+    n += sp_pci_hex(key + n, host->slot, 2);
+    if (with_function) {
+        key[n++] = '-';
+        n += sp_pci_hex(key + n, host->function, 1);
+    }
+    size_t keep = n < size ? n : size - 1; /* cut to size, as snprintf would */
+    if (size) {
+        memcpy(out, key, keep);
+        out[keep] = '\0';
+    }
 }
 
 /* --- one reader per kind ------------------------------------------------ */

@@ -109,6 +109,14 @@ static int set_attr(xmlNodePtr node, const char *name, const char *fmt, unsigned
     return xmlNewProp(node, BAD_CAST name, BAD_CAST text) ? 0 : -1;
 }
 
+/* name="0x..." with at least digits hex digits. */
+static int set_hex_attr(xmlNodePtr node, const char *name, unsigned value, unsigned digits)
+{
+    char text[16] = "0x";
+    text[2 + sp_pci_hex(text + 2, value, digits)] = '\0';
+    return xmlNewProp(node, BAD_CAST name, BAD_CAST text) ? 0 : -1;
+}
+
 /* <address type='pci' domain= bus= slot= function= [multifunction='on']/> */
 static xmlNodePtr new_pci_address(xmlDocPtr doc, const struct sp_pci_addr *a, int with_type,
                                   int multifunction)
@@ -119,10 +127,10 @@ static xmlNodePtr new_pci_address(xmlDocPtr doc, const struct sp_pci_addr *a, in
     int rc = 0;
     if (with_type)
         rc |= xmlNewProp(addr, BAD_CAST "type", BAD_CAST "pci") ? 0 : -1;
-    rc |= set_attr(addr, "domain", "0x%04x", a->domain);
-    rc |= set_attr(addr, "bus", "0x%02x", a->bus);
-    rc |= set_attr(addr, "slot", "0x%02x", a->slot);
-    rc |= set_attr(addr, "function", "0x%x", a->function);
+    rc |= set_hex_attr(addr, "domain", a->domain, 4);
+    rc |= set_hex_attr(addr, "bus", a->bus, 2);
+    rc |= set_hex_attr(addr, "slot", a->slot, 2);
+    rc |= set_hex_attr(addr, "function", a->function, 1);
     if (multifunction)
         rc |= xmlNewProp(addr, BAD_CAST "multifunction", BAD_CAST "on") ? 0 : -1;
     if (rc) {

@@ -195,6 +195,24 @@ static enum sp_verdict expected_verdict(int rc_full, const struct sp_domain_id *
     return is_named || (full->doctype && full->unknown) ? SP_REFUSED : SP_UNMATCHED;
 }
 
+/* sp_start_decide, the launch's one read of the head: what
+ * sp_start_untouched lets through goes on as it is, anything else is
+ * decided as by sp_start_prepare (prepared), in the same words. */
+static void check_launch_decision(const char *xml, size_t size, int untouched,
+                                  const struct sp_start *prepared)
+{
+    struct sp_start st;
+    if (sp_start_decide(snap, xml, size, &st) < 0)
+        fail("out of memory without a limit", NULL);
+    int passes = st.verdict == SP_UNMATCHED || st.verdict == SP_BAD_INPUT;
+    if (untouched ? !passes : st.verdict != prepared->verdict)
+        fail("the launch's decision is not sp_start_untouched then sp_start_prepare",
+             st.err.msg);
+    if (!untouched && strcmp(st.err.msg, prepared->err.msg) != 0)
+        fail("the launch's decision says otherwise than sp_start_prepare", st.err.msg);
+    sp_start_free(&st);
+}
+
 /* sp_start_prepare, which reads the head first, decides as the whole read
  * does (bad input in the same words); a start the head lets through is one
  * it lets through. */
@@ -211,6 +229,7 @@ static void check_decision(const char *xml, size_t size, int rc_full,
         fail("bad input said otherwise than by the whole read", st.err.msg);
     if (untouched && st.verdict != SP_UNMATCHED && st.verdict != SP_BAD_INPUT)
         fail("the head let through a start the full decision keeps", st.err.msg);
+    check_launch_decision(xml, size, untouched, &st);
     sp_start_free(&st);
 }
 

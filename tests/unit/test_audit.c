@@ -185,6 +185,47 @@ static void audit_keeps_invalid_utf8_messages(void **state)
     json_decref(rec);
 }
 
+/* The record's text after its "time" member (which differs by the call). */
+static const char *after_time(const char *record)
+{
+    const char *event = strstr(record, ",\"event\":");
+    if (!event)
+        fail_msg("no event member: %s", record);
+    return event;
+}
+
+/* A thread's records are built in the buffer it keeps: a short record
+ * after a long one is exactly its own text, the long one's never showing
+ * through. */
+static void records_in_a_row_are_each_whole(void **state)
+{
+    (void)state;
+    struct sp_start ready, refused;
+    prepare(&ready, "<domain><name>win\"11</name><devices/></domain>");
+    prepare(&refused, "<domain><name>broken</name></domain>");
+    struct sp_audit_outcome o = {.bound = "bound 0000:08:00.0\nbound 0000:08:00.1\n",
+                                 .forwarded = 1, .libvirt_ok = 1};
+    struct sp_err err;
+    unlink(log_path);
+    assert_int_equal(sp_audit_write(&ready, "virDomainCreateXML", &o, &err), 0);
+    assert_int_equal(sp_audit_write(&refused, "virDomainCreate", NULL, &err), 0);
+    assert_int_equal(sp_audit_write(&ready, "virDomainCreateXML", &o, &err), 0);
+    char *want[] = {sp_audit_format(&ready, "virDomainCreateXML", &o),
+                    sp_audit_format(&refused, "virDomainCreate", NULL),
+                    sp_audit_format(&ready, "virDomainCreateXML", &o)};
+    char *text = tu_read(log_path, NULL);
+    char *save = NULL, *line = strtok_r(text, "\n", &save);
+    for (int i = 0; i < 3; i++, line = strtok_r(NULL, "\n", &save)) {
+        assert_non_null(line);
+        assert_string_equal(after_time(line), after_time(want[i]));
+        free(want[i]);
+    }
+    assert_null(line);
+    free(text);
+    sp_start_free(&ready);
+    sp_start_free(&refused);
+}
+
 /* The audit log: never a FIFO (a blocking open would stop the start), a
  * symlink or a file others can write; the failure names the file. */
 static void audit_log_must_be_a_file_of_its_own(void **state)
@@ -270,6 +311,7 @@ int main(void)
         cmocka_unit_test(audit_keeps_a_latin1_snippet_name),
         cmocka_unit_test(audit_keeps_invalid_utf8_messages),
         cmocka_unit_test(audit_log_must_be_a_file_of_its_own),
+        cmocka_unit_test(records_in_a_row_are_each_whole),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -398,6 +398,38 @@ static void depth_bounded(void **state)
     refused(&j);
 }
 
+/* A text built again in the same buffer: each line is its own text and a
+ * newline, and the buffer is kept. */
+static void reset_builds_in_the_kept_buffer(void **state)
+{
+    (void)state;
+    struct sp_json j;
+    size_t len = 0;
+    sp_json_init(&j, 0);
+    build_sample(&j);
+    char *first = sp_json_take(&j);
+    sp_json_init(&j, 0);
+    build_sample(&j);
+    const char *line = sp_json_line(&j, &len);
+    assert_non_null(line);
+    assert_int_equal(len, strlen(first) + 1);
+    assert_memory_equal(line, first, len - 1);
+    assert_int_equal(line[len - 1], '\n');
+    free(first);
+    const char *buf = j.buf;
+    sp_json_reset(&j, 0);
+    sp_json_begin_object(&j);
+    sp_json_member_int(&j, "a", 1);
+    assert_null(sp_json_line(&j, &len)); /* not complete yet */
+    sp_json_end_object(&j);
+    line = sp_json_line(&j, &len);
+    assert_string_equal(line, "{\"a\":1}\n");
+    assert_int_equal(len, 8);
+    assert_ptr_equal(line, buf);
+    sp_json_free(&j);
+    assert_null(j.buf);
+}
+
 static void print_adds_a_newline(void **state)
 {
     (void)state;
@@ -441,6 +473,7 @@ int main(void)
         cmocka_unit_test(misuse_refused),
         cmocka_unit_test(depth_bounded),
         cmocka_unit_test(print_adds_a_newline),
+        cmocka_unit_test(reset_builds_in_the_kept_buffer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,35 @@ static void parses_short_and_long_addresses(void **state)
     assert_int_equal(a.function, 7);
 }
 
+/* Hex as printf's "%0*x" writes it, and paths that just fit or just do not. */
+static void formats_hex_addresses_and_paths(void **state)
+{
+    (void)state;
+    static const struct {
+        unsigned v, min;
+        const char *want;
+    } cases[] = {{0, 1, "0"}, {0, 4, "0000"}, {0xa, 2, "0a"}, {0x1f, 1, "1f"},
+                 {0x12345, 4, "12345"}, {0xffffffffu, 2, "ffffffff"}, {0x10, 0, "10"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[9] = {0};
+        size_t n = sp_pci_hex(out, cases[i].v, cases[i].min);
+        assert_int_equal(n, strlen(cases[i].want));
+        assert_string_equal(out, cases[i].want);
+    }
+    char text[SP_PCI_ADDR_STRLEN];
+    struct sp_pci_addr widest = {0xffff, 0xff, 0x1f, 7};
+    sp_pci_addr_format(&widest, text);
+    assert_string_equal(text, "ffff:ff:1f.7");
+    const char *want = "/s/bus/pci/devices/ffff:ff:1f.7";
+    char path[64];
+    struct sp_err err;
+    assert_int_equal(sp_pci_device_path("/s", &widest, NULL, path, strlen(want) + 1, &err), 0);
+    assert_string_equal(path, want);
+    assert_int_equal(sp_pci_device_path("/s", &widest, NULL, path, strlen(want), &err), -1);
+    assert_string_equal(path, "");
+    assert_non_null(strstr(err.msg, "device ffff:ff:1f.7: its path is too long (under /s)"));
+}
+
 static void rejects_malformed_addresses(void **state)
 {
     (void)state;
@@ -335,6 +364,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parses_short_and_long_addresses),
+        cmocka_unit_test(formats_hex_addresses_and_paths),
         cmocka_unit_test(rejects_malformed_addresses),
         cmocka_unit_test(parses_ids),
         cmocka_unit_test(reads_ids_from_sysfs),
