@@ -48,6 +48,8 @@ CORE_SRC := common/xmlutil.c common/json.c config/settings.c config/snippet.c co
             xmlpatch/slots.c xmlpatch/layout.c xmlpatch/domain.c xmlpatch/source.c \
             xmlpatch/xmlpatch.c xmlpatch/edits.c core/start.c core/audit.c \
             rom/rom.c rom/vfct.c core/helper.c core/binder.c core/persist.c
+# config/watch.c: the inotify watch that spares an unchanged config any per-file look.
+CORE_SRC += config/watch.c
 SHIM_SRC := shim/real.c shim/gate.c shim/events.c shim/domain_create.c shim/domain_define.c
 INJECTOR_SRC := common/sha256.c injector/loadproof.c injector/dropin.c injector/dsm_hook.c injector/manifest.c \
                 injector/setup.c
@@ -61,6 +63,7 @@ UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_la
               test_xmlpatch test_raw_hostdev test_start test_audit test_golden test_rom test_vfio \
               test_injector test_json test_ids test_import test_hostuse test_files test_launch test_faults \
               test_helper_proc
+UNIT_TESTS += test_watch
 FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist fuzz_json \
                 fuzz_pci_ids fuzz_shvars fuzz_manifest fuzz_dsm_hook fuzz_hostuse fuzz_identity \
                 fuzz_config_dir

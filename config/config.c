@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../common/fsutil.h"
+#include "watch.h"
 
 struct cached_snippet {
     char *name; /* file name inside vm.d */
@@ -20,7 +21,12 @@ struct cached_snippet {
     struct sp_snippet last_good; /* while parsed has an error: the last read without one */
     int keeps_good;              /* parsed is broken beyond its vm=: last_good is in force */
     time_t read_at;              /* when parsed was read */
-    int listed;
+    unsigned listed : 1;
+    unsigned changed : 1; /* named by an event since the last refresh */
+    unsigned link : 1;    /* a symlink */
+    /* A symlink or a file with other links: a write through another name
+     * raises no event on vm.d, so it is stat'ed at each refresh. */
+    unsigned polled : 1;
     UT_hash_handle hh;
 };
 
@@ -43,6 +49,16 @@ struct sp_config {
     char *list_error; /* vm.d could not be listed: the last listing stands */
     struct sp_settings settings;
     struct cached_snippet *snippets;
+    /* Events (watch.h) spare an unchanged vm.d any per-file look: only the
+     * files named by events are looked at, plus the polled ones. */
+    struct sp_watch *watch;
+    struct cached_snippet **events; /* named by events since the last refresh */
+    size_t n_events, cap_events;
+    struct cached_snippet **polled;
+    size_t n_polled;
+    int polled_stale; /* polled no longer lists exactly the polled entries */
+    int watch_noted;  /* the log said once that events are unavailable */
+    char *watch_note; /* for the log with the next snapshot */
     struct sp_snapshot *current;
     unsigned long parses;
     unsigned long generations;
@@ -107,6 +123,10 @@ void sp_config_free(struct sp_config *cfg)
     }
     if (cfg->current)
         sp_snapshot_release(cfg->current);
+    sp_watch_free(cfg->watch);
+    free(cfg->events);
+    free(cfg->polled);
+    free(cfg->watch_note);
     sp_settings_free(&cfg->settings);
     free(cfg->real_dir);
     free(cfg->dir_error);
@@ -257,6 +277,47 @@ static int has_xml_suffix(const char *name)
     return name[0] != '.' && n > 4 && strcmp(name + n - 4, ".xml") == 0;
 }
 
+/* The cache entry of a file in vm.d, added (unparsed) when new. */
+static struct cached_snippet *cached_for(struct sp_config *cfg, const char *name)
+{
+    struct cached_snippet *c;
+    HASH_FIND_STR(cfg->snippets, name, c);
+    if (c)
+        return c;
+    c = calloc(1, sizeof(*c));
+    if (!c || !(c->name = strdup(name))) {
+        free(c);
+        return NULL;
+    }
+    HASH_ADD_KEYPTR(hh, cfg->snippets, c->name, strlen(c->name), c);
+    return c;
+}
+
+static void drop_cached(struct sp_config *cfg, struct cached_snippet *c)
+{
+    if (c->polled)
+        cfg->polled_stale = 1;
+    HASH_DEL(cfg->snippets, c);
+    free_cached(c);
+}
+
+static int is_symlink(const struct sp_config *cfg, const char *name)
+{
+    struct stat st;
+    char *path = sp_path_join(cfg->vmd_path, name);
+    int link = path && lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+    free(path);
+    return link;
+}
+
+/* Events named entries that a listing may drop: a walk looks at all anyway. */
+static void forget_events(struct sp_config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_events; i++)
+        cfg->events[i]->changed = 0;
+    cfg->n_events = 0;
+}
+
 /* Re-reads vm.d's listing: new files are added (unparsed), gone ones dropped. */
 static int relist_snippets(struct sp_config *cfg)
 {
@@ -276,31 +337,25 @@ static int relist_snippets(struct sp_config *cfg)
     }
     free(cfg->list_error);
     cfg->list_error = NULL;
+    forget_events(cfg);
     HASH_ITER(hh, cfg->snippets, c, tmp)
         c->listed = 0;
     struct dirent *de;
     while (d && (de = readdir(d)) != NULL) {
         if (!has_xml_suffix(de->d_name))
             continue;
-        HASH_FIND_STR(cfg->snippets, de->d_name, c);
-        if (!c) {
-            c = calloc(1, sizeof(*c));
-            if (!c || !(c->name = strdup(de->d_name))) {
-                free(c);
-                closedir(d);
-                return -1;
-            }
-            HASH_ADD_KEYPTR(hh, cfg->snippets, c->name, strlen(c->name), c);
+        if (!(c = cached_for(cfg, de->d_name))) {
+            closedir(d);
+            return -1;
         }
         c->listed = 1;
+        c->link = de->d_type == DT_UNKNOWN ? is_symlink(cfg, c->name) : de->d_type == DT_LNK;
     }
     if (d)
         closedir(d);
     HASH_ITER(hh, cfg->snippets, c, tmp) {
-        if (!c->listed) {
-            HASH_DEL(cfg->snippets, c);
-            free_cached(c);
-        }
+        if (!c->listed)
+            drop_cached(cfg, c);
     }
     return 0;
 }
@@ -384,53 +439,199 @@ static int parse_snippet_file(struct sp_config *cfg, struct cached_snippet *c, c
     return 0;
 }
 
-/* Stats every known snippet and re-parses those that changed (all of them
- * when the config dir resolves elsewhere now: what is inside it changed).
+/* Whether a snippet must be stat'ed at each refresh (see polled). */
+static void set_polled(struct sp_config *cfg, struct cached_snippet *c, int polled)
+{
+    if (c->polled != (unsigned)polled)
+        cfg->polled_stale = 1;
+    c->polled = polled ? 1 : 0;
+}
+
+/* Stats one known snippet and re-parses it when it changed, or anyway when
+ * forced (an event named it, or the config dir resolves elsewhere now:
+ * what is inside it changed). Returns 1 when something changed, 0 when
+ * not, -1 on memory failure. */
+static int refresh_one(struct sp_config *cfg, struct cached_snippet *c, int force)
+{
+    char *path = sp_path_join(cfg->vmd_path, c->name);
+    if (!path)
+        return -1;
+    struct stat st;
+    int rc = 0, changed = 0;
+    int failed = stat(path, &st) < 0 ? errno : 0;
+    set_polled(cfg, c, c->link || (!failed && st.st_nlink > 1));
+    if (failed == ENOENT) {
+        /* Listed but not there: a symlink whose target is missing (a
+         * removed file goes with vm.d's next listing). It names no VM
+         * until its target appears, and is looked at again each time. */
+        if (c->parsed.path) {
+            sp_snippet_free(&c->parsed);
+            sp_snippet_free(&c->last_good);
+            c->keeps_good = 0;
+            memset(&c->st, 0, sizeof(c->st));
+            changed = 1;
+        }
+    } else if (failed) {
+        /* There but out of reach: its VM is refused with the reason
+         * (said once; it is read again once it can be stat'ed). */
+        if (c->st.st_ino != 0 || !c->parsed.path) {
+            char why[128];
+            snprintf(why, sizeof(why), "cannot stat it: %s", strerror(failed));
+            memset(&c->st, 0, sizeof(c->st));
+            rc = unusable_snippet(c, path, why);
+            changed = 1;
+        }
+    } else if (force || !c->parsed.path || !sp_stat_same(&st, &c->st) ||
+               maybe_changed_unseen(&st, c->read_at)) {
+        c->st = st;
+        c->read_at = time(NULL);
+        rc = parse_snippet_file(cfg, c, path);
+        changed = 1;
+    }
+    free(path);
+    return rc < 0 ? -1 : changed;
+}
+
+static int rebuild_polled(struct sp_config *cfg)
+{
+    size_t n = 0;
+    struct cached_snippet *c, *tmp;
+    HASH_ITER(hh, cfg->snippets, c, tmp)
+        n += c->polled;
+    struct cached_snippet **list = n ? malloc(n * sizeof(*list)) : NULL;
+    if (n && !list)
+        return -1;
+    n = 0;
+    HASH_ITER(hh, cfg->snippets, c, tmp) {
+        if (c->polled)
+            list[n++] = c;
+    }
+    free(cfg->polled);
+    cfg->polled = list;
+    cfg->n_polled = n;
+    cfg->polled_stale = 0;
+    return 0;
+}
+
+/* Stats every known snippet and re-parses those that changed.
  * Returns 1 when something changed, 0 when not, -1 on memory failure. */
 static int refresh_snippets(struct sp_config *cfg, int moved)
 {
     int changed = 0;
     struct cached_snippet *c, *tmp;
     HASH_ITER(hh, cfg->snippets, c, tmp) {
-        char *path = sp_path_join(cfg->vmd_path, c->name);
-        if (!path)
-            return -1;
-        struct stat st;
-        int rc = 0;
-        int failed = stat(path, &st) < 0 ? errno : 0;
-        if (failed == ENOENT) {
-            /* Listed but not there: a symlink whose target is missing (a
-             * removed file goes with vm.d's next listing). It names no VM
-             * until its target appears, and is looked at again each time. */
-            if (c->parsed.path) {
-                sp_snippet_free(&c->parsed);
-                sp_snippet_free(&c->last_good);
-                c->keeps_good = 0;
-                memset(&c->st, 0, sizeof(c->st));
-                changed = 1;
-            }
-        } else if (failed) {
-            /* There but out of reach: its VM is refused with the reason
-             * (said once; it is read again once it can be stat'ed). */
-            if (c->st.st_ino != 0 || !c->parsed.path) {
-                char why[128];
-                snprintf(why, sizeof(why), "cannot stat it: %s", strerror(failed));
-                memset(&c->st, 0, sizeof(c->st));
-                rc = unusable_snippet(c, path, why);
-                changed = 1;
-            }
-        } else if (moved || !c->parsed.path || !sp_stat_same(&st, &c->st) ||
-                   maybe_changed_unseen(&st, c->read_at)) {
-            c->st = st;
-            c->read_at = time(NULL);
-            rc = parse_snippet_file(cfg, c, path);
-            changed = 1;
-        }
-        free(path);
+        int rc = refresh_one(cfg, c, moved);
         if (rc < 0)
             return -1;
+        changed |= rc;
     }
+    return rebuild_polled(cfg) < 0 ? -1 : changed;
+}
+
+/* --- events ------------------------------------------------------------- */
+
+/* sp_watch_drain's callback: a name in vm.d to look at in this refresh. */
+static int queue_event(void *ctx, const char *name)
+{
+    struct sp_config *cfg = ctx;
+    if (!has_xml_suffix(name))
+        return 0;
+    struct cached_snippet *c = cached_for(cfg, name);
+    if (!c)
+        return -1;
+    if (c->changed)
+        return 0;
+    if (cfg->n_events == cfg->cap_events) {
+        size_t cap = cfg->cap_events ? 2 * cfg->cap_events : 16;
+        struct cached_snippet **grown = realloc(cfg->events, cap * sizeof(*grown));
+        if (!grown)
+            return -1;
+        cfg->events = grown;
+        cfg->cap_events = cap;
+    }
+    cfg->events[cfg->n_events++] = c;
+    c->changed = 1;
+    return 0;
+}
+
+/* A name an event gave: gone (dropped at once), or read again. */
+static int refresh_named(struct sp_config *cfg, struct cached_snippet *c)
+{
+    struct stat st;
+    char *path = sp_path_join(cfg->vmd_path, c->name);
+    if (!path)
+        return -1;
+    int gone = lstat(path, &st) < 0 && errno == ENOENT;
+    c->link = !gone && S_ISLNK(st.st_mode);
+    free(path);
+    if (gone) {
+        drop_cached(cfg, c);
+        return 1;
+    }
+    int added = !c->listed; /* counted now, though it may name no VM yet */
+    c->listed = 1;
+    int rc = refresh_one(cfg, c, 1);
+    return rc < 0 ? -1 : rc | added;
+}
+
+/* The snippets events named, then the polled ones. Returns 1 when
+ * something changed, 0 when not, -1 on memory failure. */
+static int refresh_changed(struct sp_config *cfg)
+{
+    int changed = 0, rc = 0;
+    size_t i;
+    for (i = 0; i < cfg->n_events && rc >= 0; i++) {
+        cfg->events[i]->changed = 0;
+        changed |= rc = refresh_named(cfg, cfg->events[i]);
+    }
+    cfg->n_events = 0;
+    if (rc < 0 || (cfg->polled_stale && rebuild_polled(cfg) < 0))
+        return -1;
+    for (i = 0; i < cfg->n_polled && rc >= 0; i++)
+        changed |= rc = refresh_one(cfg, cfg->polled[i], 0);
+    if (rc < 0 || (cfg->polled_stale && rebuild_polled(cfg) < 0))
+        return -1;
     return changed;
+}
+
+/* Said once in the log, with the next snapshot. */
+__attribute__((format(printf, 2, 3))) static void watch_says(struct sp_config *cfg,
+                                                            const char *fmt, ...)
+{
+    char *msg = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    free(cfg->watch_note);
+    cfg->watch_note = msg;
+}
+
+/* Drains the events queued since the last refresh. Returns SP_WATCH_*
+ * flags, with SP_WATCH_WALK when every file must be looked at (then the
+ * watches are set again first, so that no change after the walk's reads
+ * goes unseen); -1 when events cannot be had at all. */
+static long watch_events(struct sp_config *cfg)
+{
+    if (!cfg->watch && !(cfg->watch = sp_watch_new()))
+        return -1;
+    unsigned flags = sp_watch_drain(cfg->watch, queue_event, cfg);
+    if (!sp_watch_covers(cfg->watch, &cfg->dir_state.st, &cfg->vmd_state.st))
+        flags |= SP_WATCH_WALK;
+    if (flags & SP_WATCH_WALK) {
+        forget_events(cfg);
+        sp_watch_arm(cfg->watch, cfg->dir, cfg->vmd_path);
+    }
+    const char *why = sp_watch_unavailable(cfg->watch);
+    if (why && !cfg->watch_noted)
+        watch_says(cfg, "config dir %s: no change notification (%s): each VM start stats "
+                   "every snippet instead", cfg->dir, why);
+    else if (flags & SP_WATCH_OVERFLOW)
+        watch_says(cfg, "config dir %s: more changes at once than the change notification "
+                   "queue holds: every snippet was looked at again", cfg->dir);
+    cfg->watch_noted |= why != NULL;
+    return why ? -1 : (long)flags;
 }
 
 /* --- snapshots ---------------------------------------------------------- */
@@ -579,11 +780,19 @@ static struct sp_snapshot *build_snapshot(struct sp_config *cfg)
     if (!snap->config_dir || sp_settings_copy(&snap->settings, &cfg->settings) < 0 ||
         (global && !(snap->global_error = strdup(global))) || index_snippets(cfg, snap) < 0 ||
         (missing_dir(cfg) && note(snap, "config dir %s does not exist: no VM gets passthrough "
-                                  "devices", cfg->dir) < 0)) {
+                                  "devices", cfg->dir) < 0) ||
+        (cfg->watch_note && note(snap, "%s", cfg->watch_note) < 0)) {
         free_snapshot(snap);
         return NULL;
     }
     return snap;
+}
+
+/* Without events: whether conf or vm.d's listing is to be read again,
+ * changed as far as stat tells or maybe changed unseen. */
+static int stale(const struct file_state *f, int stat_changed)
+{
+    return stat_changed || (f->exists && maybe_changed_unseen(&f->st, f->read_at));
 }
 
 static int refresh_locked(struct sp_config *cfg)
@@ -595,30 +804,35 @@ static int refresh_locked(struct sp_config *cfg)
     int dirs_changed = check_dirs(cfg, &moved);
     if (dirs_changed < 0)
         return -1;
-    if (restat(cfg->conf_path, &cfg->conf_state) || moved || !cfg->current ||
-        (cfg->conf_state.exists &&
-         maybe_changed_unseen(&cfg->conf_state.st, cfg->conf_state.read_at))) {
+    long events = watch_events(cfg);
+    int watched = events >= 0; /* else: no events, stat everything */
+    int walk = !watched || (events & SP_WATCH_WALK) || moved || !cfg->current;
+    int conf_changed = restat(cfg->conf_path, &cfg->conf_state);
+    if (conf_changed || moved || !cfg->current ||
+        (watched ? (events & SP_WATCH_CONF) != 0 : stale(&cfg->conf_state, 0))) {
         cfg->conf_state.read_at = time(NULL);
         if (reload_conf(cfg) < 0)
             return -1;
         changed = 1;
     }
-    if (vmd_changed || !cfg->current ||
-        (cfg->vmd_state.exists &&
-         maybe_changed_unseen(&cfg->vmd_state.st, cfg->vmd_state.read_at))) {
+    /* With events, vm.d is listed only for a walk: a name events gave is
+     * added or dropped by itself. */
+    if (watched ? walk : !cfg->current || stale(&cfg->vmd_state, vmd_changed)) {
         cfg->vmd_state.read_at = time(NULL);
         if (relist_snippets(cfg) < 0)
             return -1;
         changed = 1;
     }
-    int snippets_changed = refresh_snippets(cfg, moved);
+    int snippets_changed = walk ? refresh_snippets(cfg, moved) : refresh_changed(cfg);
     if (snippets_changed < 0)
         return -1;
-    if (!(changed || dir_changed || dirs_changed || snippets_changed))
+    if (!(changed || dir_changed || dirs_changed || snippets_changed || cfg->watch_note))
         return 0;
     struct sp_snapshot *snap = build_snapshot(cfg);
     if (!snap)
         return -1;
+    free(cfg->watch_note);
+    cfg->watch_note = NULL;
     if (cfg->current)
         sp_snapshot_release(cfg->current);
     cfg->current = snap;

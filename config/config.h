@@ -1,9 +1,12 @@
 /* config: the config directory (synopassthru.conf + vm.d/NAME.xml) as an
  * immutable, reference-counted snapshot indexed by VM key (uthash). Owns
- * reloading: each refresh stats the directory and files and re-reads only
- * what changed; StrictModes checks happen here. Thread-safe: the cache lock
- * is held only while refreshing, never while a caller uses a snapshot.
- * Never looks at sysfs or at domain XML. */
+ * reloading: each refresh drains the inotify events (watch.h) and re-reads
+ * only the files they name, plus symlinked or multiply-linked snippets,
+ * which are stat'ed (a change through another name raises no event on
+ * vm.d); without inotify, or after the queue overflowed, every file is
+ * stat'ed as a fallback. StrictModes checks happen here. Thread-safe: the
+ * cache lock is held only while refreshing, never while a caller uses a
+ * snapshot. Never looks at sysfs or at domain XML. */
 #ifndef SP_CONFIG_H
 #define SP_CONFIG_H
 
