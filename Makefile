@@ -48,8 +48,9 @@ CORE_SRC := common/xmlutil.c common/json.c config/settings.c config/snippet.c co
             xmlpatch/slots.c xmlpatch/layout.c xmlpatch/domain.c xmlpatch/source.c \
             xmlpatch/xmlpatch.c xmlpatch/edits.c core/start.c core/audit.c \
             rom/rom.c rom/vfct.c core/helper.c core/binder.c core/persist.c
-# config/watch.c: the inotify watch that spares an unchanged config any per-file look.
-CORE_SRC += config/watch.c
+# config/watch.c: the inotify watch that spares an unchanged config any per-file look;
+# config/vmindex.c: the VM index a change updates in place of a rebuild.
+CORE_SRC += config/watch.c config/vmindex.c
 SHIM_SRC := shim/real.c shim/gate.c shim/events.c shim/domain_create.c shim/domain_define.c
 INJECTOR_SRC := common/sha256.c injector/loadproof.c injector/dropin.c injector/dsm_hook.c injector/manifest.c \
                 injector/setup.c
@@ -181,6 +182,11 @@ $(BUILD)/tests/domdiff: $(BUILD)/obj/tests/tools/domdiff.o $(CORE_OBJ) $(HOOKS_E
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(BUILD)/tests/bench_config: $(BUILD)/obj/tests/tools/bench_config.o $(CORE_OBJ) $(TEST_HELPER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
+# config_cost [SNIPPETS] [ROUNDS]: the config cache's memory and per-start cost.
+$(BUILD)/tests/config_cost: $(BUILD)/obj/tests/tools/config_cost.o $(CORE_OBJ) $(TEST_HELPER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 

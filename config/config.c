@@ -11,8 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <uthash.h>
+
 #include "../common/fsutil.h"
+#include "vmindex.h"
 #include "watch.h"
+
+struct vm_files;
 
 struct cached_snippet {
     char *name; /* file name inside vm.d */
@@ -27,6 +32,17 @@ struct cached_snippet {
     /* A symlink or a file with other links: a write through another name
      * raises no event on vm.d, so it is stat'ed at each refresh. */
     unsigned polled : 1;
+    struct vm_files *filed; /* the VM it is indexed under, or NULL */
+    size_t note_slot;       /* 1 + its place in sp_config.noted, 0 when it has no note */
+    UT_hash_handle hh;
+};
+
+/* The snippets naming one VM, whose entry is made again when dirty. */
+struct vm_files {
+    char *key;
+    struct cached_snippet **members;
+    size_t n, cap;
+    int dirty;
     UT_hash_handle hh;
 };
 
@@ -57,6 +73,13 @@ struct sp_config {
     struct cached_snippet **polled;
     size_t n_polled;
     int polled_stale; /* polled no longer lists exactly the polled entries */
+    /* The index is updated, not rebuilt: the VMs whose snippets changed
+     * since the last snapshot get new entries, the rest are shared. */
+    struct vm_files *vms;
+    struct vm_files **dirty;
+    size_t n_dirty, cap_dirty;
+    struct cached_snippet **noted; /* snippets with a note for the log */
+    size_t n_noted, cap_noted;
     int watch_noted;  /* the log said once that events are unavailable */
     char *watch_note; /* for the log with the next snapshot */
     struct sp_snapshot *current;
@@ -104,6 +127,13 @@ struct sp_config *sp_config_new(const char *dir)
     return cfg;
 }
 
+static void free_vm_files(struct vm_files *v)
+{
+    free(v->members);
+    free(v->key);
+    free(v);
+}
+
 static void free_cached(struct cached_snippet *c)
 {
     sp_snippet_free(&c->parsed);
@@ -123,6 +153,13 @@ void sp_config_free(struct sp_config *cfg)
     }
     if (cfg->current)
         sp_snapshot_release(cfg->current);
+    struct vm_files *v, *vtmp;
+    HASH_ITER(hh, cfg->vms, v, vtmp) {
+        HASH_DEL(cfg->vms, v);
+        free_vm_files(v);
+    }
+    free(cfg->dirty);
+    free(cfg->noted);
     sp_watch_free(cfg->watch);
     free(cfg->events);
     free(cfg->polled);
@@ -277,6 +314,119 @@ static int has_xml_suffix(const char *name)
     return name[0] != '.' && n > 4 && strcmp(name + n - 4, ".xml") == 0;
 }
 
+/* --- which VM each snippet counts for ------------------------------------ */
+
+/* The version of a snippet that is in force. */
+static const struct sp_snippet *in_force(const struct cached_snippet *c)
+{
+    return c->keeps_good ? &c->last_good : &c->parsed;
+}
+
+/* A snippet has a note for the log while it is kept at its last good
+ * version or names no VM because of an error. */
+static int has_note(const struct cached_snippet *c)
+{
+    return c->keeps_good || (!in_force(c)->vm && in_force(c)->error);
+}
+
+static int grow(void *list, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t more = *cap ? 2 * *cap : 16;
+    void *grown = realloc(*(void **)list, more * size);
+    if (!grown)
+        return -1;
+    *(void **)list = grown;
+    *cap = more;
+    return 0;
+}
+
+static int mark_dirty(struct sp_config *cfg, struct vm_files *v)
+{
+    if (v->dirty)
+        return 0;
+    if (grow(&cfg->dirty, &cfg->cap_dirty, cfg->n_dirty, sizeof(*cfg->dirty)) < 0)
+        return -1;
+    cfg->dirty[cfg->n_dirty++] = v;
+    v->dirty = 1;
+    return 0;
+}
+
+static void drop_note(struct sp_config *cfg, struct cached_snippet *c)
+{
+    if (!c->note_slot)
+        return;
+    struct cached_snippet *last = cfg->noted[--cfg->n_noted];
+    cfg->noted[c->note_slot - 1] = last;
+    last->note_slot = c->note_slot;
+    c->note_slot = 0;
+}
+
+static int keep_note(struct sp_config *cfg, struct cached_snippet *c)
+{
+    if (c->note_slot)
+        return 0;
+    if (grow(&cfg->noted, &cfg->cap_noted, cfg->n_noted, sizeof(*cfg->noted)) < 0)
+        return -1;
+    cfg->noted[cfg->n_noted++] = c;
+    c->note_slot = cfg->n_noted;
+    return 0;
+}
+
+/* Takes the snippet out of its VM's files (that VM's entry is made again). */
+static int unfile(struct sp_config *cfg, struct cached_snippet *c)
+{
+    drop_note(cfg, c);
+    struct vm_files *v = c->filed;
+    if (!v)
+        return 0;
+    for (size_t i = 0; i < v->n; i++) {
+        if (v->members[i] == c) {
+            v->members[i] = v->members[--v->n];
+            break;
+        }
+    }
+    c->filed = NULL;
+    return mark_dirty(cfg, v);
+}
+
+static struct vm_files *files_of(struct sp_config *cfg, const char *key)
+{
+    struct vm_files *v;
+    HASH_FIND_STR(cfg->vms, key, v);
+    if (v)
+        return v;
+    v = calloc(1, sizeof(*v));
+    if (!v || !(v->key = strdup(key))) {
+        free(v);
+        return NULL;
+    }
+    HASH_ADD_KEYPTR(hh, cfg->vms, v->key, strlen(v->key), v);
+    return v;
+}
+
+/* After a snippet changed: filed under the VM it names now, and the VMs
+ * it left and joined marked for new entries. */
+static int refile(struct sp_config *cfg, struct cached_snippet *c)
+{
+    const char *vm = in_force(c)->vm;
+    if (c->filed && (!vm || strcmp(c->filed->key, vm) != 0) && unfile(cfg, c) < 0)
+        return -1;
+    if (has_note(c) ? keep_note(cfg, c) < 0 : (drop_note(cfg, c), 0))
+        return -1;
+    if (c->filed)
+        return mark_dirty(cfg, c->filed);
+    if (!vm)
+        return 0;
+    struct vm_files *v = files_of(cfg, vm);
+    if (!v || grow(&v->members, &v->cap, v->n, sizeof(*v->members)) < 0)
+        return -1;
+    v->members[v->n++] = c;
+    c->filed = v;
+    return mark_dirty(cfg, v);
+}
+
 /* The cache entry of a file in vm.d, added (unparsed) when new. */
 static struct cached_snippet *cached_for(struct sp_config *cfg, const char *name)
 {
@@ -295,6 +445,7 @@ static struct cached_snippet *cached_for(struct sp_config *cfg, const char *name
 
 static void drop_cached(struct sp_config *cfg, struct cached_snippet *c)
 {
+    unfile(cfg, c);
     if (c->polled)
         cfg->polled_stale = 1;
     HASH_DEL(cfg->snippets, c);
@@ -489,7 +640,9 @@ static int refresh_one(struct sp_config *cfg, struct cached_snippet *c, int forc
         changed = 1;
     }
     free(path);
-    return rc < 0 ? -1 : changed;
+    if (rc < 0 || (changed && refile(cfg, c) < 0))
+        return -1;
+    return changed;
 }
 
 static int rebuild_polled(struct sp_config *cfg)
@@ -655,44 +808,14 @@ static void free_strings(char **list, size_t n)
     free(list);
 }
 
-static void free_entry(struct sp_vm_entry *e)
-{
-    for (size_t i = 0; i < e->n_specs; i++)
-        sp_dev_spec_free(&e->specs[i]);
-    free(e->specs);
-    free_strings(e->files, e->n_files);
-    free(e->error);
-    free(e->key);
-    free(e);
-}
-
 static void free_snapshot(struct sp_snapshot *snap)
 {
-    struct sp_vm_entry *e, *tmp;
-    HASH_ITER(hh, snap->index, e, tmp) {
-        HASH_DEL(snap->index, e);
-        free_entry(e);
-    }
+    sp_index_free(snap->index);
     sp_settings_free(&snap->settings);
     free_strings(snap->orphan_errors, snap->n_orphan_errors);
     free(snap->global_error);
     free(snap->config_dir);
     free(snap);
-}
-
-static struct sp_vm_entry *entry_for(struct sp_snapshot *snap, const char *key)
-{
-    struct sp_vm_entry *e;
-    HASH_FIND_STR(snap->index, key, e);
-    if (e)
-        return e;
-    e = calloc(1, sizeof(*e));
-    if (!e || !(e->key = strdup(key))) {
-        free(e);
-        return NULL;
-    }
-    HASH_ADD_KEYPTR(hh, snap->index, e->key, strlen(e->key), e);
-    return e;
 }
 
 static int add_snippet_to_entry(struct sp_vm_entry *e, const struct sp_snippet *s)
@@ -715,9 +838,66 @@ static int add_snippet_to_entry(struct sp_vm_entry *e, const struct sp_snippet *
     return 0;
 }
 
-static int by_name(struct cached_snippet *a, struct cached_snippet *b)
+static int by_name(const void *a, const void *b)
 {
-    return strcmp(a->name, b->name);
+    const struct cached_snippet *const *x = a, *const *y = b;
+    return strcmp((*x)->name, (*y)->name);
+}
+
+/* The entry of one VM: its snippets' devices in file name order. */
+static struct sp_vm_entry *make_entry(struct vm_files *v)
+{
+    qsort(v->members, v->n, sizeof(*v->members), by_name);
+    struct sp_vm_entry *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    atomic_init(&e->refs, 1);
+    int rc = (e->key = strdup(v->key)) ? 0 : -1;
+    for (size_t i = 0; i < v->n && rc == 0; i++)
+        rc = add_snippet_to_entry(e, in_force(v->members[i]));
+    if (rc < 0) {
+        sp_vm_entry_release(e);
+        return NULL;
+    }
+    return e;
+}
+
+/* The last snapshot's index with new entries for the VMs whose snippets
+ * changed; only their buckets are copied. NULL when no VM is left. */
+static int update_index(struct sp_config *cfg, struct sp_snapshot *snap)
+{
+    struct sp_vm_index *ix = sp_index_copy(cfg->current ? cfg->current->index : NULL);
+    if (!ix)
+        return -1;
+    for (size_t i = 0; i < cfg->n_dirty; i++) {
+        struct vm_files *v = cfg->dirty[i];
+        struct sp_vm_entry *e = v->n ? make_entry(v) : NULL;
+        if ((v->n && !e) || sp_index_set(ix, v->key, e) < 0) {
+            sp_index_free(ix);
+            return -1;
+        }
+    }
+    if (sp_index_size(ix) == 0) {
+        sp_index_free(ix);
+        ix = NULL;
+    }
+    snap->index = ix;
+    snap->n_vms = sp_index_size(ix);
+    return 0;
+}
+
+/* Once the snapshot is in force: VMs with no snippet left are forgotten. */
+static void settle_dirty(struct sp_config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_dirty; i++) {
+        struct vm_files *v = cfg->dirty[i];
+        v->dirty = 0;
+        if (v->n == 0) {
+            HASH_DEL(cfg->vms, v);
+            free_vm_files(v);
+        }
+    }
+    cfg->n_dirty = 0;
 }
 
 /* One whole sentence for the log about a snippet not used as written. */
@@ -736,26 +916,22 @@ __attribute__((format(printf, 2, 3))) static int note(struct sp_snapshot *snap,
     return rc;
 }
 
-static int index_snippet(struct sp_snapshot *snap, const struct cached_snippet *c)
+static int note_snippet(struct sp_snapshot *snap, const struct cached_snippet *c)
 {
-    const struct sp_snippet *s = c->keeps_good ? &c->last_good : &c->parsed;
-    if (c->keeps_good && note(snap, "%s; keeping its last good version (VM '%s') until it "
-                              "parses again", c->parsed.error, c->last_good.vm) < 0)
-        return -1;
-    if (!s->vm)
-        return s->error ? note(snap, "skipped a snippet, the VM it names is unknown: %s",
-                               s->error) : 0;
-    struct sp_vm_entry *e = entry_for(snap, s->vm);
-    return e ? add_snippet_to_entry(e, s) : -1;
+    if (c->keeps_good)
+        return note(snap, "%s; keeping its last good version (VM '%s') until it parses again",
+                    c->parsed.error, c->last_good.vm);
+    return note(snap, "skipped a snippet, the VM it names is unknown: %s", in_force(c)->error);
 }
 
-static int index_snippets(struct sp_config *cfg, struct sp_snapshot *snap)
+/* The snippets' notes, in file name order. */
+static int note_snippets(struct sp_config *cfg, struct sp_snapshot *snap)
 {
-    HASH_SORT(cfg->snippets, by_name);
-    struct cached_snippet *c, *tmp;
-    HASH_ITER(hh, cfg->snippets, c, tmp) {
-        snap->n_snippets++;
-        if (index_snippet(snap, c) < 0)
+    if (cfg->n_noted > 1)
+        qsort(cfg->noted, cfg->n_noted, sizeof(*cfg->noted), by_name);
+    for (size_t i = 0; i < cfg->n_noted; i++) {
+        cfg->noted[i]->note_slot = i + 1;
+        if (note_snippet(snap, cfg->noted[i]) < 0)
             return -1;
     }
     return 0;
@@ -773,12 +949,14 @@ static struct sp_snapshot *build_snapshot(struct sp_config *cfg)
         return NULL;
     atomic_init(&snap->refs, 1);
     snap->generation = ++cfg->generations;
+    snap->n_snippets = HASH_COUNT(cfg->snippets);
     const char *global = cfg->dir_error    ? cfg->dir_error
                          : cfg->list_error ? cfg->list_error
                                            : cfg->conf_error;
     snap->config_dir = strdup(cfg->dir);
     if (!snap->config_dir || sp_settings_copy(&snap->settings, &cfg->settings) < 0 ||
-        (global && !(snap->global_error = strdup(global))) || index_snippets(cfg, snap) < 0 ||
+        (global && !(snap->global_error = strdup(global))) || update_index(cfg, snap) < 0 ||
+        note_snippets(cfg, snap) < 0 ||
         (missing_dir(cfg) && note(snap, "config dir %s does not exist: no VM gets passthrough "
                                   "devices", cfg->dir) < 0) ||
         (cfg->watch_note && note(snap, "%s", cfg->watch_note) < 0)) {
@@ -833,6 +1011,7 @@ static int refresh_locked(struct sp_config *cfg)
         return -1;
     free(cfg->watch_note);
     cfg->watch_note = NULL;
+    settle_dirty(cfg);
     if (cfg->current)
         sp_snapshot_release(cfg->current);
     cfg->current = snap;
@@ -868,8 +1047,13 @@ const struct sp_vm_entry *sp_snapshot_lookup(const struct sp_snapshot *snap, con
     char *norm = sp_vm_key_normalize(key);
     if (!norm)
         return NULL;
-    struct sp_vm_entry *e;
-    HASH_FIND_STR(snap->index, norm, e);
+    const struct sp_vm_entry *e = sp_index_find(snap->index, norm);
     free(norm);
     return e;
+}
+
+const struct sp_vm_entry *sp_snapshot_next(const struct sp_snapshot *snap,
+                                           const struct sp_vm_entry *prev)
+{
+    return sp_index_next(snap->index, prev);
 }

@@ -1,5 +1,5 @@
 /* config: the config directory (synopassthru.conf + vm.d/NAME.xml) as an
- * immutable, reference-counted snapshot indexed by VM key (uthash). Owns
+ * immutable, reference-counted snapshot indexed by VM key (vmindex.h). Owns
  * reloading: each refresh drains the inotify events (watch.h) and re-reads
  * only the files they name, plus symlinked or multiply-linked snippets,
  * which are stat'ed (a change through another name raises no event on
@@ -13,7 +13,6 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#include <uthash.h>
 
 #include "../common/err.h"
 #include "settings.h"
@@ -26,22 +25,26 @@
 #define SP_SNIPPET_DIR "vm.d"
 #define SP_SNIPPET_MAX_BYTES (1u << 20)
 
+/* Immutable once in an index; shared by the snapshots that have it. */
 struct sp_vm_entry {
+    atomic_int refs;
     char *key; /* normalized vm attribute */
     struct sp_dev_spec *specs;
     size_t n_specs;
     char **files; /* snippets naming this VM, in name order */
     size_t n_files;
     char *error; /* first error of those snippets, or NULL */
-    UT_hash_handle hh;
 };
+
+struct sp_vm_index; /* vmindex.h */
 
 struct sp_snapshot {
     atomic_int refs;
     char *config_dir;
     struct sp_settings settings;
     char *global_error; /* config dir or conf unusable: matched VMs are refused */
-    struct sp_vm_entry *index;
+    struct sp_vm_index *index; /* NULL when no snippet names a VM */
+    size_t n_vms;              /* entries in index */
     size_t n_snippets;
     char **orphan_errors; /* broken snippets whose VM could not be read: whole sentences */
     size_t n_orphan_errors;
@@ -70,5 +73,9 @@ void sp_snapshot_release(struct sp_snapshot *snap);
 
 /* Entry for a VM key (name, UUID or title; UUIDs in any case). */
 const struct sp_vm_entry *sp_snapshot_lookup(const struct sp_snapshot *snap, const char *key);
+
+/* Every entry: the one after prev (NULL: the first), in no particular order. */
+const struct sp_vm_entry *sp_snapshot_next(const struct sp_snapshot *snap,
+                                           const struct sp_vm_entry *prev);
 
 #endif

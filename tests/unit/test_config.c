@@ -552,7 +552,7 @@ static void a_vm_cut_short_names_no_vm(void **state)
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
         free(tu_write(f->dir, "vm.d/d.xml", texts[i], 0644));
         struct sp_snapshot *snap = snapshot(f);
-        assert_int_equal(HASH_COUNT(snap->index), 2); /* win11 and c.xml's */
+        assert_int_equal(snap->n_vms, 2); /* win11 and c.xml's */
         assert_true(has_orphan(snap, "vm.d/d.xml:1:", ""));
         sp_snapshot_release(snap);
     }
@@ -776,6 +776,66 @@ static void a_new_dangling_symlink_is_counted(void **state)
     free(link);
 }
 
+/* ---- the index: updated, not rebuilt ---- */
+
+/* A change makes a new entry for its VM only: the others are the very
+ * entries the last snapshot has, and that snapshot stays as it was. */
+static void a_change_shares_the_other_vms_entries(void **state)
+{
+    struct fixture *f = *state;
+    struct sp_snapshot *old = snapshot(f);
+    free(tu_write(f->dir, "vm.d/a.xml", SNIPPET_B, 0644));
+    struct sp_snapshot *fresh = snapshot(f);
+    assert_ptr_equal(sp_snapshot_lookup(old, UUID_C), sp_snapshot_lookup(fresh, UUID_C));
+    assert_ptr_not_equal(sp_snapshot_lookup(old, "win11"), sp_snapshot_lookup(fresh, "win11"));
+    assert_int_equal(sp_snapshot_lookup(old, "win11")->specs[0].addr.function, 0);
+    assert_int_equal(sp_snapshot_lookup(fresh, "win11")->specs[0].addr.function, 1);
+    sp_snapshot_release(old);
+    sp_snapshot_release(fresh);
+}
+
+static size_t count_entries(const struct sp_snapshot *snap)
+{
+    size_t n = 0;
+    for (const struct sp_vm_entry *e = sp_snapshot_next(snap, NULL); e;
+         e = sp_snapshot_next(snap, e)) {
+        assert_ptr_equal(sp_snapshot_lookup(snap, e->key), e);
+        n++;
+    }
+    return n;
+}
+
+/* Many VMs, then half of them gone: each is found, and listed once. */
+static void many_vms_come_and_go(void **state)
+{
+    struct fixture *f = *state;
+    enum { MANY = 1500 };
+    char name[64], text[128];
+    for (int i = 0; i < MANY; i++) {
+        snprintf(name, sizeof(name), "vm.d/m%04d.xml", i);
+        snprintf(text, sizeof(text), "<passthrough vm='m%d'/>", i);
+        free(tu_write(f->dir, name, text, 0644));
+    }
+    struct sp_snapshot *all = snapshot(f);
+    assert_int_equal(all->n_vms, MANY + 2);
+    assert_int_equal(count_entries(all), MANY + 2);
+    for (int i = 0; i < MANY; i += 2) {
+        snprintf(name, sizeof(name), "vm.d/m%04d.xml", i);
+        char *path = sp_path_join(f->dir, name);
+        unlink(path);
+        free(path);
+    }
+    struct sp_snapshot *half = snapshot(f);
+    assert_int_equal(half->n_vms, MANY / 2 + 2);
+    assert_int_equal(count_entries(half), MANY / 2 + 2);
+    assert_int_equal(count_entries(all), MANY + 2);
+    assert_null(sp_snapshot_lookup(half, "m0"));
+    assert_non_null(sp_snapshot_lookup(half, "m1"));
+    assert_non_null(sp_snapshot_lookup(all, "m0"));
+    sp_snapshot_release(all);
+    sp_snapshot_release(half);
+}
+
 /* A symlink's target, or a file with another link, can change with no
  * event on vm.d: those are stat'ed at each refresh. */
 static void a_linked_snippet_written_elsewhere_is_seen(void **state)
@@ -902,6 +962,8 @@ int main(void)
         T(a_change_during_a_read_is_seen_next_time),
         T(a_linked_snippet_written_elsewhere_is_seen),
         T(a_new_dangling_symlink_is_counted),
+        T(a_change_shares_the_other_vms_entries),
+        T(many_vms_come_and_go),
         T(a_replaced_vm_d_is_read_whole),
         T(an_overflow_looks_at_every_file),
         T(without_inotify_files_are_stated),
