@@ -19,11 +19,18 @@
 
 struct vm_files;
 
+/* One read of a snippet, immutable: the entries made from it point into it
+ * and hold a reference, so a snapshot keeps it while the cache moves on. */
+struct sp_shared_snippet {
+    atomic_int refs;
+    struct sp_snippet s;
+};
+
 struct cached_snippet {
     char *name; /* file name inside vm.d */
     struct stat st;
-    struct sp_snippet parsed;    /* the latest read */
-    struct sp_snippet last_good; /* while parsed has an error: the last read without one */
+    struct sp_shared_snippet *parsed;    /* the latest read, or NULL */
+    struct sp_shared_snippet *last_good; /* while parsed has an error: the last read without one */
     int keeps_good;              /* parsed is broken beyond its vm=: last_good is in force */
     time_t read_at;              /* when parsed was read */
     unsigned listed : 1;
@@ -134,10 +141,43 @@ static void free_vm_files(struct vm_files *v)
     free(v);
 }
 
+static const struct sp_snippet no_read; /* a snippet not read (yet) */
+
+static const struct sp_snippet *read_of(const struct sp_shared_snippet *p)
+{
+    return p ? &p->s : &no_read;
+}
+
+/* Takes over what s owns. */
+static struct sp_shared_snippet *share_read(const struct sp_snippet *s)
+{
+    struct sp_shared_snippet *p = malloc(sizeof(*p));
+    if (!p)
+        return NULL;
+    atomic_init(&p->refs, 1);
+    p->s = *s;
+    return p;
+}
+
+static void release_read(struct sp_shared_snippet *p)
+{
+    if (p && atomic_fetch_sub(&p->refs, 1) == 1) {
+        sp_snippet_free(&p->s);
+        free(p);
+    }
+}
+
+static void forget_reads(struct cached_snippet *c)
+{
+    release_read(c->parsed);
+    release_read(c->last_good);
+    c->parsed = c->last_good = NULL;
+    c->keeps_good = 0;
+}
+
 static void free_cached(struct cached_snippet *c)
 {
-    sp_snippet_free(&c->parsed);
-    sp_snippet_free(&c->last_good);
+    forget_reads(c);
     free(c->name);
     free(c);
 }
@@ -319,7 +359,7 @@ static int has_xml_suffix(const char *name)
 /* The version of a snippet that is in force. */
 static const struct sp_snippet *in_force(const struct cached_snippet *c)
 {
-    return c->keeps_good ? &c->last_good : &c->parsed;
+    return read_of(c->keeps_good ? c->last_good : c->parsed);
 }
 
 /* A snippet has a note for the log while it is kept at its last good
@@ -333,7 +373,7 @@ static int grow(void *list, size_t *cap, size_t n, size_t size)
 {
     if (n < *cap)
         return 0;
-    size_t more = *cap ? 2 * *cap : 16;
+    size_t more = *cap ? 2 * *cap : 2;
     void *grown = realloc(*(void **)list, more * size);
     if (!grown)
         return -1;
@@ -514,12 +554,13 @@ static int relist_snippets(struct sp_config *cfg)
 /* Before a re-read: a good parse becomes the version to fall back on. */
 static void retire_parse(struct cached_snippet *c)
 {
-    if (c->parsed.path && !c->parsed.error) {
-        sp_snippet_free(&c->last_good);
+    if (read_of(c->parsed)->path && !read_of(c->parsed)->error) {
+        release_read(c->last_good);
         c->last_good = c->parsed;
-        memset(&c->parsed, 0, sizeof(c->parsed));
+        c->parsed = NULL;
     }
-    sp_snippet_free(&c->parsed);
+    release_read(c->parsed);
+    c->parsed = NULL;
     c->keeps_good = 0;
 }
 
@@ -527,7 +568,7 @@ static void retire_parse(struct cached_snippet *c)
  * names none: then the VM of its last good version). */
 static const char *last_named_vm(const struct cached_snippet *c)
 {
-    return c->parsed.vm ? c->parsed.vm : c->last_good.vm;
+    return read_of(c->parsed)->vm ? read_of(c->parsed)->vm : read_of(c->last_good)->vm;
 }
 
 /* A snippet that cannot be read or trusted: it keeps the VM it named when
@@ -537,26 +578,35 @@ static const char *last_named_vm(const struct cached_snippet *c)
 static int unusable_snippet(struct cached_snippet *c, const char *path, const char *why)
 {
     const char *named = last_named_vm(c);
-    char *vm = named ? strdup(named) : NULL;
-    if (named && !vm)
+    struct sp_snippet s = {.vm = named ? strdup(named) : NULL, .path = strdup(path)};
+    struct sp_shared_snippet *p = NULL;
+    if ((named && !s.vm) || !s.path || sp_snippet_set_error(&s, why) < 0 ||
+        !(p = share_read(&s))) {
+        sp_snippet_free(&s);
         return -1;
+    }
     retire_parse(c);
-    c->parsed.vm = vm;
-    c->parsed.path = strdup(path);
-    return c->parsed.path ? sp_snippet_set_error(&c->parsed, why) : -1;
+    c->parsed = p;
+    return 0;
 }
 
 /* The new read in force; a good one leaves nothing to fall back on. An
  * editor's in-place write truncates the file first: a read caught mid-write
  * that no longer says which VM it is for leaves the last good version in
  * force (index_snippet says so in the log). */
-static void install_parse(struct cached_snippet *c, const struct sp_snippet *fresh)
+static int install_parse(struct cached_snippet *c, const struct sp_snippet *fresh)
 {
+    struct sp_shared_snippet *p = share_read(fresh);
+    if (!p)
+        return -1;
     retire_parse(c);
-    c->parsed = *fresh;
-    if (!fresh->error)
-        sp_snippet_free(&c->last_good);
-    c->keeps_good = fresh->error && !fresh->vm && c->last_good.path;
+    c->parsed = p;
+    if (!fresh->error) {
+        release_read(c->last_good);
+        c->last_good = NULL;
+    }
+    c->keeps_good = fresh->error && !fresh->vm && read_of(c->last_good)->path;
+    return 0;
 }
 
 static int parse_snippet_file(struct sp_config *cfg, struct cached_snippet *c, const char *path)
@@ -581,12 +631,11 @@ static int parse_snippet_file(struct sp_config *cfg, struct cached_snippet *c, c
     }
     if (untrusted)
         rc = sp_snippet_set_error(&fresh, e.msg);
-    if (rc < 0) {
+    if (rc < 0 || install_parse(c, &fresh) < 0) {
         sp_snippet_free(&fresh);
         memset(&c->st, 0, sizeof(c->st)); /* out of memory: read it again next time */
         return -1;
     }
-    install_parse(c, &fresh);
     return 0;
 }
 
@@ -615,24 +664,22 @@ static int refresh_one(struct sp_config *cfg, struct cached_snippet *c, int forc
         /* Listed but not there: a symlink whose target is missing (a
          * removed file goes with vm.d's next listing). It names no VM
          * until its target appears, and is looked at again each time. */
-        if (c->parsed.path) {
-            sp_snippet_free(&c->parsed);
-            sp_snippet_free(&c->last_good);
-            c->keeps_good = 0;
+        if (read_of(c->parsed)->path) {
+            forget_reads(c);
             memset(&c->st, 0, sizeof(c->st));
             changed = 1;
         }
     } else if (failed) {
         /* There but out of reach: its VM is refused with the reason
          * (said once; it is read again once it can be stat'ed). */
-        if (c->st.st_ino != 0 || !c->parsed.path) {
+        if (c->st.st_ino != 0 || !read_of(c->parsed)->path) {
             char why[128];
             snprintf(why, sizeof(why), "cannot stat it: %s", strerror(failed));
             memset(&c->st, 0, sizeof(c->st));
             rc = unusable_snippet(c, path, why);
             changed = 1;
         }
-    } else if (force || !c->parsed.path || !sp_stat_same(&st, &c->st) ||
+    } else if (force || !read_of(c->parsed)->path || !sp_stat_same(&st, &c->st) ||
                maybe_changed_unseen(&st, c->read_at)) {
         c->st = st;
         c->read_at = time(NULL);
@@ -818,48 +865,80 @@ static void free_snapshot(struct sp_snapshot *snap)
     free(snap);
 }
 
-static int add_snippet_to_entry(struct sp_vm_entry *e, const struct sp_snippet *s)
-{
-    if (append_string(&e->files, &e->n_files, s->path) < 0)
-        return -1;
-    if (s->error && !e->error && !(e->error = strdup(s->error)))
-        return -1;
-    if (s->n_specs == 0)
-        return 0;
-    struct sp_dev_spec *grown = realloc(e->specs, (e->n_specs + s->n_specs) * sizeof(*grown));
-    if (!grown)
-        return -1;
-    e->specs = grown;
-    for (size_t i = 0; i < s->n_specs; i++) {
-        if (sp_dev_spec_copy(&e->specs[e->n_specs], &s->specs[i]) < 0)
-            return -1;
-        e->n_specs++;
-    }
-    return 0;
-}
-
 static int by_name(const void *a, const void *b)
 {
     const struct cached_snippet *const *x = a, *const *y = b;
     return strcmp((*x)->name, (*y)->name);
 }
 
-/* The entry of one VM: its snippets' devices in file name order. */
+/* The devices and files of several snippets, in one array each (their
+ * strings stay the snippets'). */
+static int join_reads(struct sp_vm_entry *e)
+{
+    size_t n_specs = 0;
+    for (size_t i = 0; i < e->n_from; i++)
+        n_specs += e->from[i]->s.n_specs;
+    e->files = malloc(e->n_from * sizeof(*e->files));
+    e->specs = n_specs ? malloc(n_specs * sizeof(*e->specs)) : NULL;
+    if (!e->files || (n_specs && !e->specs))
+        return -1;
+    for (size_t i = 0; i < e->n_from; i++) {
+        const struct sp_snippet *s = &e->from[i]->s;
+        e->files[e->n_files++] = s->path;
+        if (!e->error)
+            e->error = s->error;
+        if (s->n_specs)
+            memcpy(&e->specs[e->n_specs], s->specs, s->n_specs * sizeof(*s->specs));
+        e->n_specs += s->n_specs;
+    }
+    return 0;
+}
+
+/* The entry of one VM: its snippets' devices in file name order. It points
+ * into the reads in force (one allocation for a VM of one snippet). */
 static struct sp_vm_entry *make_entry(struct vm_files *v)
 {
-    qsort(v->members, v->n, sizeof(*v->members), by_name);
-    struct sp_vm_entry *e = calloc(1, sizeof(*e));
+    if (v->n > 1)
+        qsort(v->members, v->n, sizeof(*v->members), by_name);
+    struct sp_vm_entry *e = calloc(1, sizeof(*e) + v->n * sizeof(*e->from));
     if (!e)
         return NULL;
     atomic_init(&e->refs, 1);
-    int rc = (e->key = strdup(v->key)) ? 0 : -1;
-    for (size_t i = 0; i < v->n && rc == 0; i++)
-        rc = add_snippet_to_entry(e, in_force(v->members[i]));
-    if (rc < 0) {
-        sp_vm_entry_release(e);
-        return NULL;
+    e->from = (struct sp_shared_snippet **)(e + 1);
+    for (size_t i = 0; i < v->n; i++) {
+        struct cached_snippet *c = v->members[i];
+        e->from[i] = c->keeps_good ? c->last_good : c->parsed;
+        atomic_fetch_add(&e->from[i]->refs, 1);
+        e->n_from++;
     }
+    const struct sp_snippet *first = &e->from[0]->s;
+    e->key = first->vm;
+    if (v->n > 1) {
+        if (join_reads(e) < 0) {
+            sp_vm_entry_release(e);
+            return NULL;
+        }
+        return e;
+    }
+    e->specs = first->specs;
+    e->n_specs = first->n_specs;
+    e->files = &e->from[0]->s.path;
+    e->n_files = 1;
+    e->error = first->error;
     return e;
+}
+
+void sp_vm_entry_release(struct sp_vm_entry *e)
+{
+    if (!e || atomic_fetch_sub(&e->refs, 1) != 1)
+        return;
+    if (e->n_from > 1) {
+        free(e->specs);
+        free(e->files);
+    }
+    for (size_t i = 0; i < e->n_from; i++)
+        release_read(e->from[i]);
+    free(e);
 }
 
 /* The last snapshot's index with new entries for the VMs whose snippets
@@ -920,7 +999,7 @@ static int note_snippet(struct sp_snapshot *snap, const struct cached_snippet *c
 {
     if (c->keeps_good)
         return note(snap, "%s; keeping its last good version (VM '%s') until it parses again",
-                    c->parsed.error, c->last_good.vm);
+                    read_of(c->parsed)->error, read_of(c->last_good)->vm);
     return note(snap, "skipped a snippet, the VM it names is unknown: %s", in_force(c)->error);
 }
 

@@ -25,7 +25,10 @@
 #define SP_SNIPPET_DIR "vm.d"
 #define SP_SNIPPET_MAX_BYTES (1u << 20)
 
-/* Immutable once in an index; shared by the snapshots that have it. */
+struct sp_shared_snippet; /* one read of a snippet file (config.c) */
+
+/* Immutable once in an index; shared by the snapshots that have it. Its
+ * fields point into the reads of its snippets, which it holds. */
 struct sp_vm_entry {
     atomic_int refs;
     char *key; /* normalized vm attribute */
@@ -34,6 +37,8 @@ struct sp_vm_entry {
     char **files; /* snippets naming this VM, in name order */
     size_t n_files;
     char *error; /* first error of those snippets, or NULL */
+    struct sp_shared_snippet **from; /* the reads, in name order */
+    size_t n_from;
 };
 
 struct sp_vm_index; /* vmindex.h */

@@ -27,21 +27,6 @@ static unsigned bucket_of(const char *key)
     return h % BUCKETS;
 }
 
-void sp_vm_entry_release(struct sp_vm_entry *e)
-{
-    if (!e || atomic_fetch_sub(&e->refs, 1) != 1)
-        return;
-    for (size_t i = 0; i < e->n_specs; i++)
-        sp_dev_spec_free(&e->specs[i]);
-    free(e->specs);
-    for (size_t i = 0; i < e->n_files; i++)
-        free(e->files[i]);
-    free(e->files);
-    free(e->error);
-    free(e->key);
-    free(e);
-}
-
 static void bucket_release(struct bucket *b)
 {
     if (!b || atomic_fetch_sub(&b->refs, 1) != 1)

@@ -27,7 +27,8 @@ const struct sp_vm_entry *sp_index_find(const struct sp_vm_index *ix, const char
 const struct sp_vm_entry *sp_index_next(const struct sp_vm_index *ix,
                                         const struct sp_vm_entry *prev);
 
-/* An entry as made by the caller starts with one reference. */
+/* An entry as made by its maker (config.c) starts with one reference;
+ * the last release frees it there. */
 void sp_vm_entry_release(struct sp_vm_entry *e);
 
 #endif

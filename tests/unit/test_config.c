@@ -794,6 +794,29 @@ static void a_change_shares_the_other_vms_entries(void **state)
     sp_snapshot_release(fresh);
 }
 
+/* The reads an entry points into stay while a snapshot has it, even when
+ * the files are gone from the cache. */
+static void an_old_snapshot_keeps_its_reads(void **state)
+{
+    struct fixture *f = *state;
+    struct sp_snapshot *old = snapshot(f);
+    char *a = sp_path_join(f->dir, "vm.d/a.xml"), *b = sp_path_join(f->dir, "vm.d/b.xml");
+    unlink(a);
+    unlink(b);
+    struct sp_snapshot *fresh = snapshot(f);
+    assert_null(sp_snapshot_lookup(fresh, "win11"));
+    sp_snapshot_release(fresh);
+    const struct sp_vm_entry *e = sp_snapshot_lookup(old, "win11");
+    assert_int_equal(e->n_files, 2);
+    assert_string_equal(e->files[0], a);
+    assert_string_equal(e->files[1], b);
+    assert_string_equal(e->specs[1].file, b);
+    assert_string_equal(e->key, "win11");
+    sp_snapshot_release(old);
+    free(a);
+    free(b);
+}
+
 static size_t count_entries(const struct sp_snapshot *snap)
 {
     size_t n = 0;
@@ -964,6 +987,7 @@ int main(void)
         T(a_new_dangling_symlink_is_counted),
         T(a_change_shares_the_other_vms_entries),
         T(many_vms_come_and_go),
+        T(an_old_snapshot_keeps_its_reads),
         T(a_replaced_vm_d_is_read_whole),
         T(an_overflow_looks_at_every_file),
         T(without_inotify_files_are_stated),
