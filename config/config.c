@@ -46,11 +46,11 @@ struct cached_snippet {
 
 /* The snippets naming one VM, whose entry is made again when dirty. */
 struct vm_files {
-    char *key;
     struct cached_snippet **members;
     size_t n, cap;
     int dirty;
     UT_hash_handle hh;
+    char key[]; /* the vm attribute */
 };
 
 struct file_state {
@@ -88,6 +88,7 @@ struct sp_config {
     struct cached_snippet **noted; /* snippets with a note for the log */
     size_t n_noted, cap_noted;
     int watch_noted;  /* the log said once that events are unavailable */
+    int must_walk;    /* memory ran out half way: events may not say what is left */
     char *watch_note; /* for the log with the next snapshot */
     struct sp_snapshot *current;
     unsigned long parses;
@@ -137,7 +138,6 @@ struct sp_config *sp_config_new(const char *dir)
 static void free_vm_files(struct vm_files *v)
 {
     free(v->members);
-    free(v->key);
     free(v);
 }
 
@@ -437,12 +437,11 @@ static struct vm_files *files_of(struct sp_config *cfg, const char *key)
     HASH_FIND_STR(cfg->vms, key, v);
     if (v)
         return v;
-    v = calloc(1, sizeof(*v));
-    if (!v || !(v->key = strdup(key))) {
-        free(v);
+    size_t len = strlen(key);
+    if (!(v = calloc(1, sizeof(*v) + len + 1)))
         return NULL;
-    }
-    HASH_ADD_KEYPTR(hh, cfg->vms, v->key, strlen(v->key), v);
+    memcpy(v->key, key, len + 1);
+    HASH_ADD(hh, cfg->vms, key, len, v);
     return v;
 }
 
@@ -1063,10 +1062,12 @@ static int refresh_locked(struct sp_config *cfg)
         return -1;
     long events = watch_events(cfg);
     int watched = events >= 0; /* else: no events, stat everything */
-    int walk = !watched || (events & SP_WATCH_WALK) || moved || !cfg->current;
+    int walk = !watched || (events & SP_WATCH_WALK) || moved || !cfg->current || cfg->must_walk;
+    cfg->must_walk = walk; /* until the walk is done */
+    /* A walk is for lost events too: then stat decides, as without events. */
     int conf_changed = restat(cfg->conf_path, &cfg->conf_state);
-    if (conf_changed || moved || !cfg->current ||
-        (watched ? (events & SP_WATCH_CONF) != 0 : stale(&cfg->conf_state, 0))) {
+    if (conf_changed || moved || !cfg->current || (watched && (events & SP_WATCH_CONF)) ||
+        (walk && stale(&cfg->conf_state, 0))) {
         cfg->conf_state.read_at = time(NULL);
         if (reload_conf(cfg) < 0)
             return -1;
@@ -1081,9 +1082,11 @@ static int refresh_locked(struct sp_config *cfg)
         changed = 1;
     }
     int snippets_changed = walk ? refresh_snippets(cfg, moved) : refresh_changed(cfg);
+    cfg->must_walk = snippets_changed < 0;
     if (snippets_changed < 0)
-        return -1;
-    if (!(changed || dir_changed || dirs_changed || snippets_changed || cfg->watch_note))
+        return -1; /* memory ran out: the next refresh walks */
+    if (!(changed || dir_changed || dirs_changed || snippets_changed || cfg->watch_note ||
+          cfg->n_dirty))
         return 0;
     struct sp_snapshot *snap = build_snapshot(cfg);
     if (!snap)
