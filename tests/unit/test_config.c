@@ -949,6 +949,22 @@ static void without_inotify_files_are_stated(void **state)
     sp_snapshot_release(snap);
 }
 
+/* The watch limit reached: the same fallback, said once. */
+static void at_the_watch_limit_files_are_stated(void **state)
+{
+    struct fixture *f = *state;
+    setenv(SP_ENV_TEST_WATCH_FAULT, "limit", 1);
+    struct sp_snapshot *snap = snapshot(f);
+    unsetenv(SP_ENV_TEST_WATCH_FAULT);
+    assert_true(mentions(snap, "inotify_add_watch"));
+    sp_snapshot_release(snap);
+    free(tu_write(f->dir, "vm.d/d.xml", "<passthrough vm='linux'/>", 0644));
+    snap = snapshot(f);
+    assert_non_null(sp_snapshot_lookup(snap, "linux"));
+    assert_false(mentions(snap, "inotify_add_watch"));
+    sp_snapshot_release(snap);
+}
+
 int main(void)
 {
     tu_trust_current_user();
@@ -991,6 +1007,7 @@ int main(void)
         T(a_replaced_vm_d_is_read_whole),
         T(an_overflow_looks_at_every_file),
         T(without_inotify_files_are_stated),
+        T(at_the_watch_limit_files_are_stated),
         cmocka_unit_test(missing_dir_means_no_snippets),
         cmocka_unit_test(config_dir_choice),
     };
