@@ -11,7 +11,7 @@
 #include "../common/testhooks.h"
 #include "config.h"
 
-#define SNIPPET_DIR_EVENTS (IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | \
+#define WATCHED_EVENTS (IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | \
                             IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
 #define GONE_SELF (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_UNMOUNT)
 
@@ -50,9 +50,10 @@ struct sp_watch *sp_watch_new(void)
     if (!w)
         return NULL;
     w->dir.wd = w->vmd.wd = -1;
-    w->fd = injected("unavailable") ? -1 : inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    int fake = injected("unavailable");
+    w->fd = fake ? -1 : inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (w->fd < 0)
-        give_up(w, "inotify_init1", injected("unavailable") ? ENOSYS : errno);
+        give_up(w, "inotify_init1", fake ? ENOSYS : errno);
     return w;
 }
 
@@ -85,8 +86,9 @@ static int watch_one(struct sp_watch *w, struct watched *d, const char *path)
     struct stat before, after;
     if (stat(path, &before) < 0)
         return 0;
-    int wd = injected("limit") ? -1 : inotify_add_watch(w->fd, path, SNIPPET_DIR_EVENTS);
-    int error = injected("limit") ? ENOSPC : errno;
+    int fake = injected("limit");
+    int wd = fake ? -1 : inotify_add_watch(w->fd, path, WATCHED_EVENTS);
+    int error = fake ? ENOSPC : errno;
     if (wd < 0 && (error == ENOSPC || error == ENOMEM)) {
         give_up(w, "inotify_add_watch", error);
         return 0;
