@@ -28,7 +28,7 @@ struct sp_shared_snippet {
 
 struct cached_snippet {
     char *name; /* file name inside vm.d */
-    struct stat st;
+    struct sp_file_id id; /* the file as last read */
     struct sp_shared_snippet *parsed;    /* the latest read, or NULL */
     struct sp_shared_snippet *last_good; /* while parsed has an error: the last read without one */
     int keeps_good;              /* parsed is broken beyond its vm=: last_good is in force */
@@ -617,7 +617,7 @@ static int parse_snippet_file(struct sp_config *cfg, struct cached_snippet *c, c
     struct stat st;
     if (read_config_file(cfg, path, &buf, &len, &st, &e) < 0)
         return unusable_snippet(c, path, e.msg);
-    c->st = st;
+    sp_file_id_set(&c->id, &st);
     struct sp_snippet fresh;
     int rc = sp_snippet_parse(path, buf, len, &fresh);
     free(buf);
@@ -632,7 +632,7 @@ static int parse_snippet_file(struct sp_config *cfg, struct cached_snippet *c, c
         rc = sp_snippet_set_error(&fresh, e.msg);
     if (rc < 0 || install_parse(c, &fresh) < 0) {
         sp_snippet_free(&fresh);
-        memset(&c->st, 0, sizeof(c->st)); /* out of memory: read it again next time */
+        memset(&c->id, 0, sizeof(c->id)); /* out of memory: read it again next time */
         return -1;
     }
     return 0;
@@ -665,22 +665,22 @@ static int refresh_one(struct sp_config *cfg, struct cached_snippet *c, int forc
          * until its target appears, and is looked at again each time. */
         if (read_of(c->parsed)->path) {
             forget_reads(c);
-            memset(&c->st, 0, sizeof(c->st));
+            memset(&c->id, 0, sizeof(c->id));
             changed = 1;
         }
     } else if (failed) {
         /* There but out of reach: its VM is refused with the reason
          * (said once; it is read again once it can be stat'ed). */
-        if (c->st.st_ino != 0 || !read_of(c->parsed)->path) {
+        if (c->id.ino != 0 || !read_of(c->parsed)->path) {
             char why[128];
             snprintf(why, sizeof(why), "cannot stat it: %s", strerror(failed));
-            memset(&c->st, 0, sizeof(c->st));
+            memset(&c->id, 0, sizeof(c->id));
             rc = unusable_snippet(c, path, why);
             changed = 1;
         }
-    } else if (force || !read_of(c->parsed)->path || !sp_stat_same(&st, &c->st) ||
+    } else if (force || !read_of(c->parsed)->path || !sp_file_id_same(&c->id, &st) ||
                maybe_changed_unseen(&st, c->read_at)) {
-        c->st = st;
+        sp_file_id_set(&c->id, &st);
         c->read_at = time(NULL);
         rc = parse_snippet_file(cfg, c, path);
         changed = 1;
