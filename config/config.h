@@ -13,7 +13,6 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-
 #include "../common/err.h"
 #include "settings.h"
 #include "snippet.h"
