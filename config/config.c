@@ -592,7 +592,7 @@ static int unusable_snippet(struct cached_snippet *c, const char *path, const ch
 /* The new read in force; a good one leaves nothing to fall back on. An
  * editor's in-place write truncates the file first: a read caught mid-write
  * that no longer says which VM it is for leaves the last good version in
- * force (index_snippet says so in the log). */
+ * force (note_snippet says so in the log). */
 static int install_parse(struct cached_snippet *c, const struct sp_snippet *fresh)
 {
     struct sp_shared_snippet *p = share_read(fresh);
@@ -661,8 +661,8 @@ static int refresh_one(struct sp_config *cfg, struct cached_snippet *c, int forc
     set_polled(cfg, c, c->link || (!failed && st.st_nlink > 1));
     if (failed == ENOENT) {
         /* Listed but not there: a symlink whose target is missing (a
-         * removed file goes with vm.d's next listing). It names no VM
-         * until its target appears, and is looked at again each time. */
+         * removed file goes with its event, or vm.d's next listing). It
+         * names no VM until its target appears, and is polled. */
         if (read_of(c->parsed)->path) {
             forget_reads(c);
             memset(&c->id, 0, sizeof(c->id));
@@ -740,14 +740,8 @@ static int queue_event(void *ctx, const char *name)
         return -1;
     if (c->changed)
         return 0;
-    if (cfg->n_events == cfg->cap_events) {
-        size_t cap = cfg->cap_events ? 2 * cfg->cap_events : 16;
-        struct cached_snippet **grown = realloc(cfg->events, cap * sizeof(*grown));
-        if (!grown)
-            return -1;
-        cfg->events = grown;
-        cfg->cap_events = cap;
-    }
+    if (grow(&cfg->events, &cfg->cap_events, cfg->n_events, sizeof(*cfg->events)) < 0)
+        return -1;
     cfg->events[cfg->n_events++] = c;
     c->changed = 1;
     return 0;
@@ -778,12 +772,10 @@ static int refresh_named(struct sp_config *cfg, struct cached_snippet *c)
 static int refresh_changed(struct sp_config *cfg)
 {
     int changed = 0, rc = 0;
-    size_t i;
-    for (i = 0; i < cfg->n_events && rc >= 0; i++) {
-        cfg->events[i]->changed = 0;
+    size_t i, n = cfg->n_events;
+    forget_events(cfg); /* the list stays as it is until the next drain */
+    for (i = 0; i < n && rc >= 0; i++)
         changed |= rc = refresh_named(cfg, cfg->events[i]);
-    }
-    cfg->n_events = 0;
     if (rc < 0 || (cfg->polled_stale && rebuild_polled(cfg) < 0))
         return -1;
     for (i = 0; i < cfg->n_polled && rc >= 0; i++)
