@@ -933,37 +933,30 @@ static void an_overflow_looks_at_every_file(void **state)
     sp_snapshot_release(snap);
 }
 
-/* No inotify: every start stats every snippet, as before, and the log says
- * so once. */
-static void without_inotify_files_are_stated(void **state)
+/* Events unavailable (fault: a SP_ENV_TEST_WATCH_FAULT value): every start
+ * stats every snippet, as before, and the log says so (`said`) once. */
+static void assert_stat_fallback(struct fixture *f, const char *fault, const char *said)
 {
-    struct fixture *f = *state;
-    setenv(SP_ENV_TEST_WATCH_FAULT, "unavailable", 1);
+    setenv(SP_ENV_TEST_WATCH_FAULT, fault, 1);
     struct sp_snapshot *snap = snapshot(f);
     unsetenv(SP_ENV_TEST_WATCH_FAULT);
-    assert_true(mentions(snap, "no change notification"));
+    assert_true(mentions(snap, said));
     sp_snapshot_release(snap);
     free(tu_write(f->dir, "vm.d/d.xml", "<passthrough vm='linux'/>", 0644));
     snap = snapshot(f);
     assert_non_null(sp_snapshot_lookup(snap, "linux"));
-    assert_false(mentions(snap, "no change notification"));
+    assert_false(mentions(snap, said));
     sp_snapshot_release(snap);
 }
 
-/* The watch limit reached: the same fallback, said once. */
+static void without_inotify_files_are_stated(void **state)
+{
+    assert_stat_fallback(*state, "unavailable", "no change notification");
+}
+
 static void at_the_watch_limit_files_are_stated(void **state)
 {
-    struct fixture *f = *state;
-    setenv(SP_ENV_TEST_WATCH_FAULT, "limit", 1);
-    struct sp_snapshot *snap = snapshot(f);
-    unsetenv(SP_ENV_TEST_WATCH_FAULT);
-    assert_true(mentions(snap, "inotify_add_watch"));
-    sp_snapshot_release(snap);
-    free(tu_write(f->dir, "vm.d/d.xml", "<passthrough vm='linux'/>", 0644));
-    snap = snapshot(f);
-    assert_non_null(sp_snapshot_lookup(snap, "linux"));
-    assert_false(mentions(snap, "inotify_add_watch"));
-    sp_snapshot_release(snap);
+    assert_stat_fallback(*state, "limit", "inotify_add_watch");
 }
 
 int main(void)
