@@ -27,7 +27,6 @@ struct sp_shared_snippet {
 };
 
 struct cached_snippet {
-    char *name; /* file name inside vm.d */
     struct sp_file_id id; /* the file as last read */
     struct sp_shared_snippet *parsed;    /* the latest read, or NULL */
     struct sp_shared_snippet *last_good; /* while parsed has an error: the last read without one */
@@ -42,6 +41,7 @@ struct cached_snippet {
     struct vm_files *filed; /* the VM it is indexed under, or NULL */
     size_t note_slot;       /* 1 + its place in sp_config.noted, 0 when it has no note */
     UT_hash_handle hh;
+    char name[]; /* file name inside vm.d */
 };
 
 /* The snippets naming one VM, whose entry is made again when dirty. */
@@ -178,7 +178,6 @@ static void forget_reads(struct cached_snippet *c)
 static void free_cached(struct cached_snippet *c)
 {
     forget_reads(c);
-    free(c->name);
     free(c);
 }
 
@@ -473,12 +472,11 @@ static struct cached_snippet *cached_for(struct sp_config *cfg, const char *name
     HASH_FIND_STR(cfg->snippets, name, c);
     if (c)
         return c;
-    c = calloc(1, sizeof(*c));
-    if (!c || !(c->name = strdup(name))) {
-        free(c);
+    size_t len = strlen(name);
+    if (!(c = calloc(1, sizeof(*c) + len + 1)))
         return NULL;
-    }
-    HASH_ADD_KEYPTR(hh, cfg->snippets, c->name, strlen(c->name), c);
+    memcpy(c->name, name, len + 1);
+    HASH_ADD(hh, cfg->snippets, name, len, c);
     return c;
 }
 
