@@ -185,7 +185,9 @@ $(BUILD)/tests/bench_config: $(BUILD)/obj/tests/tools/bench_config.o $(CORE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
-# config_cost [SNIPPETS] [ROUNDS]: the config cache's memory and per-start cost.
+# config_cost [SNIPPETS] [ROUNDS]: the config cache's memory and per-start cost
+# (built with the unit tests so that it keeps building).
+TOOL_BINS += $(BUILD)/tests/config_cost
 $(BUILD)/tests/config_cost: $(BUILD)/obj/tests/tools/config_cost.o $(CORE_OBJ) $(TEST_HELPER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
