@@ -49,6 +49,9 @@ CORE_SRC := common/xmlutil.c common/json.c config/settings.c config/snippet.c co
             xmlpatch/slots.c xmlpatch/layout.c xmlpatch/domain.c xmlpatch/source.c \
             xmlpatch/xmlpatch.c xmlpatch/edits.c core/start.c core/audit.c \
             rom/rom.c rom/vfct.c core/helper.c core/binder.c core/persist.c
+# config/watch.c: the inotify watch that spares an unchanged config any per-file look;
+# config/vmindex.c: the VM index a change updates in place of a rebuild.
+CORE_SRC += config/watch.c config/vmindex.c
 SHIM_SRC := shim/real.c shim/gate.c shim/events.c shim/domain_create.c shim/domain_define.c
 INJECTOR_SRC := common/sha256.c injector/loadproof.c injector/dropin.c injector/dsm_hook.c injector/manifest.c \
                 injector/setup.c
@@ -75,6 +78,7 @@ UNIT_TESTS := test_pci test_settings test_snippet test_config test_slots test_la
 UNIT_TESTS += test_jsonread test_logview test_virt
 UNIT_TESTS += test_doctor test_tree
 UNIT_TESTS += test_identity_head
+UNIT_TESTS += test_watch
 FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist fuzz_json \
                 fuzz_pci_ids fuzz_shvars fuzz_manifest fuzz_dsm_hook fuzz_hostuse fuzz_identity \
                 fuzz_config_dir fuzz_snippet_edit
@@ -210,6 +214,13 @@ $(BUILD)/tests/domdiff: $(BUILD)/obj/tests/tools/domdiff.o $(CORE_OBJ) $(HOOKS_E
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
 $(BUILD)/tests/bench_config: $(BUILD)/obj/tests/tools/bench_config.o $(CORE_OBJ) $(TEST_HELPER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
+
+# config_cost [SNIPPETS] [ROUNDS]: the config cache's memory and per-start cost
+# (built with the unit tests so that it keeps building).
+TOOL_BINS += $(BUILD)/tests/config_cost
+$(BUILD)/tests/config_cost: $(BUILD)/obj/tests/tools/config_cost.o $(CORE_OBJ) $(TEST_HELPER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 

@@ -252,8 +252,8 @@ static const char *snippets_file_with(const struct vm_snippets *s, const struct 
 static void warn_other_vms(struct sp_snapshot *snap, const struct sp_vm_entry *own,
                            const char *vm, const struct sp_pci_addr *addr)
 {
-    struct sp_vm_entry *e, *tmp;
-    HASH_ITER(hh, snap->index, e, tmp) {
+    for (const struct sp_vm_entry *e = sp_snapshot_next(snap, NULL); e;
+         e = sp_snapshot_next(snap, e)) {
         const char *file = e == own ? NULL : file_with(e, addr);
         char text[SP_PCI_ADDR_STRLEN];
         sp_pci_addr_format(addr, text);

@@ -220,10 +220,11 @@ static int by_key(const void *a, const void *b)
  * none or memory ran out (*n says which: SIZE_MAX). */
 static const struct sp_vm_entry **sorted_entries(const struct sp_snapshot *snap, size_t *n)
 {
-    size_t count = HASH_COUNT(snap->index), i = 0;
+    size_t count = snap->n_vms, i = 0;
     const struct sp_vm_entry **out = calloc(count ? count : 1, sizeof(*out));
     *n = out ? count : SIZE_MAX;
-    for (const struct sp_vm_entry *e = snap->index; out && e; e = e->hh.next)
+    for (const struct sp_vm_entry *e = sp_snapshot_next(snap, NULL); out && e && i < count;
+         e = sp_snapshot_next(snap, e))
         out[i++] = e;
     if (out)
         qsort(out, count, sizeof(*out), by_key);

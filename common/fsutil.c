@@ -264,15 +264,29 @@ int sp_resolve_within(const char *path, const char *dir, const char *dir_what, c
     return rc;
 }
 
+void sp_file_id_set(struct sp_file_id *id, const struct stat *st)
+{
+    *id = (struct sp_file_id){.dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
+                              .mtim = st->st_mtim, .ctim = st->st_ctim,
+                              .mode = st->st_mode, .uid = st->st_uid};
+}
+
+int sp_file_id_same(const struct sp_file_id *id, const struct stat *st)
+{
+    return id->dev == st->st_dev && id->ino == st->st_ino &&
+           id->size == st->st_size && id->mode == st->st_mode &&
+           id->uid == st->st_uid &&
+           id->mtim.tv_sec == st->st_mtim.tv_sec &&
+           id->mtim.tv_nsec == st->st_mtim.tv_nsec &&
+           id->ctim.tv_sec == st->st_ctim.tv_sec &&
+           id->ctim.tv_nsec == st->st_ctim.tv_nsec;
+}
+
 int sp_stat_same(const struct stat *a, const struct stat *b)
 {
-    return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-           a->st_size == b->st_size && a->st_mode == b->st_mode &&
-           a->st_uid == b->st_uid &&
-           a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-           a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-           a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
-           a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+    struct sp_file_id id;
+    sp_file_id_set(&id, a);
+    return sp_file_id_same(&id, b);
 }
 
 char *sp_path_join(const char *dir, const char *name)

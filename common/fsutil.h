@@ -75,6 +75,20 @@ int sp_resolve_within(const char *path, const char *dir, const char *dir_what, c
 /* True when both stat results describe the same unchanged file. */
 int sp_stat_same(const struct stat *a, const struct stat *b);
 
+/* What sp_stat_same compares, in under half a struct stat: for a cache
+ * that keeps one per file. */
+struct sp_file_id {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtim, ctim;
+    mode_t mode;
+    uid_t uid;
+};
+void sp_file_id_set(struct sp_file_id *id, const struct stat *st);
+/* True when st describes the file id was taken from, unchanged. */
+int sp_file_id_same(const struct sp_file_id *id, const struct stat *st);
+
 /* Writes all of buf to fd (again after EINTR or a short write): 0, or -1
  * with errno. */
 int sp_write_all(int fd, const void *buf, size_t len);

@@ -14,12 +14,14 @@ enum sp_test_env {
     SP_TEST_ENV_PROC_ROOT,   /* SP_ENV_PROC_ROOT: stands in for /proc */
     SP_TEST_ENV_TRUSTED_UID, /* SP_ENV_TRUSTED_UID: one more owner StrictModes accepts */
     SP_TEST_ENV_FAULT_FILE,  /* SP_ENV_TEST_FAULT_FILE: its first word is a fault to inject */
+    SP_TEST_ENV_WATCH_FAULT, /* SP_ENV_TEST_WATCH_FAULT: the config watch fails (config/watch.c) */
 };
 
 #define SP_ENV_SYSFS_ROOT "SYNOPASSTHRU_SYSFS_ROOT"
 #define SP_ENV_PROC_ROOT "SYNOPASSTHRU_PROC_ROOT"
 #define SP_ENV_TRUSTED_UID "SYNOPASSTHRU_TRUSTED_UID"
 #define SP_ENV_TEST_FAULT_FILE "SYNOPASSTHRU_TEST_FAULT_FILE"
+#define SP_ENV_TEST_WATCH_FAULT "SYNOPASSTHRU_TEST_WATCH_FAULT"
 
 /* The hook's value, or NULL: always NULL in the shim and the helper. */
 const char *sp_test_env(enum sp_test_env hook);

@@ -9,6 +9,7 @@ static const char *const names[] = {
     [SP_TEST_ENV_PROC_ROOT] = SP_ENV_PROC_ROOT,
     [SP_TEST_ENV_TRUSTED_UID] = SP_ENV_TRUSTED_UID,
     [SP_TEST_ENV_FAULT_FILE] = SP_ENV_TEST_FAULT_FILE,
+    [SP_TEST_ENV_WATCH_FAULT] = SP_ENV_TEST_WATCH_FAULT,
 };
 
 const char *sp_test_env(enum sp_test_env hook)

@@ -11,17 +11,46 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <uthash.h>
+
 #include "../common/fsutil.h"
+#include "vmindex.h"
+#include "watch.h"
+
+struct vm_files;
+
+/* One read of a snippet, immutable: the entries made from it point into it
+ * and hold a reference, so a snapshot keeps it while the cache moves on. */
+struct sp_shared_snippet {
+    atomic_int refs;
+    struct sp_snippet s;
+};
 
 struct cached_snippet {
-    char *name; /* file name inside vm.d */
-    struct stat st;
-    struct sp_snippet parsed;    /* the latest read */
-    struct sp_snippet last_good; /* while parsed has an error: the last read without one */
+    struct sp_file_id id; /* the file as last read */
+    struct sp_shared_snippet *parsed;    /* the latest read, or NULL */
+    struct sp_shared_snippet *last_good; /* while parsed has an error: the last read without one */
     int keeps_good;              /* parsed is broken beyond its vm=: last_good is in force */
     time_t read_at;              /* when parsed was read */
-    int listed;
+    unsigned listed : 1;
+    unsigned changed : 1; /* named by an event since the last refresh */
+    unsigned link : 1;    /* a symlink */
+    /* A symlink or a file with other links: a write through another name
+     * raises no event on vm.d, so it is stat'ed at each refresh. */
+    unsigned polled : 1;
+    struct vm_files *filed; /* the VM it is indexed under, or NULL */
+    size_t note_slot;       /* 1 + its place in sp_config.noted, 0 when it has no note */
     UT_hash_handle hh;
+    char name[]; /* file name inside vm.d */
+};
+
+/* The snippets naming one VM, whose entry is made again when dirty. */
+struct vm_files {
+    struct cached_snippet **members;
+    size_t n, cap;
+    int dirty;
+    UT_hash_handle hh;
+    char key[]; /* the vm attribute */
 };
 
 struct file_state {
@@ -43,6 +72,24 @@ struct sp_config {
     char *list_error; /* vm.d could not be listed: the last listing stands */
     struct sp_settings settings;
     struct cached_snippet *snippets;
+    /* Events (watch.h) spare an unchanged vm.d any per-file look: only the
+     * files named by events are looked at, plus the polled ones. */
+    struct sp_watch *watch;
+    struct cached_snippet **events; /* named by events since the last refresh */
+    size_t n_events, cap_events;
+    struct cached_snippet **polled;
+    size_t n_polled;
+    int polled_stale; /* polled no longer lists exactly the polled entries */
+    /* The index is updated, not rebuilt: the VMs whose snippets changed
+     * since the last snapshot get new entries, the rest are shared. */
+    struct vm_files *vms;
+    struct vm_files **dirty;
+    size_t n_dirty, cap_dirty;
+    struct cached_snippet **noted; /* snippets with a note for the log */
+    size_t n_noted, cap_noted;
+    int watch_noted;  /* the log said once that events are unavailable */
+    int must_walk;    /* memory ran out half way: events may not say what is left */
+    char *watch_note; /* for the log with the next snapshot */
     struct sp_snapshot *current;
     unsigned long parses;
     unsigned long generations;
@@ -92,11 +139,49 @@ struct sp_config *sp_config_new(const char *dir)
     return cfg;
 }
 
+static void free_vm_files(struct vm_files *v)
+{
+    free(v->members);
+    free(v);
+}
+
+static const struct sp_snippet no_read; /* a snippet not read (yet) */
+
+static const struct sp_snippet *read_of(const struct sp_shared_snippet *p)
+{
+    return p ? &p->s : &no_read;
+}
+
+/* Takes over what s owns. */
+static struct sp_shared_snippet *share_read(const struct sp_snippet *s)
+{
+    struct sp_shared_snippet *p = malloc(sizeof(*p));
+    if (!p)
+        return NULL;
+    atomic_init(&p->refs, 1);
+    p->s = *s;
+    return p;
+}
+
+static void release_read(struct sp_shared_snippet *p)
+{
+    if (p && atomic_fetch_sub(&p->refs, 1) == 1) {
+        sp_snippet_free(&p->s);
+        free(p);
+    }
+}
+
+static void forget_reads(struct cached_snippet *c)
+{
+    release_read(c->parsed);
+    release_read(c->last_good);
+    c->parsed = c->last_good = NULL;
+    c->keeps_good = 0;
+}
+
 static void free_cached(struct cached_snippet *c)
 {
-    sp_snippet_free(&c->parsed);
-    sp_snippet_free(&c->last_good);
-    free(c->name);
+    forget_reads(c);
     free(c);
 }
 
@@ -111,6 +196,17 @@ void sp_config_free(struct sp_config *cfg)
     }
     if (cfg->current)
         sp_snapshot_release(cfg->current);
+    struct vm_files *v, *vtmp;
+    HASH_ITER(hh, cfg->vms, v, vtmp) {
+        HASH_DEL(cfg->vms, v);
+        free_vm_files(v);
+    }
+    free(cfg->dirty);
+    free(cfg->noted);
+    sp_watch_free(cfg->watch);
+    free(cfg->events);
+    free(cfg->polled);
+    free(cfg->watch_note);
     sp_settings_free(&cfg->settings);
     free(cfg->real_dir);
     free(cfg->dir_error);
@@ -263,6 +359,118 @@ static int has_xml_suffix(const char *name)
     return name[0] != '.' && n > 4 && strcmp(name + n - 4, ".xml") == 0;
 }
 
+/* --- which VM each snippet counts for ------------------------------------ */
+
+/* The version of a snippet that is in force. */
+static const struct sp_snippet *in_force(const struct cached_snippet *c)
+{
+    return read_of(c->keeps_good ? c->last_good : c->parsed);
+}
+
+/* A snippet has a note for the log while it is kept at its last good
+ * version or names no VM because of an error. */
+static int has_note(const struct cached_snippet *c)
+{
+    return c->keeps_good || (!in_force(c)->vm && in_force(c)->error);
+}
+
+static int grow(void *list, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t more = *cap ? 2 * *cap : 2;
+    void *grown = realloc(*(void **)list, more * size);
+    if (!grown)
+        return -1;
+    *(void **)list = grown;
+    *cap = more;
+    return 0;
+}
+
+static int mark_dirty(struct sp_config *cfg, struct vm_files *v)
+{
+    if (v->dirty)
+        return 0;
+    if (grow(&cfg->dirty, &cfg->cap_dirty, cfg->n_dirty, sizeof(*cfg->dirty)) < 0)
+        return -1;
+    cfg->dirty[cfg->n_dirty++] = v;
+    v->dirty = 1;
+    return 0;
+}
+
+static void drop_note(struct sp_config *cfg, struct cached_snippet *c)
+{
+    if (!c->note_slot)
+        return;
+    struct cached_snippet *last = cfg->noted[--cfg->n_noted];
+    cfg->noted[c->note_slot - 1] = last;
+    last->note_slot = c->note_slot;
+    c->note_slot = 0;
+}
+
+static int keep_note(struct sp_config *cfg, struct cached_snippet *c)
+{
+    if (c->note_slot)
+        return 0;
+    if (grow(&cfg->noted, &cfg->cap_noted, cfg->n_noted, sizeof(*cfg->noted)) < 0)
+        return -1;
+    cfg->noted[cfg->n_noted++] = c;
+    c->note_slot = cfg->n_noted;
+    return 0;
+}
+
+/* Takes the snippet out of its VM's files (that VM's entry is made again). */
+static int unfile(struct sp_config *cfg, struct cached_snippet *c)
+{
+    drop_note(cfg, c);
+    struct vm_files *v = c->filed;
+    if (!v)
+        return 0;
+    for (size_t i = 0; i < v->n; i++) {
+        if (v->members[i] == c) {
+            v->members[i] = v->members[--v->n];
+            break;
+        }
+    }
+    c->filed = NULL;
+    return mark_dirty(cfg, v);
+}
+
+static struct vm_files *files_of(struct sp_config *cfg, const char *key)
+{
+    struct vm_files *v;
+    HASH_FIND_STR(cfg->vms, key, v);
+    if (v)
+        return v;
+    size_t len = strlen(key);
+    if (!(v = calloc(1, sizeof(*v) + len + 1)))
+        return NULL;
+    memcpy(v->key, key, len + 1);
+    HASH_ADD(hh, cfg->vms, key, len, v);
+    return v;
+}
+
+/* After a snippet changed: filed under the VM it names now, and the VMs
+ * it left and joined marked for new entries. */
+static int refile(struct sp_config *cfg, struct cached_snippet *c)
+{
+    const char *vm = in_force(c)->vm;
+    if (c->filed && (!vm || strcmp(c->filed->key, vm) != 0) && unfile(cfg, c) < 0)
+        return -1;
+    if (has_note(c) ? keep_note(cfg, c) < 0 : (drop_note(cfg, c), 0))
+        return -1;
+    if (c->filed)
+        return mark_dirty(cfg, c->filed);
+    if (!vm)
+        return 0;
+    struct vm_files *v = files_of(cfg, vm);
+    if (!v || grow(&v->members, &v->cap, v->n, sizeof(*v->members)) < 0)
+        return -1;
+    v->members[v->n++] = c;
+    c->filed = v;
+    return mark_dirty(cfg, v);
+}
+
 int sp_config_override_snippet(struct sp_config *cfg, const char *name, const char *text,
                                size_t len)
 {
@@ -281,20 +489,45 @@ static int is_override(const struct sp_config *cfg, const char *name)
     return cfg->override_name && strcmp(cfg->override_name, name) == 0;
 }
 
-/* The cache entry of vm.d/NAME, made (unparsed) when there is none. */
+/* The cache entry of a file in vm.d, added (unparsed) when new. */
 static struct cached_snippet *cached_for(struct sp_config *cfg, const char *name)
 {
     struct cached_snippet *c;
     HASH_FIND_STR(cfg->snippets, name, c);
     if (c)
         return c;
-    c = calloc(1, sizeof(*c));
-    if (!c || !(c->name = strdup(name))) {
-        free(c);
+    size_t len = strlen(name);
+    if (!(c = calloc(1, sizeof(*c) + len + 1)))
         return NULL;
-    }
-    HASH_ADD_KEYPTR(hh, cfg->snippets, c->name, strlen(c->name), c);
+    memcpy(c->name, name, len + 1);
+    HASH_ADD(hh, cfg->snippets, name, len, c);
     return c;
+}
+
+static void drop_cached(struct sp_config *cfg, struct cached_snippet *c)
+{
+    unfile(cfg, c);
+    if (c->polled)
+        cfg->polled_stale = 1;
+    HASH_DEL(cfg->snippets, c);
+    free_cached(c);
+}
+
+static int is_symlink(const struct sp_config *cfg, const char *name)
+{
+    struct stat st;
+    char *path = sp_path_join(cfg->vmd_path, name);
+    int link = path && lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+    free(path);
+    return link;
+}
+
+/* Events named entries that a listing may drop: a walk looks at all anyway. */
+static void forget_events(struct sp_config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_events; i++)
+        cfg->events[i]->changed = 0;
+    cfg->n_events = 0;
 }
 
 /* Re-reads vm.d's listing: new files are added (unparsed), gone ones dropped. */
@@ -316,6 +549,7 @@ static int relist_snippets(struct sp_config *cfg)
     }
     free(cfg->list_error);
     cfg->list_error = NULL;
+    forget_events(cfg);
     HASH_ITER(hh, cfg->snippets, c, tmp)
         c->listed = 0;
     struct dirent *de;
@@ -327,6 +561,7 @@ static int relist_snippets(struct sp_config *cfg)
             return -1;
         }
         c->listed = 1;
+        c->link = de->d_type == DT_UNKNOWN ? is_symlink(cfg, c->name) : de->d_type == DT_LNK;
     }
     if (d)
         closedir(d);
@@ -336,10 +571,8 @@ static int relist_snippets(struct sp_config *cfg)
         c->listed = cfg->override_text != NULL;
     }
     HASH_ITER(hh, cfg->snippets, c, tmp) {
-        if (!c->listed) {
-            HASH_DEL(cfg->snippets, c);
-            free_cached(c);
-        }
+        if (!c->listed)
+            drop_cached(cfg, c);
     }
     return 0;
 }
@@ -347,12 +580,13 @@ static int relist_snippets(struct sp_config *cfg)
 /* Before a re-read: a good parse becomes the version to fall back on. */
 static void retire_parse(struct cached_snippet *c)
 {
-    if (c->parsed.path && !c->parsed.error) {
-        sp_snippet_free(&c->last_good);
+    if (read_of(c->parsed)->path && !read_of(c->parsed)->error) {
+        release_read(c->last_good);
         c->last_good = c->parsed;
-        memset(&c->parsed, 0, sizeof(c->parsed));
+        c->parsed = NULL;
     }
-    sp_snippet_free(&c->parsed);
+    release_read(c->parsed);
+    c->parsed = NULL;
     c->keeps_good = 0;
 }
 
@@ -360,7 +594,7 @@ static void retire_parse(struct cached_snippet *c)
  * names none: then the VM of its last good version). */
 static const char *last_named_vm(const struct cached_snippet *c)
 {
-    return c->parsed.vm ? c->parsed.vm : c->last_good.vm;
+    return read_of(c->parsed)->vm ? read_of(c->parsed)->vm : read_of(c->last_good)->vm;
 }
 
 /* A snippet that cannot be read or trusted: it keeps the VM it named when
@@ -370,26 +604,35 @@ static const char *last_named_vm(const struct cached_snippet *c)
 static int unusable_snippet(struct cached_snippet *c, const char *path, const char *why)
 {
     const char *named = last_named_vm(c);
-    char *vm = named ? strdup(named) : NULL;
-    if (named && !vm)
+    struct sp_snippet s = {.vm = named ? strdup(named) : NULL, .path = strdup(path)};
+    struct sp_shared_snippet *p = NULL;
+    if ((named && !s.vm) || !s.path || sp_snippet_set_error(&s, why) < 0 ||
+        !(p = share_read(&s))) {
+        sp_snippet_free(&s);
         return -1;
+    }
     retire_parse(c);
-    c->parsed.vm = vm;
-    c->parsed.path = strdup(path);
-    return c->parsed.path ? sp_snippet_set_error(&c->parsed, why) : -1;
+    c->parsed = p;
+    return 0;
 }
 
 /* The new read in force; a good one leaves nothing to fall back on. An
  * editor's in-place write truncates the file first: a read caught mid-write
  * that no longer says which VM it is for leaves the last good version in
- * force (index_snippet says so in the log). */
-static void install_parse(struct cached_snippet *c, const struct sp_snippet *fresh)
+ * force (note_snippet says so in the log). */
+static int install_parse(struct cached_snippet *c, const struct sp_snippet *fresh)
 {
+    struct sp_shared_snippet *p = share_read(fresh);
+    if (!p)
+        return -1;
     retire_parse(c);
-    c->parsed = *fresh;
-    if (!fresh->error)
-        sp_snippet_free(&c->last_good);
-    c->keeps_good = fresh->error && !fresh->vm && c->last_good.path;
+    c->parsed = p;
+    if (!fresh->error) {
+        release_read(c->last_good);
+        c->last_good = NULL;
+    }
+    c->keeps_good = fresh->error && !fresh->vm && read_of(c->last_good)->path;
+    return 0;
 }
 
 static int parse_snippet_file(struct sp_config *cfg, struct cached_snippet *c, const char *path)
@@ -401,7 +644,7 @@ static int parse_snippet_file(struct sp_config *cfg, struct cached_snippet *c, c
     struct stat st;
     if (read_config_file(cfg, path, &buf, &len, &st, &e) < 0)
         return unusable_snippet(c, path, e.msg);
-    c->st = st;
+    sp_file_id_set(&c->id, &st);
     struct sp_snippet fresh;
     int rc = sp_snippet_parse(path, buf, len, &fresh);
     free(buf);
@@ -414,81 +657,219 @@ static int parse_snippet_file(struct sp_config *cfg, struct cached_snippet *c, c
     }
     if (untrusted)
         rc = sp_snippet_set_error(&fresh, e.msg);
-    if (rc < 0) {
+    if (rc < 0 || install_parse(c, &fresh) < 0) {
         sp_snippet_free(&fresh);
-        memset(&c->st, 0, sizeof(c->st)); /* out of memory: read it again next time */
+        memset(&c->id, 0, sizeof(c->id)); /* out of memory: read it again next time */
         return -1;
     }
-    install_parse(c, &fresh);
     return 0;
 }
 
 /* The overriding text in place of the file, parsed once: it is what the
- * caller is about to write, so the file's owner and mode are not its. */
+ * caller is about to write, so the file's owner and mode are not its.
+ * Returns 1 when parsed now, 0 when it was already, -1 out of memory. */
 static int parse_override(struct sp_config *cfg, struct cached_snippet *c, const char *path)
 {
-    if (c->parsed.path)
+    if (read_of(c->parsed)->path)
         return 0;
     cfg->parses++;
     struct sp_snippet fresh;
-    if (sp_snippet_parse(path, cfg->override_text, cfg->override_len, &fresh) < 0) {
+    if (sp_snippet_parse(path, cfg->override_text, cfg->override_len, &fresh) < 0 ||
+        install_parse(c, &fresh) < 0) {
         sp_snippet_free(&fresh);
         return -1;
     }
-    install_parse(c, &fresh);
     return 1;
 }
 
-/* Stats every known snippet and re-parses those that changed (all of them
- * when the config dir resolves elsewhere now: what is inside it changed).
+/* Whether a snippet must be stat'ed at each refresh (see polled). */
+static void set_polled(struct sp_config *cfg, struct cached_snippet *c, int polled)
+{
+    if (c->polled != (unsigned)polled)
+        cfg->polled_stale = 1;
+    c->polled = polled ? 1 : 0;
+}
+
+/* Stats one known snippet and re-parses it when it changed, or anyway when
+ * forced (an event named it, or the config dir resolves elsewhere now:
+ * what is inside it changed). Returns 1 when something changed, 0 when
+ * not, -1 on memory failure. */
+static int refresh_one(struct sp_config *cfg, struct cached_snippet *c, int force)
+{
+    char *path = sp_path_join(cfg->vmd_path, c->name);
+    if (!path)
+        return -1;
+    struct stat st;
+    int rc = 0, changed = 0;
+    int failed = stat(path, &st) < 0 ? errno : 0;
+    set_polled(cfg, c, c->link || (!failed && st.st_nlink > 1));
+    if (is_override(cfg, c->name)) {
+        rc = parse_override(cfg, c, path);
+        changed = rc > 0;
+    } else if (failed == ENOENT) {
+        /* Listed but not there: a symlink whose target is missing (a
+         * removed file goes with its event, or vm.d's next listing). It
+         * names no VM until its target appears, and is polled. */
+        if (read_of(c->parsed)->path) {
+            forget_reads(c);
+            memset(&c->id, 0, sizeof(c->id));
+            changed = 1;
+        }
+    } else if (failed) {
+        /* There but out of reach: its VM is refused with the reason
+         * (said once; it is read again once it can be stat'ed). */
+        if (c->id.ino != 0 || !read_of(c->parsed)->path) {
+            char why[128];
+            snprintf(why, sizeof(why), "cannot stat it: %s", strerror(failed));
+            memset(&c->id, 0, sizeof(c->id));
+            rc = unusable_snippet(c, path, why);
+            changed = 1;
+        }
+    } else if (force || !read_of(c->parsed)->path || !sp_file_id_same(&c->id, &st) ||
+               maybe_changed_unseen(&st, c->read_at)) {
+        sp_file_id_set(&c->id, &st);
+        c->read_at = time(NULL);
+        rc = parse_snippet_file(cfg, c, path);
+        changed = 1;
+    }
+    free(path);
+    if (rc < 0 || (changed && refile(cfg, c) < 0))
+        return -1;
+    return changed;
+}
+
+static int rebuild_polled(struct sp_config *cfg)
+{
+    size_t n = 0;
+    struct cached_snippet *c, *tmp;
+    HASH_ITER(hh, cfg->snippets, c, tmp)
+        n += c->polled;
+    struct cached_snippet **list = n ? malloc(n * sizeof(*list)) : NULL;
+    if (n && !list)
+        return -1;
+    n = 0;
+    HASH_ITER(hh, cfg->snippets, c, tmp) {
+        if (c->polled)
+            list[n++] = c;
+    }
+    free(cfg->polled);
+    cfg->polled = list;
+    cfg->n_polled = n;
+    cfg->polled_stale = 0;
+    return 0;
+}
+
+/* Stats every known snippet and re-parses those that changed.
  * Returns 1 when something changed, 0 when not, -1 on memory failure. */
 static int refresh_snippets(struct sp_config *cfg, int moved)
 {
     int changed = 0;
     struct cached_snippet *c, *tmp;
     HASH_ITER(hh, cfg->snippets, c, tmp) {
-        char *path = sp_path_join(cfg->vmd_path, c->name);
-        if (!path)
-            return -1;
-        struct stat st;
-        int rc = 0;
-        int failed = stat(path, &st) < 0 ? errno : 0;
-        if (is_override(cfg, c->name)) {
-            rc = parse_override(cfg, c, path);
-            changed |= rc > 0;
-        } else if (failed == ENOENT) {
-            /* Listed but not there: a symlink whose target is missing (a
-             * removed file goes with vm.d's next listing). It names no VM
-             * until its target appears, and is looked at again each time. */
-            if (c->parsed.path) {
-                sp_snippet_free(&c->parsed);
-                sp_snippet_free(&c->last_good);
-                c->keeps_good = 0;
-                memset(&c->st, 0, sizeof(c->st));
-                changed = 1;
-            }
-        } else if (failed) {
-            /* There but out of reach: its VM is refused with the reason
-             * (said once; it is read again once it can be stat'ed). */
-            if (c->st.st_ino != 0 || !c->parsed.path) {
-                char why[128];
-                snprintf(why, sizeof(why), "cannot stat it: %s", strerror(failed));
-                memset(&c->st, 0, sizeof(c->st));
-                rc = unusable_snippet(c, path, why);
-                changed = 1;
-            }
-        } else if (moved || !c->parsed.path || !sp_stat_same(&st, &c->st) ||
-                   maybe_changed_unseen(&st, c->read_at)) {
-            c->st = st;
-            c->read_at = time(NULL);
-            rc = parse_snippet_file(cfg, c, path);
-            changed = 1;
-        }
-        free(path);
+        int rc = refresh_one(cfg, c, moved);
         if (rc < 0)
             return -1;
+        changed |= rc;
     }
+    return rebuild_polled(cfg) < 0 ? -1 : changed;
+}
+
+/* --- events ------------------------------------------------------------- */
+
+/* sp_watch_drain's callback: a name in vm.d to look at in this refresh. */
+static int queue_event(void *ctx, const char *name)
+{
+    struct sp_config *cfg = ctx;
+    if (!has_xml_suffix(name))
+        return 0;
+    struct cached_snippet *c = cached_for(cfg, name);
+    if (!c)
+        return -1;
+    if (c->changed)
+        return 0;
+    if (grow(&cfg->events, &cfg->cap_events, cfg->n_events, sizeof(*cfg->events)) < 0)
+        return -1;
+    cfg->events[cfg->n_events++] = c;
+    c->changed = 1;
+    return 0;
+}
+
+/* A name an event gave: gone (dropped at once), or read again. */
+static int refresh_named(struct sp_config *cfg, struct cached_snippet *c)
+{
+    struct stat st;
+    char *path = sp_path_join(cfg->vmd_path, c->name);
+    if (!path)
+        return -1;
+    int gone = lstat(path, &st) < 0 && errno == ENOENT;
+    c->link = !gone && S_ISLNK(st.st_mode);
+    free(path);
+    if (gone) {
+        drop_cached(cfg, c);
+        return 1;
+    }
+    int added = !c->listed; /* counted now, though it may name no VM yet */
+    c->listed = 1;
+    int rc = refresh_one(cfg, c, 1);
+    return rc < 0 ? -1 : rc | added;
+}
+
+/* The snippets events named, then the polled ones. Returns 1 when
+ * something changed, 0 when not, -1 on memory failure. */
+static int refresh_changed(struct sp_config *cfg)
+{
+    int changed = 0, rc = 0;
+    size_t i, n = cfg->n_events;
+    forget_events(cfg); /* the list stays as it is until the next drain */
+    for (i = 0; i < n && rc >= 0; i++)
+        changed |= rc = refresh_named(cfg, cfg->events[i]);
+    if (rc < 0 || (cfg->polled_stale && rebuild_polled(cfg) < 0))
+        return -1;
+    for (i = 0; i < cfg->n_polled && rc >= 0; i++)
+        changed |= rc = refresh_one(cfg, cfg->polled[i], 0);
+    if (rc < 0 || (cfg->polled_stale && rebuild_polled(cfg) < 0))
+        return -1;
     return changed;
+}
+
+/* Said once in the log, with the next snapshot. */
+__attribute__((format(printf, 2, 3))) static void watch_says(struct sp_config *cfg,
+                                                            const char *fmt, ...)
+{
+    char *msg = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    free(cfg->watch_note);
+    cfg->watch_note = msg;
+}
+
+/* Drains the events queued since the last refresh. Returns SP_WATCH_*
+ * flags, with SP_WATCH_WALK when every file must be looked at (then the
+ * watches are set again first, so that no change after the walk's reads
+ * goes unseen); -1 when events cannot be had at all. */
+static long watch_events(struct sp_config *cfg)
+{
+    if (!cfg->watch && !(cfg->watch = sp_watch_new()))
+        return -1;
+    unsigned flags = sp_watch_drain(cfg->watch, queue_event, cfg);
+    if (!sp_watch_covers(cfg->watch, &cfg->dir_state.st, &cfg->vmd_state.st))
+        flags |= SP_WATCH_WALK;
+    if (flags & SP_WATCH_WALK) {
+        forget_events(cfg);
+        sp_watch_arm(cfg->watch, cfg->dir, cfg->vmd_path);
+    }
+    const char *why = sp_watch_unavailable(cfg->watch);
+    if (why && !cfg->watch_noted)
+        watch_says(cfg, "config dir %s: no change notification (%s): each VM start stats "
+                   "every snippet instead", cfg->dir, why);
+    else if (flags & SP_WATCH_OVERFLOW)
+        watch_says(cfg, "config dir %s: more changes at once than the change notification "
+                   "queue holds: every snippet was looked at again", cfg->dir);
+    cfg->watch_noted |= why != NULL;
+    return why ? -1 : (long)flags;
 }
 
 /* --- snapshots ---------------------------------------------------------- */
@@ -512,24 +893,9 @@ static void free_strings(char **list, size_t n)
     free(list);
 }
 
-static void free_entry(struct sp_vm_entry *e)
-{
-    for (size_t i = 0; i < e->n_specs; i++)
-        sp_dev_spec_free(&e->specs[i]);
-    free(e->specs);
-    free_strings(e->files, e->n_files);
-    free(e->error);
-    free(e->key);
-    free(e);
-}
-
 static void free_snapshot(struct sp_snapshot *snap)
 {
-    struct sp_vm_entry *e, *tmp;
-    HASH_ITER(hh, snap->index, e, tmp) {
-        HASH_DEL(snap->index, e);
-        free_entry(e);
-    }
+    sp_index_free(snap->index);
     sp_settings_free(&snap->settings);
     free_strings(snap->orphan_errors, snap->n_orphan_errors);
     free(snap->global_error);
@@ -537,44 +903,118 @@ static void free_snapshot(struct sp_snapshot *snap)
     free(snap);
 }
 
-static struct sp_vm_entry *entry_for(struct sp_snapshot *snap, const char *key)
+static int by_name(const void *a, const void *b)
 {
-    struct sp_vm_entry *e;
-    HASH_FIND_STR(snap->index, key, e);
-    if (e)
-        return e;
-    e = calloc(1, sizeof(*e));
-    if (!e || !(e->key = strdup(key))) {
-        free(e);
-        return NULL;
-    }
-    HASH_ADD_KEYPTR(hh, snap->index, e->key, strlen(e->key), e);
-    return e;
+    const struct cached_snippet *const *x = a, *const *y = b;
+    return strcmp((*x)->name, (*y)->name);
 }
 
-static int add_snippet_to_entry(struct sp_vm_entry *e, const struct sp_snippet *s)
+/* The devices and files of several snippets, in one array each (their
+ * strings stay the snippets'). */
+static int join_reads(struct sp_vm_entry *e)
 {
-    if (append_string(&e->files, &e->n_files, s->path) < 0)
+    size_t n_specs = 0;
+    for (size_t i = 0; i < e->n_from; i++)
+        n_specs += e->from[i]->s.n_specs;
+    e->files = malloc(e->n_from * sizeof(*e->files));
+    e->specs = n_specs ? malloc(n_specs * sizeof(*e->specs)) : NULL;
+    if (!e->files || (n_specs && !e->specs))
         return -1;
-    if (s->error && !e->error && !(e->error = strdup(s->error)))
-        return -1;
-    if (s->n_specs == 0)
-        return 0;
-    struct sp_dev_spec *grown = realloc(e->specs, (e->n_specs + s->n_specs) * sizeof(*grown));
-    if (!grown)
-        return -1;
-    e->specs = grown;
-    for (size_t i = 0; i < s->n_specs; i++) {
-        if (sp_dev_spec_copy(&e->specs[e->n_specs], &s->specs[i]) < 0)
-            return -1;
-        e->n_specs++;
+    for (size_t i = 0; i < e->n_from; i++) {
+        const struct sp_snippet *s = &e->from[i]->s;
+        e->files[e->n_files++] = s->path;
+        if (!e->error)
+            e->error = s->error;
+        if (s->n_specs)
+            memcpy(&e->specs[e->n_specs], s->specs, s->n_specs * sizeof(*s->specs));
+        e->n_specs += s->n_specs;
     }
     return 0;
 }
 
-static int by_name(struct cached_snippet *a, struct cached_snippet *b)
+/* The entry of one VM: its snippets' devices in file name order. It points
+ * into the reads in force (one allocation for a VM of one snippet). */
+static struct sp_vm_entry *make_entry(struct vm_files *v)
 {
-    return strcmp(a->name, b->name);
+    if (v->n > 1)
+        qsort(v->members, v->n, sizeof(*v->members), by_name);
+    struct sp_vm_entry *e = calloc(1, sizeof(*e) + v->n * sizeof(*e->from));
+    if (!e)
+        return NULL;
+    atomic_init(&e->refs, 1);
+    e->from = (struct sp_shared_snippet **)(e + 1);
+    for (size_t i = 0; i < v->n; i++) {
+        struct cached_snippet *c = v->members[i];
+        e->from[i] = c->keeps_good ? c->last_good : c->parsed;
+        atomic_fetch_add(&e->from[i]->refs, 1);
+        e->n_from++;
+    }
+    const struct sp_snippet *first = &e->from[0]->s;
+    e->key = first->vm;
+    if (v->n > 1) {
+        if (join_reads(e) < 0) {
+            sp_vm_entry_release(e);
+            return NULL;
+        }
+        return e;
+    }
+    e->specs = first->specs;
+    e->n_specs = first->n_specs;
+    e->files = &e->from[0]->s.path;
+    e->n_files = 1;
+    e->error = first->error;
+    return e;
+}
+
+void sp_vm_entry_release(struct sp_vm_entry *e)
+{
+    if (!e || atomic_fetch_sub(&e->refs, 1) != 1)
+        return;
+    if (e->n_from > 1) {
+        free(e->specs);
+        free(e->files);
+    }
+    for (size_t i = 0; i < e->n_from; i++)
+        release_read(e->from[i]);
+    free(e);
+}
+
+/* The last snapshot's index with new entries for the VMs whose snippets
+ * changed; only their buckets are copied. NULL when no VM is left. */
+static int update_index(struct sp_config *cfg, struct sp_snapshot *snap)
+{
+    struct sp_vm_index *ix = sp_index_copy(cfg->current ? cfg->current->index : NULL);
+    if (!ix)
+        return -1;
+    for (size_t i = 0; i < cfg->n_dirty; i++) {
+        struct vm_files *v = cfg->dirty[i];
+        struct sp_vm_entry *e = v->n ? make_entry(v) : NULL;
+        if ((v->n && !e) || sp_index_set(ix, v->key, e) < 0) {
+            sp_index_free(ix);
+            return -1;
+        }
+    }
+    if (sp_index_size(ix) == 0) {
+        sp_index_free(ix);
+        ix = NULL;
+    }
+    snap->index = ix;
+    snap->n_vms = sp_index_size(ix);
+    return 0;
+}
+
+/* Once the snapshot is in force: VMs with no snippet left are forgotten. */
+static void settle_dirty(struct sp_config *cfg)
+{
+    for (size_t i = 0; i < cfg->n_dirty; i++) {
+        struct vm_files *v = cfg->dirty[i];
+        v->dirty = 0;
+        if (v->n == 0) {
+            HASH_DEL(cfg->vms, v);
+            free_vm_files(v);
+        }
+    }
+    cfg->n_dirty = 0;
 }
 
 /* One whole sentence for the log about a snippet not used as written. */
@@ -593,26 +1033,22 @@ __attribute__((format(printf, 2, 3))) static int note(struct sp_snapshot *snap,
     return rc;
 }
 
-static int index_snippet(struct sp_snapshot *snap, const struct cached_snippet *c)
+static int note_snippet(struct sp_snapshot *snap, const struct cached_snippet *c)
 {
-    const struct sp_snippet *s = c->keeps_good ? &c->last_good : &c->parsed;
-    if (c->keeps_good && note(snap, "%s; keeping its last good version (VM '%s') until it "
-                              "parses again", c->parsed.error, c->last_good.vm) < 0)
-        return -1;
-    if (!s->vm)
-        return s->error ? note(snap, "skipped a snippet, the VM it names is unknown: %s",
-                               s->error) : 0;
-    struct sp_vm_entry *e = entry_for(snap, s->vm);
-    return e ? add_snippet_to_entry(e, s) : -1;
+    if (c->keeps_good)
+        return note(snap, "%s; keeping its last good version (VM '%s') until it parses again",
+                    read_of(c->parsed)->error, read_of(c->last_good)->vm);
+    return note(snap, "skipped a snippet, the VM it names is unknown: %s", in_force(c)->error);
 }
 
-static int index_snippets(struct sp_config *cfg, struct sp_snapshot *snap)
+/* The snippets' notes, in file name order. */
+static int note_snippets(struct sp_config *cfg, struct sp_snapshot *snap)
 {
-    HASH_SORT(cfg->snippets, by_name);
-    struct cached_snippet *c, *tmp;
-    HASH_ITER(hh, cfg->snippets, c, tmp) {
-        snap->n_snippets++;
-        if (index_snippet(snap, c) < 0)
+    if (cfg->n_noted > 1)
+        qsort(cfg->noted, cfg->n_noted, sizeof(*cfg->noted), by_name);
+    for (size_t i = 0; i < cfg->n_noted; i++) {
+        cfg->noted[i]->note_slot = i + 1;
+        if (note_snippet(snap, cfg->noted[i]) < 0)
             return -1;
     }
     return 0;
@@ -630,18 +1066,28 @@ static struct sp_snapshot *build_snapshot(struct sp_config *cfg)
         return NULL;
     atomic_init(&snap->refs, 1);
     snap->generation = ++cfg->generations;
+    snap->n_snippets = HASH_COUNT(cfg->snippets);
     const char *global = cfg->dir_error    ? cfg->dir_error
                          : cfg->list_error ? cfg->list_error
                                            : cfg->conf_error;
     snap->config_dir = strdup(cfg->dir);
     if (!snap->config_dir || sp_settings_copy(&snap->settings, &cfg->settings) < 0 ||
-        (global && !(snap->global_error = strdup(global))) || index_snippets(cfg, snap) < 0 ||
+        (global && !(snap->global_error = strdup(global))) || update_index(cfg, snap) < 0 ||
+        note_snippets(cfg, snap) < 0 ||
         (missing_dir(cfg) && note(snap, "config dir %s does not exist: no VM gets passthrough "
-                                  "devices", cfg->dir) < 0)) {
+                                  "devices", cfg->dir) < 0) ||
+        (cfg->watch_note && note(snap, "%s", cfg->watch_note) < 0)) {
         free_snapshot(snap);
         return NULL;
     }
     return snap;
+}
+
+/* Without events: whether conf or vm.d's listing is to be read again,
+ * changed as far as stat tells or maybe changed unseen. */
+static int stale(const struct file_state *f, int stat_changed)
+{
+    return stat_changed || (f->exists && maybe_changed_unseen(&f->st, f->read_at));
 }
 
 static int refresh_locked(struct sp_config *cfg)
@@ -653,30 +1099,40 @@ static int refresh_locked(struct sp_config *cfg)
     int dirs_changed = check_dirs(cfg, &moved);
     if (dirs_changed < 0)
         return -1;
-    if (restat(cfg->conf_path, &cfg->conf_state) || moved || !cfg->current ||
-        (cfg->conf_state.exists &&
-         maybe_changed_unseen(&cfg->conf_state.st, cfg->conf_state.read_at))) {
+    long events = watch_events(cfg);
+    int watched = events >= 0; /* else: no events, stat everything */
+    int walk = !watched || (events & SP_WATCH_WALK) || moved || !cfg->current || cfg->must_walk;
+    cfg->must_walk = walk; /* until the walk is done */
+    /* A walk is for lost events too: then stat decides, as without events. */
+    int conf_changed = restat(cfg->conf_path, &cfg->conf_state);
+    if (conf_changed || moved || !cfg->current || (watched && (events & SP_WATCH_CONF)) ||
+        (walk && stale(&cfg->conf_state, 0))) {
         cfg->conf_state.read_at = time(NULL);
         if (reload_conf(cfg) < 0)
             return -1;
         changed = 1;
     }
-    if (vmd_changed || !cfg->current ||
-        (cfg->vmd_state.exists &&
-         maybe_changed_unseen(&cfg->vmd_state.st, cfg->vmd_state.read_at))) {
+    /* With events, vm.d is listed only for a walk: a name events gave is
+     * added or dropped by itself. */
+    if (watched ? walk : !cfg->current || stale(&cfg->vmd_state, vmd_changed)) {
         cfg->vmd_state.read_at = time(NULL);
         if (relist_snippets(cfg) < 0)
             return -1;
         changed = 1;
     }
-    int snippets_changed = refresh_snippets(cfg, moved);
+    int snippets_changed = walk ? refresh_snippets(cfg, moved) : refresh_changed(cfg);
+    cfg->must_walk = snippets_changed < 0;
     if (snippets_changed < 0)
-        return -1;
-    if (!(changed || dir_changed || dirs_changed || snippets_changed))
+        return -1; /* memory ran out: the next refresh walks */
+    if (!(changed || dir_changed || dirs_changed || snippets_changed || cfg->watch_note ||
+          cfg->n_dirty))
         return 0;
     struct sp_snapshot *snap = build_snapshot(cfg);
     if (!snap)
         return -1;
+    free(cfg->watch_note);
+    cfg->watch_note = NULL;
+    settle_dirty(cfg);
     if (cfg->current)
         sp_snapshot_release(cfg->current);
     cfg->current = snap;
@@ -712,8 +1168,7 @@ const struct sp_vm_entry *sp_snapshot_lookup(const struct sp_snapshot *snap, con
     char *norm = sp_vm_key_normalize(key);
     if (!norm)
         return NULL;
-    struct sp_vm_entry *e;
-    HASH_FIND_STR(snap->index, norm, e);
+    const struct sp_vm_entry *e = sp_index_find(snap->index, norm);
     free(norm);
     return e;
 }
@@ -731,4 +1186,10 @@ size_t sp_snapshot_lookup_vm(const struct sp_snapshot *snap, const char *const k
             out[n++] = e;
     }
     return n;
+}
+
+const struct sp_vm_entry *sp_snapshot_next(const struct sp_snapshot *snap,
+                                           const struct sp_vm_entry *prev)
+{
+    return sp_index_next(snap->index, prev);
 }

@@ -1,16 +1,17 @@
 /* config: the config directory (synopassthru.conf + vm.d/NAME.xml) as an
- * immutable, reference-counted snapshot indexed by VM key (uthash). Owns
- * reloading: each refresh stats the directory and files and re-reads only
- * what changed; StrictModes checks happen here. Thread-safe: the cache lock
- * is held only while refreshing, never while a caller uses a snapshot.
- * Never looks at sysfs or at domain XML. */
+ * immutable, reference-counted snapshot indexed by VM key (vmindex.h). Owns
+ * reloading: each refresh drains the inotify events (watch.h) and re-reads
+ * only the files they name, plus symlinked or multiply-linked snippets,
+ * which are stat'ed (a change through another name raises no event on
+ * vm.d); without inotify, or after the queue overflowed, every file is
+ * stat'ed as a fallback. StrictModes checks happen here. Thread-safe: the
+ * cache lock is held only while refreshing, never while a caller uses a
+ * snapshot. Never looks at sysfs or at domain XML. */
 #ifndef SP_CONFIG_H
 #define SP_CONFIG_H
 
 #include <stdatomic.h>
 #include <stddef.h>
-
-#include <uthash.h>
 
 #include "../common/err.h"
 #include "settings.h"
@@ -23,22 +24,31 @@
 #define SP_SNIPPET_DIR "vm.d"
 #define SP_SNIPPET_MAX_BYTES (1u << 20)
 
+struct sp_shared_snippet; /* one read of a snippet file (config.c) */
+
+/* Immutable once in an index; shared by the snapshots that have it. Its
+ * fields point into the reads of its snippets, which it holds. */
 struct sp_vm_entry {
+    atomic_int refs;
     char *key; /* normalized vm attribute */
     struct sp_dev_spec *specs;
     size_t n_specs;
     char **files; /* snippets naming this VM, in name order */
     size_t n_files;
     char *error; /* first error of those snippets, or NULL */
-    UT_hash_handle hh;
+    struct sp_shared_snippet **from; /* the reads, in name order */
+    size_t n_from;
 };
+
+struct sp_vm_index; /* vmindex.h */
 
 struct sp_snapshot {
     atomic_int refs;
     char *config_dir;
     struct sp_settings settings;
     char *global_error; /* config dir or conf unusable: matched VMs are refused */
-    struct sp_vm_entry *index;
+    struct sp_vm_index *index; /* NULL when no snippet names a VM */
+    size_t n_vms;              /* entries in index */
     size_t n_snippets;
     char **orphan_errors; /* broken snippets whose VM could not be read: whole sentences */
     size_t n_orphan_errors;
@@ -81,5 +91,8 @@ const struct sp_vm_entry *sp_snapshot_lookup(const struct sp_snapshot *snap, con
  * finds them. Returns how many are in out. */
 size_t sp_snapshot_lookup_vm(const struct sp_snapshot *snap, const char *const keys[SP_VM_KEYS],
                              const struct sp_vm_entry *out[SP_VM_KEYS]);
+/* Every entry: the one after prev (NULL: the first), in no particular order. */
+const struct sp_vm_entry *sp_snapshot_next(const struct sp_snapshot *snap,
+                                           const struct sp_vm_entry *prev);
 
 #endif

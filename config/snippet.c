@@ -63,11 +63,23 @@ int sp_dev_spec_copy(struct sp_dev_spec *dst, const struct sp_dev_spec *src)
     return 0;
 }
 
+/* A snippet's specs name it by its own path, not a copy (10,000 snippets
+ * held by the daemon: one path each is enough). */
+static void free_specs(struct sp_snippet *s)
+{
+    for (size_t i = 0; i < s->n_specs; i++) {
+        if (s->specs[i].file == s->path)
+            s->specs[i].file = NULL;
+        sp_dev_spec_free(&s->specs[i]);
+    }
+    free(s->specs);
+    s->specs = NULL;
+    s->n_specs = 0;
+}
+
 void sp_snippet_free(struct sp_snippet *s)
 {
-    for (size_t i = 0; i < s->n_specs; i++)
-        sp_dev_spec_free(&s->specs[i]);
-    free(s->specs);
+    free_specs(s);
     free(s->path);
     free(s->vm);
     free(s->error);
@@ -76,11 +88,7 @@ void sp_snippet_free(struct sp_snippet *s)
 
 int sp_snippet_set_error(struct sp_snippet *s, const char *msg)
 {
-    for (size_t i = 0; i < s->n_specs; i++)
-        sp_dev_spec_free(&s->specs[i]);
-    free(s->specs);
-    s->specs = NULL;
-    s->n_specs = 0;
+    free_specs(s);
     free(s->error);
     s->error = strdup(msg);
     return s->error ? 0 : -1;
@@ -136,9 +144,7 @@ static struct sp_dev_spec *new_spec(struct parse_ctx *ctx, xmlNodePtr node,
     spec->video_none = ctx->video_none;
     spec->hide_hypervisor = ctx->hide_hypervisor;
     spec->line = (int)xmlGetLineNo(node);
-    spec->file = strdup(s->path);
-    if (!spec->file)
-        return NULL;
+    spec->file = s->path;
     s->n_specs++;
     return spec;
 }

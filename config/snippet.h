@@ -34,7 +34,7 @@ struct sp_dev_spec {
     /* The VM's own elements, asked for on <passthrough> (xmlpatch/edits.h): */
     int video_none;      /* video="none" */
     int hide_hypervisor; /* hypervisor="hidden" */
-    char *file;    /* snippet the spec comes from */
+    char *file;    /* snippet the spec comes from (in a snippet: its path, shared) */
     int line;
 };
 

@@ -302,7 +302,7 @@ void sp_doctor_snippets(const struct sp_doctor_env *e, struct sp_doctor *d)
     size_t before = d->n;
     if (s->global_error)
         sp_doctor_add(d, "snippets", SP_DOCTOR_PROBLEM, fix, "%s", s->global_error);
-    for (const struct sp_vm_entry *v = s->index; v; v = v->hh.next)
+    for (const struct sp_vm_entry *v = sp_snapshot_next(s, NULL); v; v = sp_snapshot_next(s, v))
         if (v->error)
             sp_doctor_add(d, "snippets", SP_DOCTOR_PROBLEM, fix, "VM '%s': %s", v->key, v->error);
     for (size_t i = 0; i < s->n_orphan_errors; i++)
@@ -338,7 +338,8 @@ static void judge_vm(const struct sp_doctor_env *e, const char *vm, struct sp_do
 void sp_doctor_vms(const struct sp_doctor_env *e, struct sp_doctor *d)
 {
     size_t checked = 0;
-    for (const struct sp_vm_entry *v = e->snap->index; v; v = v->hh.next)
+    for (const struct sp_vm_entry *v = sp_snapshot_next(e->snap, NULL); v;
+         v = sp_snapshot_next(e->snap, v))
         if (!v->error && !e->snap->global_error) {
             judge_vm(e, v->key, d);
             checked++;

@@ -414,7 +414,8 @@ static void check_snapshot(const struct sp_snapshot *snap)
     sink += touch_str(snap->settings.rom_dir) + touch_str(snap->settings.vfio_helper);
     for (size_t i = 0; i < snap->n_orphan_errors; i++)
         sink += touch_str(snap->orphan_errors[i]);
-    for (const struct sp_vm_entry *e = snap->index; e; e = e->hh.next) {
+    for (const struct sp_vm_entry *e = sp_snapshot_next(snap, NULL); e;
+         e = sp_snapshot_next(snap, e)) {
         if (!e->key || e->n_files == 0)
             fail("snapshot", "an entry without a key or a file");
         sink += touch_str(e->key) + touch_str(e->error);
@@ -519,7 +520,8 @@ static int has_file(const struct sp_vm_entry *e, const char *file)
  * of a snippet since broken). */
 static void same_entries(const struct sp_snapshot *cached, const struct sp_snapshot *fresh)
 {
-    for (const struct sp_vm_entry *e = fresh->index; e; e = e->hh.next) {
+    for (const struct sp_vm_entry *e = sp_snapshot_next(fresh, NULL); e;
+         e = sp_snapshot_next(fresh, e)) {
         const struct sp_vm_entry *c = sp_snapshot_lookup(cached, e->key);
         if (!c)
             fail("cache: a VM only a fresh load finds", e->key);

@@ -104,7 +104,7 @@ test_hook_names() {
     local h
     [ -r "$1" ] || { echo unreadable; return; }
     for h in SYNOPASSTHRU_SYSFS_ROOT SYNOPASSTHRU_PROC_ROOT SYNOPASSTHRU_TRUSTED_UID \
-        SYNOPASSTHRU_TEST_FAULT_FILE; do
+        SYNOPASSTHRU_TEST_FAULT_FILE SYNOPASSTHRU_TEST_WATCH_FAULT; do
         strings "$1" | grep -qxF "$h" && echo "$h"
     done
 }

@@ -9,7 +9,7 @@ for prog in "$SHIM" "$SP_BUILD/synopassthru-vfio"; do
     check "$(basename "$prog") names no test hook (it names: $(test_hook_names "$prog" | tr '\n' ' '))" \
         test -z "$(test_hook_names "$prog")"
 done
-check "the test build of the shim names every hook" test "$(test_hook_names "$TEST_SHIM" | wc -l)" -eq 4
+check "the test build of the shim names every hook" test "$(test_hook_names "$TEST_SHIM" | wc -l)" -eq 5
 
 # The config's host A: the fake DSM box with its /proc, where the TPU can
 # be passed and the USB disk is mounted. The environment's host B: the same

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "../../common/fsutil.h"
+#include "../../common/testhooks.h"
 #include "../../config/config.h"
 #include "testutil.h"
 
@@ -605,7 +606,7 @@ static void a_vm_cut_short_names_no_vm(void **state)
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
         free(tu_write(f->dir, "vm.d/d.xml", texts[i], 0644));
         struct sp_snapshot *snap = snapshot(f);
-        assert_int_equal(HASH_COUNT(snap->index), 2); /* win11 and c.xml's */
+        assert_int_equal(snap->n_vms, 2); /* win11 and c.xml's */
         assert_true(has_orphan(snap, "vm.d/d.xml:1:", ""));
         sp_snapshot_release(snap);
     }
@@ -728,6 +729,290 @@ static void an_emptied_writable_snippet_refuses_its_vm(void **state)
     sp_snapshot_release(snap);
 }
 
+/* ---- change notification: only what events name is looked at ---- */
+
+static int mentions(const struct sp_snapshot *snap, const char *what)
+{
+    for (size_t i = 0; i < snap->n_orphan_errors; i++)
+        if (strstr(snap->orphan_errors[i], what))
+            return 1;
+    return 0;
+}
+
+/* Each kind of change is picked up, and costs one read of that file. */
+static void each_change_rereads_only_its_file(void **state)
+{
+    struct fixture *f = *state;
+    sp_snapshot_release(snapshot(f));
+    unsigned long parses = sp_config_parse_count(f->cfg);
+    char *a = sp_path_join(f->dir, "vm.d/a.xml");
+
+    /* Rename over, as editors save. */
+    free(tu_write(f->dir, "a.xml.new", "<passthrough vm='moved'/>", 0644));
+    char *tmp = sp_path_join(f->dir, "a.xml.new");
+    assert_int_equal(rename(tmp, a), 0);
+    struct sp_snapshot *snap = snapshot(f);
+    assert_non_null(sp_snapshot_lookup(snap, "moved"));
+    assert_int_equal(sp_snapshot_lookup(snap, "win11")->n_specs, 1);
+    assert_int_equal(sp_config_parse_count(f->cfg), parses + 1);
+    sp_snapshot_release(snap);
+
+    /* chmod: a mode StrictModes refuses. */
+    assert_int_equal(chmod(a, 0664), 0);
+    snap = snapshot(f);
+    assert_non_null(sp_snapshot_lookup(snap, "moved")->error);
+    assert_int_equal(sp_config_parse_count(f->cfg), parses + 2);
+    sp_snapshot_release(snap);
+
+    /* Delete. */
+    assert_int_equal(unlink(a), 0);
+    snap = snapshot(f);
+    assert_null(sp_snapshot_lookup(snap, "moved"));
+    assert_int_equal(snap->n_snippets, 2);
+    assert_int_equal(sp_config_parse_count(f->cfg), parses + 2);
+    sp_snapshot_release(snap);
+
+    /* The conf. */
+    free(tu_write(f->dir, "synopassthru.conf", "audit_log = /tmp/y.log\n", 0644));
+    snap = snapshot(f);
+    assert_string_equal(snap->settings.audit_log, "/tmp/y.log");
+    assert_int_equal(sp_config_parse_count(f->cfg), parses + 3);
+    sp_snapshot_release(snap);
+    free(tmp);
+    free(a);
+}
+
+/* A change that lands after the file was opened for a read is not lost:
+ * its event is still queued at the next refresh. */
+static const char *late_dir;
+static void replace_a_after_open(const char *path, int fd)
+{
+    (void)fd;
+    if (!strstr(path, "vm.d/a.xml"))
+        return;
+    tu_set_open_hook(NULL);
+    free(tu_write(late_dir, "a.xml.new", "<passthrough vm='late'/>", 0644));
+    char *tmp = sp_path_join(late_dir, "a.xml.new");
+    char *a = sp_path_join(late_dir, "vm.d/a.xml");
+    assert_int_equal(rename(tmp, a), 0);
+    free(tmp);
+    free(a);
+}
+
+static void a_change_during_a_read_is_seen_next_time(void **state)
+{
+    struct fixture *f = *state;
+    sp_snapshot_release(snapshot(f));
+    free(tu_write(f->dir, "vm.d/a.xml", "<passthrough vm='early'/>", 0644));
+    late_dir = f->dir;
+    tu_set_open_hook(replace_a_after_open);
+    struct sp_snapshot *snap = snapshot(f);
+    tu_set_open_hook(NULL);
+    assert_non_null(sp_snapshot_lookup(snap, "early")); /* what the open fd held */
+    sp_snapshot_release(snap);
+    snap = snapshot(f);
+    assert_non_null(sp_snapshot_lookup(snap, "late"));
+    assert_null(sp_snapshot_lookup(snap, "early"));
+    sp_snapshot_release(snap);
+}
+
+/* A dangling symlink made after the first load counts as a snippet, as it
+ * would in a fresh load, though it names no VM yet. */
+static void a_new_dangling_symlink_is_counted(void **state)
+{
+    struct fixture *f = *state;
+    sp_snapshot_release(snapshot(f));
+    char *link = sp_path_join(f->dir, "vm.d/zero.xml");
+    assert_int_equal(symlink("/nonexistent/passwd", link), 0);
+    struct sp_snapshot *snap = snapshot(f);
+    assert_int_equal(snap->n_snippets, 4);
+    sp_snapshot_release(snap);
+    free(link);
+}
+
+/* ---- the index: updated, not rebuilt ---- */
+
+/* A change makes a new entry for its VM only: the others are the very
+ * entries the last snapshot has, and that snapshot stays as it was. */
+static void a_change_shares_the_other_vms_entries(void **state)
+{
+    struct fixture *f = *state;
+    struct sp_snapshot *old = snapshot(f);
+    free(tu_write(f->dir, "vm.d/a.xml", SNIPPET_B, 0644));
+    struct sp_snapshot *fresh = snapshot(f);
+    assert_ptr_equal(sp_snapshot_lookup(old, UUID_C), sp_snapshot_lookup(fresh, UUID_C));
+    assert_ptr_not_equal(sp_snapshot_lookup(old, "win11"), sp_snapshot_lookup(fresh, "win11"));
+    assert_int_equal(sp_snapshot_lookup(old, "win11")->specs[0].addr.function, 0);
+    assert_int_equal(sp_snapshot_lookup(fresh, "win11")->specs[0].addr.function, 1);
+    sp_snapshot_release(old);
+    sp_snapshot_release(fresh);
+}
+
+/* The reads an entry points into stay while a snapshot has it, even when
+ * the files are gone from the cache. */
+static void an_old_snapshot_keeps_its_reads(void **state)
+{
+    struct fixture *f = *state;
+    struct sp_snapshot *old = snapshot(f);
+    char *a = sp_path_join(f->dir, "vm.d/a.xml"), *b = sp_path_join(f->dir, "vm.d/b.xml");
+    unlink(a);
+    unlink(b);
+    struct sp_snapshot *fresh = snapshot(f);
+    assert_null(sp_snapshot_lookup(fresh, "win11"));
+    sp_snapshot_release(fresh);
+    const struct sp_vm_entry *e = sp_snapshot_lookup(old, "win11");
+    assert_int_equal(e->n_files, 2);
+    assert_string_equal(e->files[0], a);
+    assert_string_equal(e->files[1], b);
+    assert_string_equal(e->specs[1].file, b);
+    assert_string_equal(e->key, "win11");
+    sp_snapshot_release(old);
+    free(a);
+    free(b);
+}
+
+static size_t count_entries(const struct sp_snapshot *snap)
+{
+    size_t n = 0;
+    for (const struct sp_vm_entry *e = sp_snapshot_next(snap, NULL); e;
+         e = sp_snapshot_next(snap, e)) {
+        assert_ptr_equal(sp_snapshot_lookup(snap, e->key), e);
+        n++;
+    }
+    return n;
+}
+
+/* Many VMs, then half of them gone: each is found, and listed once. */
+static void many_vms_come_and_go(void **state)
+{
+    struct fixture *f = *state;
+    enum { MANY = 1500 };
+    char name[64], text[128];
+    for (int i = 0; i < MANY; i++) {
+        snprintf(name, sizeof(name), "vm.d/m%04d.xml", i);
+        snprintf(text, sizeof(text), "<passthrough vm='m%d'/>", i);
+        free(tu_write(f->dir, name, text, 0644));
+    }
+    struct sp_snapshot *all = snapshot(f);
+    assert_int_equal(all->n_vms, MANY + 2);
+    assert_int_equal(count_entries(all), MANY + 2);
+    for (int i = 0; i < MANY; i += 2) {
+        snprintf(name, sizeof(name), "vm.d/m%04d.xml", i);
+        char *path = sp_path_join(f->dir, name);
+        unlink(path);
+        free(path);
+    }
+    struct sp_snapshot *half = snapshot(f);
+    assert_int_equal(half->n_vms, MANY / 2 + 2);
+    assert_int_equal(count_entries(half), MANY / 2 + 2);
+    assert_int_equal(count_entries(all), MANY + 2);
+    assert_null(sp_snapshot_lookup(half, "m0"));
+    assert_non_null(sp_snapshot_lookup(half, "m1"));
+    assert_non_null(sp_snapshot_lookup(all, "m0"));
+    sp_snapshot_release(all);
+    sp_snapshot_release(half);
+}
+
+/* A symlink's target, or a file with another link, can change with no
+ * event on vm.d: those are stat'ed at each refresh. */
+static void a_linked_snippet_written_elsewhere_is_seen(void **state)
+{
+    struct fixture *f = *state;
+    free(tu_write(f->dir, "store/s.xml", "<passthrough vm='sym1'/>", 0644));
+    free(tu_write(f->dir, "store/h.xml", "<passthrough vm='hard1'/>", 0644));
+    char *sym = sp_path_join(f->dir, "vm.d/s.xml");
+    char *hard = sp_path_join(f->dir, "vm.d/h.xml");
+    char *target = sp_path_join(f->dir, "store/h.xml");
+    assert_int_equal(symlink("../store/s.xml", sym), 0);
+    assert_int_equal(link(target, hard), 0);
+    struct sp_snapshot *snap = snapshot(f);
+    assert_non_null(sp_snapshot_lookup(snap, "sym1"));
+    assert_non_null(sp_snapshot_lookup(snap, "hard1"));
+    sp_snapshot_release(snap);
+    tu_age(f->dir);
+    sp_snapshot_release(snapshot(f));
+    free(tu_write(f->dir, "store/s.xml", "<passthrough vm='sym2'/>", 0644));
+    free(tu_write(f->dir, "store/h.xml", "<passthrough vm='hard2'/>", 0644));
+    tu_age(f->dir); /* only what stat says tells them apart */
+    snap = snapshot(f);
+    assert_non_null(sp_snapshot_lookup(snap, "sym2"));
+    assert_non_null(sp_snapshot_lookup(snap, "hard2"));
+    sp_snapshot_release(snap);
+    free(target);
+    free(hard);
+    free(sym);
+}
+
+static void a_replaced_vm_d_is_read_whole(void **state)
+{
+    struct fixture *f = *state;
+    sp_snapshot_release(snapshot(f));
+    char *vmd = sp_path_join(f->dir, "vm.d");
+    char *old = sp_path_join(f->dir, "vm.d.old");
+    assert_int_equal(rename(vmd, old), 0);
+    free(tu_write(f->dir, "vm.d/fresh.xml", "<passthrough vm='fresh'/>", 0644));
+    struct sp_snapshot *snap = snapshot(f);
+    assert_non_null(sp_snapshot_lookup(snap, "fresh"));
+    assert_null(sp_snapshot_lookup(snap, "win11"));
+    sp_snapshot_release(snap);
+    /* The new vm.d is the one watched. */
+    free(tu_write(f->dir, "vm.d/later.xml", "<passthrough vm='later'/>", 0644));
+    free(tu_write(old, "ignored.xml", "<passthrough vm='ignored'/>", 0644));
+    snap = snapshot(f);
+    assert_non_null(sp_snapshot_lookup(snap, "later"));
+    assert_null(sp_snapshot_lookup(snap, "ignored"));
+    sp_snapshot_release(snap);
+    tu_rm_rf(old);
+    free(old);
+    free(vmd);
+}
+
+/* Events lost to an overflowing queue: one look at every file, said in the
+ * log, then events again. */
+static void an_overflow_looks_at_every_file(void **state)
+{
+    struct fixture *f = *state;
+    sp_snapshot_release(snapshot(f));
+    free(tu_write(f->dir, "vm.d/d.xml", "<passthrough vm='lost'/>", 0644));
+    setenv(SP_ENV_TEST_WATCH_FAULT, "overflow", 1);
+    struct sp_snapshot *snap = snapshot(f);
+    unsetenv(SP_ENV_TEST_WATCH_FAULT);
+    assert_non_null(sp_snapshot_lookup(snap, "lost"));
+    assert_true(mentions(snap, "every snippet was looked at again"));
+    sp_snapshot_release(snap);
+    free(tu_write(f->dir, "vm.d/e.xml", "<passthrough vm='after'/>", 0644));
+    snap = snapshot(f);
+    assert_non_null(sp_snapshot_lookup(snap, "after"));
+    assert_false(mentions(snap, "looked at again"));
+    sp_snapshot_release(snap);
+}
+
+/* Events unavailable (fault: a SP_ENV_TEST_WATCH_FAULT value): every start
+ * stats every snippet, as before, and the log says so (`said`) once. */
+static void assert_stat_fallback(struct fixture *f, const char *fault, const char *said)
+{
+    setenv(SP_ENV_TEST_WATCH_FAULT, fault, 1);
+    struct sp_snapshot *snap = snapshot(f);
+    unsetenv(SP_ENV_TEST_WATCH_FAULT);
+    assert_true(mentions(snap, said));
+    sp_snapshot_release(snap);
+    free(tu_write(f->dir, "vm.d/d.xml", "<passthrough vm='linux'/>", 0644));
+    snap = snapshot(f);
+    assert_non_null(sp_snapshot_lookup(snap, "linux"));
+    assert_false(mentions(snap, said));
+    sp_snapshot_release(snap);
+}
+
+static void without_inotify_files_are_stated(void **state)
+{
+    assert_stat_fallback(*state, "unavailable", "no change notification");
+}
+
+static void at_the_watch_limit_files_are_stated(void **state)
+{
+    assert_stat_fallback(*state, "limit", "inotify_add_watch");
+}
+
 int main(void)
 {
     tu_trust_current_user();
@@ -762,6 +1047,17 @@ int main(void)
         T(a_broken_snippet_naming_its_vm_refuses_it),
         T(an_emptied_snippet_turned_fifo_refuses_its_vm),
         T(an_emptied_writable_snippet_refuses_its_vm),
+        T(each_change_rereads_only_its_file),
+        T(a_change_during_a_read_is_seen_next_time),
+        T(a_linked_snippet_written_elsewhere_is_seen),
+        T(a_new_dangling_symlink_is_counted),
+        T(a_change_shares_the_other_vms_entries),
+        T(many_vms_come_and_go),
+        T(an_old_snapshot_keeps_its_reads),
+        T(a_replaced_vm_d_is_read_whole),
+        T(an_overflow_looks_at_every_file),
+        T(without_inotify_files_are_stated),
+        T(at_the_watch_limit_files_are_stated),
         cmocka_unit_test(missing_dir_means_no_snippets),
         cmocka_unit_test(config_dir_choice),
     };
