@@ -20,10 +20,12 @@
 struct vm_files;
 
 /* One read of a snippet, immutable: the entries made from it point into it
- * and hold a reference, so a snapshot keeps it while the cache moves on. */
+ * and hold a reference, so a snapshot keeps it while the cache moves on.
+ * One block: the snippet's specs and strings follow it (sp_snippet_pack). */
 struct sp_shared_snippet {
     atomic_int refs;
     struct sp_snippet s;
+    struct sp_dev_spec packed[];
 };
 
 struct cached_snippet {
@@ -152,23 +154,22 @@ static const struct sp_snippet *read_of(const struct sp_shared_snippet *p)
     return p ? &p->s : &no_read;
 }
 
-/* Takes over what s owns. */
-static struct sp_shared_snippet *share_read(const struct sp_snippet *s)
+/* Takes over what s owns (freed now: the read is a packed copy). */
+static struct sp_shared_snippet *share_read(struct sp_snippet *s)
 {
-    struct sp_shared_snippet *p = malloc(sizeof(*p));
+    struct sp_shared_snippet *p = malloc(sizeof(*p) + sp_snippet_pack_size(s));
     if (!p)
         return NULL;
     atomic_init(&p->refs, 1);
-    p->s = *s;
+    sp_snippet_pack(s, &p->s, p->packed);
+    sp_snippet_free(s);
     return p;
 }
 
 static void release_read(struct sp_shared_snippet *p)
 {
-    if (p && atomic_fetch_sub(&p->refs, 1) == 1) {
-        sp_snippet_free(&p->s);
+    if (p && atomic_fetch_sub(&p->refs, 1) == 1)
         free(p);
-    }
 }
 
 static void forget_reads(struct cached_snippet *c)
@@ -620,18 +621,18 @@ static int unusable_snippet(struct cached_snippet *c, const char *path, const ch
  * editor's in-place write truncates the file first: a read caught mid-write
  * that no longer says which VM it is for leaves the last good version in
  * force (note_snippet says so in the log). */
-static int install_parse(struct cached_snippet *c, const struct sp_snippet *fresh)
+static int install_parse(struct cached_snippet *c, struct sp_snippet *fresh)
 {
     struct sp_shared_snippet *p = share_read(fresh);
     if (!p)
         return -1;
     retire_parse(c);
     c->parsed = p;
-    if (!fresh->error) {
+    if (!p->s.error) {
         release_read(c->last_good);
         c->last_good = NULL;
     }
-    c->keeps_good = fresh->error && !fresh->vm && read_of(c->last_good)->path;
+    c->keeps_good = p->s.error && !p->s.vm && read_of(c->last_good)->path;
     return 0;
 }
 

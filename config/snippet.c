@@ -86,6 +86,55 @@ void sp_snippet_free(struct sp_snippet *s)
     memset(s, 0, sizeof(*s));
 }
 
+static size_t string_size(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+/* A spec names its snippet by the snippet's own path: counted once. */
+static const char *own_file(const struct sp_snippet *s, const struct sp_dev_spec *spec)
+{
+    return spec->file == s->path ? NULL : spec->file;
+}
+
+size_t sp_snippet_pack_size(const struct sp_snippet *s)
+{
+    size_t n = s->n_specs * sizeof(*s->specs) + string_size(s->path) + string_size(s->vm) +
+               string_size(s->error);
+    for (size_t i = 0; i < s->n_specs; i++)
+        n += string_size(s->specs[i].rom) + string_size(s->specs[i].raw_xml) +
+             string_size(own_file(s, &s->specs[i]));
+    return n;
+}
+
+/* src copied to *next, which moves past it; NULL stays NULL. */
+static char *pack_string(const char *src, char **next)
+{
+    if (!src)
+        return NULL;
+    size_t n = strlen(src) + 1;
+    char *copy = memcpy(*next, src, n);
+    *next += n;
+    return copy;
+}
+
+void sp_snippet_pack(const struct sp_snippet *s, struct sp_snippet *dst, void *area)
+{
+    struct sp_dev_spec *specs = area;
+    char *next = (char *)(specs + s->n_specs);
+    *dst = (struct sp_snippet){.specs = s->n_specs ? specs : NULL, .n_specs = s->n_specs};
+    dst->path = pack_string(s->path, &next);
+    dst->vm = pack_string(s->vm, &next);
+    dst->error = pack_string(s->error, &next);
+    for (size_t i = 0; i < s->n_specs; i++) {
+        const struct sp_dev_spec *from = &s->specs[i];
+        specs[i] = *from;
+        specs[i].rom = pack_string(from->rom, &next);
+        specs[i].raw_xml = pack_string(from->raw_xml, &next);
+        specs[i].file = from->file == s->path ? dst->path : pack_string(from->file, &next);
+    }
+}
+
 int sp_snippet_set_error(struct sp_snippet *s, const char *msg)
 {
     free_specs(s);
