@@ -52,6 +52,8 @@ CORE_SRC := common/xmlutil.c common/json.c config/settings.c config/snippet.c co
 # config/watch.c: the inotify watch that spares an unchanged config any per-file look;
 # config/vmindex.c: the VM index a change updates in place of a rebuild.
 CORE_SRC += config/watch.c config/vmindex.c
+# config/nametab.c: the config cache's snippets and VMs found by name.
+CORE_SRC += config/nametab.c
 SHIM_SRC := shim/real.c shim/gate.c shim/events.c shim/domain_create.c shim/domain_define.c
 INJECTOR_SRC := common/sha256.c injector/loadproof.c injector/dropin.c injector/dsm_hook.c injector/manifest.c \
                 injector/setup.c

@@ -5,15 +5,15 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <uthash.h>
-
 #include "../common/fsutil.h"
+#include "nametab.h"
 #include "vmindex.h"
 #include "watch.h"
 
@@ -32,26 +32,27 @@ struct cached_snippet {
     struct sp_file_id id; /* the file as last read */
     struct sp_shared_snippet *parsed;    /* the latest read, or NULL */
     struct sp_shared_snippet *last_good; /* while parsed has an error: the last read without one */
-    int keeps_good;              /* parsed is broken beyond its vm=: last_good is in force */
     time_t read_at;              /* when parsed was read */
+    struct vm_files *filed; /* the VM it is indexed under, or NULL */
+    uint32_t note_slot;     /* 1 + its place in sp_config.noted, 0 when it has no note */
+    unsigned keeps_good : 1; /* parsed is broken beyond its vm=: last_good is in force */
     unsigned listed : 1;
     unsigned changed : 1; /* named by an event since the last refresh */
     unsigned link : 1;    /* a symlink */
     /* A symlink or a file with other links: a write through another name
      * raises no event on vm.d, so it is stat'ed at each refresh. */
     unsigned polled : 1;
-    struct vm_files *filed; /* the VM it is indexed under, or NULL */
-    size_t note_slot;       /* 1 + its place in sp_config.noted, 0 when it has no note */
-    UT_hash_handle hh;
     char name[]; /* file name inside vm.d */
 };
 
-/* The snippets naming one VM, whose entry is made again when dirty. */
+/* The snippets naming one VM, whose entry is made again when dirty. Most
+ * VMs have one: it is held in `one` (members points there) until a second
+ * comes. */
 struct vm_files {
     struct cached_snippet **members;
-    size_t n, cap;
-    int dirty;
-    UT_hash_handle hh;
+    struct cached_snippet *one;
+    uint32_t n, cap;
+    unsigned dirty : 1;
     char key[]; /* the vm attribute */
 };
 
@@ -73,7 +74,7 @@ struct sp_config {
     char *conf_error;
     char *list_error; /* vm.d could not be listed: the last listing stands */
     struct sp_settings settings;
-    struct cached_snippet *snippets;
+    struct sp_nametab snippets; /* struct cached_snippet by name */
     /* Events (watch.h) spare an unchanged vm.d any per-file look: only the
      * files named by events are looked at, plus the polled ones. */
     struct sp_watch *watch;
@@ -84,7 +85,7 @@ struct sp_config {
     int polled_stale; /* polled no longer lists exactly the polled entries */
     /* The index is updated, not rebuilt: the VMs whose snippets changed
      * since the last snapshot get new entries, the rest are shared. */
-    struct vm_files *vms;
+    struct sp_nametab vms; /* struct vm_files by key */
     struct vm_files **dirty;
     size_t n_dirty, cap_dirty;
     struct cached_snippet **noted; /* snippets with a note for the log */
@@ -130,6 +131,8 @@ struct sp_config *sp_config_new(const char *dir)
     if (!cfg)
         return NULL;
     pthread_mutex_init(&cfg->lock, NULL);
+    cfg->snippets = (struct sp_nametab)SP_NAMETAB_INIT(struct cached_snippet, name);
+    cfg->vms = (struct sp_nametab)SP_NAMETAB_INIT(struct vm_files, key);
     cfg->dir = absolute_dir(dir);
     cfg->conf_path = cfg->dir ? sp_path_join(cfg->dir, SP_CONF_FILE) : NULL;
     cfg->vmd_path = cfg->dir ? sp_path_join(cfg->dir, SP_SNIPPET_DIR) : NULL;
@@ -143,8 +146,15 @@ struct sp_config *sp_config_new(const char *dir)
 
 static void free_vm_files(struct vm_files *v)
 {
-    free(v->members);
+    if (v->members != &v->one)
+        free(v->members);
     free(v);
+}
+
+/* The i-th slot of the snippet table: NULL when free. */
+static struct cached_snippet *snippet_slot(const struct sp_config *cfg, size_t i)
+{
+    return cfg->snippets.slots[i];
 }
 
 static const struct sp_snippet no_read; /* a snippet not read (yet) */
@@ -190,18 +200,16 @@ void sp_config_free(struct sp_config *cfg)
 {
     if (!cfg)
         return;
-    struct cached_snippet *c, *tmp;
-    HASH_ITER(hh, cfg->snippets, c, tmp) {
-        HASH_DEL(cfg->snippets, c);
-        free_cached(c);
-    }
+    for (size_t i = 0; i < cfg->snippets.cap; i++)
+        if (snippet_slot(cfg, i))
+            free_cached(snippet_slot(cfg, i));
+    sp_nametab_free(&cfg->snippets);
     if (cfg->current)
         sp_snapshot_release(cfg->current);
-    struct vm_files *v, *vtmp;
-    HASH_ITER(hh, cfg->vms, v, vtmp) {
-        HASH_DEL(cfg->vms, v);
-        free_vm_files(v);
-    }
+    for (size_t i = 0; i < cfg->vms.cap; i++)
+        if (cfg->vms.slots[i])
+            free_vm_files(cfg->vms.slots[i]);
+    sp_nametab_free(&cfg->vms);
     free(cfg->dirty);
     free(cfg->noted);
     sp_watch_free(cfg->watch);
@@ -439,16 +447,36 @@ static int unfile(struct sp_config *cfg, struct cached_snippet *c)
 
 static struct vm_files *files_of(struct sp_config *cfg, const char *key)
 {
-    struct vm_files *v;
-    HASH_FIND_STR(cfg->vms, key, v);
+    struct vm_files *v = sp_nametab_find(&cfg->vms, key);
     if (v)
         return v;
     size_t len = strlen(key);
     if (!(v = calloc(1, sizeof(*v) + len + 1)))
         return NULL;
     memcpy(v->key, key, len + 1);
-    HASH_ADD(hh, cfg->vms, key, len, v);
+    v->members = &v->one;
+    v->cap = 1;
+    if (sp_nametab_add(&cfg->vms, v) < 0) {
+        free(v);
+        return NULL;
+    }
     return v;
+}
+
+/* Room for one more member: past `one`, an array of their own. */
+static int grow_members(struct vm_files *v)
+{
+    if (v->n < v->cap)
+        return 0;
+    struct cached_snippet **grown = malloc(2 * v->cap * sizeof(*grown));
+    if (!grown)
+        return -1;
+    memcpy(grown, v->members, v->n * sizeof(*grown));
+    if (v->members != &v->one)
+        free(v->members);
+    v->members = grown;
+    v->cap *= 2;
+    return 0;
 }
 
 /* After a snippet changed: filed under the VM it names now, and the VMs
@@ -465,7 +493,7 @@ static int refile(struct sp_config *cfg, struct cached_snippet *c)
     if (!vm)
         return 0;
     struct vm_files *v = files_of(cfg, vm);
-    if (!v || grow(&v->members, &v->cap, v->n, sizeof(*v->members)) < 0)
+    if (!v || grow_members(v) < 0)
         return -1;
     v->members[v->n++] = c;
     c->filed = v;
@@ -493,15 +521,17 @@ static int is_override(const struct sp_config *cfg, const char *name)
 /* The cache entry of a file in vm.d, added (unparsed) when new. */
 static struct cached_snippet *cached_for(struct sp_config *cfg, const char *name)
 {
-    struct cached_snippet *c;
-    HASH_FIND_STR(cfg->snippets, name, c);
+    struct cached_snippet *c = sp_nametab_find(&cfg->snippets, name);
     if (c)
         return c;
     size_t len = strlen(name);
     if (!(c = calloc(1, sizeof(*c) + len + 1)))
         return NULL;
     memcpy(c->name, name, len + 1);
-    HASH_ADD(hh, cfg->snippets, name, len, c);
+    if (sp_nametab_add(&cfg->snippets, c) < 0) {
+        free(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -510,7 +540,7 @@ static void drop_cached(struct sp_config *cfg, struct cached_snippet *c)
     unfile(cfg, c);
     if (c->polled)
         cfg->polled_stale = 1;
-    HASH_DEL(cfg->snippets, c);
+    sp_nametab_del(&cfg->snippets, c);
     free_cached(c);
 }
 
@@ -534,7 +564,7 @@ static void forget_events(struct sp_config *cfg)
 /* Re-reads vm.d's listing: new files are added (unparsed), gone ones dropped. */
 static int relist_snippets(struct sp_config *cfg)
 {
-    struct cached_snippet *c, *tmp;
+    struct cached_snippet *c;
     int gone = !cfg->vmd_state.exists && cfg->vmd_state.error == ENOENT;
     DIR *d = gone ? NULL : opendir(cfg->vmd_path);
     if (!gone && !d) {
@@ -551,8 +581,9 @@ static int relist_snippets(struct sp_config *cfg)
     free(cfg->list_error);
     cfg->list_error = NULL;
     forget_events(cfg);
-    HASH_ITER(hh, cfg->snippets, c, tmp)
-        c->listed = 0;
+    for (size_t i = 0; i < cfg->snippets.cap; i++)
+        if ((c = snippet_slot(cfg, i)))
+            c->listed = 0;
     struct dirent *de;
     while (d && (de = readdir(d)) != NULL) {
         if (!has_xml_suffix(de->d_name))
@@ -571,9 +602,12 @@ static int relist_snippets(struct sp_config *cfg)
             return -1;
         c->listed = cfg->override_text != NULL;
     }
-    HASH_ITER(hh, cfg->snippets, c, tmp) {
-        if (!c->listed)
+    /* A drop moves a later snippet into slot i: i is looked at again. */
+    for (size_t i = 0; i < cfg->snippets.cap;) {
+        if ((c = snippet_slot(cfg, i)) && !c->listed)
             drop_cached(cfg, c);
+        else
+            i++;
     }
     return 0;
 }
@@ -742,17 +776,17 @@ static int refresh_one(struct sp_config *cfg, struct cached_snippet *c, int forc
 static int rebuild_polled(struct sp_config *cfg)
 {
     size_t n = 0;
-    struct cached_snippet *c, *tmp;
-    HASH_ITER(hh, cfg->snippets, c, tmp)
-        n += c->polled;
+    struct cached_snippet *c;
+    for (size_t i = 0; i < cfg->snippets.cap; i++)
+        if ((c = snippet_slot(cfg, i)))
+            n += c->polled;
     struct cached_snippet **list = n ? malloc(n * sizeof(*list)) : NULL;
     if (n && !list)
         return -1;
     n = 0;
-    HASH_ITER(hh, cfg->snippets, c, tmp) {
-        if (c->polled)
+    for (size_t i = 0; i < cfg->snippets.cap; i++)
+        if ((c = snippet_slot(cfg, i)) && c->polled)
             list[n++] = c;
-    }
     free(cfg->polled);
     cfg->polled = list;
     cfg->n_polled = n;
@@ -765,9 +799,9 @@ static int rebuild_polled(struct sp_config *cfg)
 static int refresh_snippets(struct sp_config *cfg, int moved)
 {
     int changed = 0;
-    struct cached_snippet *c, *tmp;
-    HASH_ITER(hh, cfg->snippets, c, tmp) {
-        int rc = refresh_one(cfg, c, moved);
+    for (size_t i = 0; i < cfg->snippets.cap; i++) {
+        struct cached_snippet *c = snippet_slot(cfg, i);
+        int rc = c ? refresh_one(cfg, c, moved) : 0;
         if (rc < 0)
             return -1;
         changed |= rc;
@@ -1011,7 +1045,7 @@ static void settle_dirty(struct sp_config *cfg)
         struct vm_files *v = cfg->dirty[i];
         v->dirty = 0;
         if (v->n == 0) {
-            HASH_DEL(cfg->vms, v);
+            sp_nametab_del(&cfg->vms, v);
             free_vm_files(v);
         }
     }
@@ -1067,7 +1101,7 @@ static struct sp_snapshot *build_snapshot(struct sp_config *cfg)
         return NULL;
     atomic_init(&snap->refs, 1);
     snap->generation = ++cfg->generations;
-    snap->n_snippets = HASH_COUNT(cfg->snippets);
+    snap->n_snippets = cfg->snippets.n;
     const char *global = cfg->dir_error    ? cfg->dir_error
                          : cfg->list_error ? cfg->list_error
                                            : cfg->conf_error;
