@@ -267,7 +267,10 @@ int sp_resolve_within(const char *path, const char *dir, const char *dir_what, c
 void sp_file_id_set(struct sp_file_id *id, const struct stat *st)
 {
     *id = (struct sp_file_id){.dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
-                              .mtim = st->st_mtim, .ctim = st->st_ctim,
+                              .mtim_sec = st->st_mtim.tv_sec,
+                              .mtim_nsec = (uint32_t)st->st_mtim.tv_nsec,
+                              .ctim_sec = st->st_ctim.tv_sec,
+                              .ctim_nsec = (uint32_t)st->st_ctim.tv_nsec,
                               .mode = st->st_mode, .uid = st->st_uid};
 }
 
@@ -276,10 +279,10 @@ int sp_file_id_same(const struct sp_file_id *id, const struct stat *st)
     return id->dev == st->st_dev && id->ino == st->st_ino &&
            id->size == st->st_size && id->mode == st->st_mode &&
            id->uid == st->st_uid &&
-           id->mtim.tv_sec == st->st_mtim.tv_sec &&
-           id->mtim.tv_nsec == st->st_mtim.tv_nsec &&
-           id->ctim.tv_sec == st->st_ctim.tv_sec &&
-           id->ctim.tv_nsec == st->st_ctim.tv_nsec;
+           id->mtim_sec == st->st_mtim.tv_sec &&
+           id->mtim_nsec == (uint32_t)st->st_mtim.tv_nsec &&
+           id->ctim_sec == st->st_ctim.tv_sec &&
+           id->ctim_nsec == (uint32_t)st->st_ctim.tv_nsec;
 }
 
 int sp_stat_same(const struct stat *a, const struct stat *b)

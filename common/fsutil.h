@@ -5,6 +5,7 @@
 #define SP_FSUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -81,7 +82,10 @@ struct sp_file_id {
     dev_t dev;
     ino_t ino;
     off_t size;
-    struct timespec mtim, ctim;
+    /* The times as seconds and nanoseconds apart: a timespec pads its
+     * nanoseconds to 8 bytes. */
+    int64_t mtim_sec, ctim_sec;
+    uint32_t mtim_nsec, ctim_nsec;
     mode_t mode;
     uid_t uid;
 };

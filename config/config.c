@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,7 @@ struct cached_snippet {
     struct sp_shared_snippet *last_good; /* while parsed has an error: the last read without one */
     time_t read_at;              /* when parsed was read */
     struct vm_files *filed; /* the VM it is indexed under, or NULL */
-    uint32_t note_slot;     /* 1 + its place in sp_config.noted, 0 when it has no note */
+    uint32_t note_slot : 27; /* 1 + its place in sp_config.noted, 0 when it has no note */
     unsigned keeps_good : 1; /* parsed is broken beyond its vm=: last_good is in force */
     unsigned listed : 1;
     unsigned changed : 1; /* named by an event since the last refresh */
@@ -396,6 +397,9 @@ static int grow(void *list, size_t *cap, size_t n, size_t size)
     return 0;
 }
 
+/* The most dirty VMs a refresh keeps room for afterwards. */
+#define DIRTY_KEPT 64
+
 static int mark_dirty(struct sp_config *cfg, struct vm_files *v)
 {
     if (v->dirty)
@@ -451,7 +455,7 @@ static struct vm_files *files_of(struct sp_config *cfg, const char *key)
     if (v)
         return v;
     size_t len = strlen(key);
-    if (!(v = calloc(1, sizeof(*v) + len + 1)))
+    if (!(v = calloc(1, offsetof(struct vm_files, key) + len + 1)))
         return NULL;
     memcpy(v->key, key, len + 1);
     v->members = &v->one;
@@ -525,7 +529,7 @@ static struct cached_snippet *cached_for(struct sp_config *cfg, const char *name
     if (c)
         return c;
     size_t len = strlen(name);
-    if (!(c = calloc(1, sizeof(*c) + len + 1)))
+    if (!(c = calloc(1, offsetof(struct cached_snippet, name) + len + 1)))
         return NULL;
     memcpy(c->name, name, len + 1);
     if (sp_nametab_add(&cfg->snippets, c) < 0) {
@@ -1050,6 +1054,12 @@ static void settle_dirty(struct sp_config *cfg)
         }
     }
     cfg->n_dirty = 0;
+    /* The first load dirties every VM: a list that size is not kept. */
+    if (cfg->cap_dirty > DIRTY_KEPT) {
+        free(cfg->dirty);
+        cfg->dirty = NULL;
+        cfg->cap_dirty = 0;
+    }
 }
 
 /* One whole sentence for the log about a snippet not used as written. */

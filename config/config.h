@@ -12,6 +12,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../common/err.h"
 #include "settings.h"
@@ -30,14 +31,12 @@ struct sp_shared_snippet; /* one read of a snippet file (config.c) */
  * fields point into the reads of its snippets, which it holds. */
 struct sp_vm_entry {
     atomic_int refs;
+    uint32_t n_specs, n_files, n_from; /* 32 bits: one entry per VM is held */
     char *key; /* normalized vm attribute */
     struct sp_dev_spec *specs;
-    size_t n_specs;
     char **files; /* snippets naming this VM, in name order */
-    size_t n_files;
     char *error; /* first error of those snippets, or NULL */
     struct sp_shared_snippet **from; /* the reads, in name order */
-    size_t n_from;
 };
 
 struct sp_vm_index; /* vmindex.h */
