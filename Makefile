@@ -81,6 +81,7 @@ UNIT_TESTS += test_jsonread test_logview test_virt
 UNIT_TESTS += test_doctor test_tree
 UNIT_TESTS += test_identity_head
 UNIT_TESTS += test_watch
+UNIT_TESTS += test_config_memory test_nametab
 FUZZ_TARGETS := fuzz_snippet fuzz_settings fuzz_domain fuzz_qemu_arg fuzz_rom fuzz_persist fuzz_json \
                 fuzz_pci_ids fuzz_shvars fuzz_manifest fuzz_dsm_hook fuzz_hostuse fuzz_identity \
                 fuzz_config_dir fuzz_snippet_edit
