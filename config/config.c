@@ -47,13 +47,15 @@ struct cached_snippet {
 };
 
 /* The snippets naming one VM, whose entry is made again when dirty. Most
- * VMs have one: it is held in `one` (members points there) until a second
- * comes. */
+ * VMs have one: it is held in place; two or more are an array, whose room
+ * is the least power of two that holds n (see add_member). */
 struct vm_files {
-    struct cached_snippet **members;
-    struct cached_snippet *one;
-    uint32_t n, cap;
-    unsigned dirty : 1;
+    union {
+        struct cached_snippet *one; /* n <= 1 */
+        struct cached_snippet **many;
+    } m;
+    uint32_t n;
+    uint8_t dirty;
     char key[]; /* the vm attribute */
 };
 
@@ -145,11 +147,54 @@ struct sp_config *sp_config_new(const char *dir)
     return cfg;
 }
 
+static struct cached_snippet **members(struct vm_files *v)
+{
+    return v->n > 1 ? v->m.many : &v->m.one;
+}
+
 static void free_vm_files(struct vm_files *v)
 {
-    if (v->members != &v->one)
-        free(v->members);
+    if (v->n > 1)
+        free(v->m.many);
     free(v);
+}
+
+/* When n is a power of two the array is full: it moves to one twice the
+ * size (from `one`, to an array of two). Room never shrinks but to `one`,
+ * so there is room for n + 1 whenever n is not a power of two. */
+static int add_member(struct vm_files *v, struct cached_snippet *c)
+{
+    if (v->n == 0) {
+        v->m.one = c;
+        v->n = 1;
+        return 0;
+    }
+    if ((v->n & (v->n - 1)) == 0) {
+        struct cached_snippet **grown = malloc(2 * v->n * sizeof(*grown));
+        if (!grown)
+            return -1;
+        memcpy(grown, members(v), v->n * sizeof(*grown));
+        if (v->n > 1)
+            free(v->m.many);
+        v->m.many = grown;
+    }
+    v->m.many[v->n++] = c;
+    return 0;
+}
+
+static void drop_member(struct vm_files *v, const struct cached_snippet *c)
+{
+    struct cached_snippet **m = members(v);
+    for (uint32_t i = 0; i < v->n; i++) {
+        if (m[i] == c) {
+            m[i] = m[--v->n];
+            break;
+        }
+    }
+    if (v->n == 1 && m != &v->m.one) {
+        v->m.one = m[0];
+        free(m);
+    }
 }
 
 /* The i-th slot of the snippet table: NULL when free. */
@@ -439,12 +484,7 @@ static int unfile(struct sp_config *cfg, struct cached_snippet *c)
     struct vm_files *v = c->filed;
     if (!v)
         return 0;
-    for (size_t i = 0; i < v->n; i++) {
-        if (v->members[i] == c) {
-            v->members[i] = v->members[--v->n];
-            break;
-        }
-    }
+    drop_member(v, c);
     c->filed = NULL;
     return mark_dirty(cfg, v);
 }
@@ -458,29 +498,11 @@ static struct vm_files *files_of(struct sp_config *cfg, const char *key)
     if (!(v = calloc(1, offsetof(struct vm_files, key) + len + 1)))
         return NULL;
     memcpy(v->key, key, len + 1);
-    v->members = &v->one;
-    v->cap = 1;
     if (sp_nametab_add(&cfg->vms, v) < 0) {
         free(v);
         return NULL;
     }
     return v;
-}
-
-/* Room for one more member: past `one`, an array of their own. */
-static int grow_members(struct vm_files *v)
-{
-    if (v->n < v->cap)
-        return 0;
-    struct cached_snippet **grown = malloc(2 * v->cap * sizeof(*grown));
-    if (!grown)
-        return -1;
-    memcpy(grown, v->members, v->n * sizeof(*grown));
-    if (v->members != &v->one)
-        free(v->members);
-    v->members = grown;
-    v->cap *= 2;
-    return 0;
 }
 
 /* After a snippet changed: filed under the VM it names now, and the VMs
@@ -497,9 +519,8 @@ static int refile(struct sp_config *cfg, struct cached_snippet *c)
     if (!vm)
         return 0;
     struct vm_files *v = files_of(cfg, vm);
-    if (!v || grow_members(v) < 0)
+    if (!v || add_member(v, c) < 0)
         return -1;
-    v->members[v->n++] = c;
     c->filed = v;
     return mark_dirty(cfg, v);
 }
@@ -975,15 +996,16 @@ static int join_reads(struct sp_vm_entry *e)
  * into the reads in force (one allocation for a VM of one snippet). */
 static struct sp_vm_entry *make_entry(struct vm_files *v)
 {
+    struct cached_snippet **m = members(v);
     if (v->n > 1)
-        qsort(v->members, v->n, sizeof(*v->members), by_name);
+        qsort(m, v->n, sizeof(*m), by_name);
     struct sp_vm_entry *e = calloc(1, sizeof(*e) + v->n * sizeof(*e->from));
     if (!e)
         return NULL;
     atomic_init(&e->refs, 1);
     e->from = (struct sp_shared_snippet **)(e + 1);
     for (size_t i = 0; i < v->n; i++) {
-        struct cached_snippet *c = v->members[i];
+        struct cached_snippet *c = m[i];
         e->from[i] = c->keeps_good ? c->last_good : c->parsed;
         atomic_fetch_add(&e->from[i]->refs, 1);
         e->n_from++;
