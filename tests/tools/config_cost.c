@@ -6,7 +6,6 @@
  * still held across a change, and the time of a start's config step on an
  * unchanged config and right after one file changed, each also as a
  * multiple of the floor. */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,11 +24,6 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static size_t heap_in_use(void)
-{
-    return mallinfo2().uordblks;
 }
 
 static void snippet_text(char *text, size_t size, int i, int variant)
@@ -123,14 +117,14 @@ int main(int argc, char **argv)
     fill(dir, snippets);
     double floor = floor_per_start(rounds * 10);
 
-    size_t before = heap_in_use();
+    size_t before = tu_heap_in_use();
     struct sp_config *cfg = sp_config_new(dir);
     struct sp_snapshot *old = snapshot_or_die(cfg);
-    size_t held = heap_in_use() - before;
+    size_t held = tu_heap_in_use() - before;
     /* A start still holds `old` while another picks up a change. */
     free(tu_write(dir, "vm.d/00000.xml", "<passthrough vm='vm-0'/>\n", 0644));
     struct sp_snapshot *fresh = snapshot_or_die(cfg);
-    size_t during = heap_in_use() - before;
+    size_t during = tu_heap_in_use() - before;
     sp_snapshot_release(fresh);
     sp_snapshot_release(old);
 

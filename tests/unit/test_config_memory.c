@@ -3,7 +3,6 @@
  * RAM; measured as the heap in use (mallinfo2) before and after the first
  * snapshot of 2,000 snippets of two devices each, as config_cost measures
  * 10,000. */
-#include <malloc.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -47,7 +46,7 @@ static void test_held_per_snippet_in_budget(void **state)
     tu_trust_current_user();
     char *dir = tu_mkdtemp("config-memory");
     fill(dir);
-    size_t before = mallinfo2().uordblks;
+    size_t before = tu_heap_in_use();
     struct sp_config *cfg = sp_config_new(dir);
     assert_non_null(cfg);
     struct sp_snapshot *snap = NULL;
@@ -55,7 +54,7 @@ static void test_held_per_snippet_in_budget(void **state)
     assert_int_equal(sp_config_snapshot(cfg, &snap, &err), 0);
     assert_int_equal(snap->n_vms, SNIPPETS);
     assert_int_equal(sp_snapshot_lookup(snap, "vm-1999")->n_specs, 2);
-    size_t held = mallinfo2().uordblks - before;
+    size_t held = tu_heap_in_use() - before;
     size_t per_snippet = held / SNIPPETS;
     size_t budget = BUDGET_PER_SNIPPET + strlen(dir) + sizeof("/vm.d/00000.xml");
     print_message("config cache: %zu bytes held per snippet (budget %zu)\n", per_snippet, budget);

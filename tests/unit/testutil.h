@@ -60,5 +60,8 @@ char *tu_patch(const char *text, const struct sp_patch_dev *devs, size_t n,
                struct sp_patch_report *rep);
 /* How many times needle occurs in hay (not overlapping). */
 int tu_count(const char *hay, const char *needle);
+/* The heap in use (mallinfo2), large blocks that malloc mmaps included:
+ * deltas of it are what a structure holds. */
+size_t tu_heap_in_use(void);
 
 #endif
