@@ -5,7 +5,6 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -491,18 +490,7 @@ static int unfile(struct sp_config *cfg, struct cached_snippet *c)
 
 static struct vm_files *files_of(struct sp_config *cfg, const char *key)
 {
-    struct vm_files *v = sp_nametab_find(&cfg->vms, key);
-    if (v)
-        return v;
-    size_t len = strlen(key);
-    if (!(v = calloc(1, offsetof(struct vm_files, key) + len + 1)))
-        return NULL;
-    memcpy(v->key, key, len + 1);
-    if (sp_nametab_add(&cfg->vms, v) < 0) {
-        free(v);
-        return NULL;
-    }
-    return v;
+    return sp_nametab_find_or_new(&cfg->vms, key);
 }
 
 /* After a snippet changed: filed under the VM it names now, and the VMs
@@ -546,18 +534,7 @@ static int is_override(const struct sp_config *cfg, const char *name)
 /* The cache entry of a file in vm.d, added (unparsed) when new. */
 static struct cached_snippet *cached_for(struct sp_config *cfg, const char *name)
 {
-    struct cached_snippet *c = sp_nametab_find(&cfg->snippets, name);
-    if (c)
-        return c;
-    size_t len = strlen(name);
-    if (!(c = calloc(1, offsetof(struct cached_snippet, name) + len + 1)))
-        return NULL;
-    memcpy(c->name, name, len + 1);
-    if (sp_nametab_add(&cfg->snippets, c) < 0) {
-        free(c);
-        return NULL;
-    }
-    return c;
+    return sp_nametab_find_or_new(&cfg->snippets, name);
 }
 
 static void drop_cached(struct sp_config *cfg, struct cached_snippet *c)

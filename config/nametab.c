@@ -57,6 +57,22 @@ int sp_nametab_add(struct sp_nametab *t, void *item)
     return 0;
 }
 
+void *sp_nametab_find_or_new(struct sp_nametab *t, const char *name)
+{
+    void *item = sp_nametab_find(t, name);
+    if (item)
+        return item;
+    size_t len = strlen(name);
+    if (!(item = calloc(1, t->name_off + len + 1)))
+        return NULL;
+    memcpy((char *)item + t->name_off, name, len + 1);
+    if (sp_nametab_add(t, item) < 0) {
+        free(item);
+        return NULL;
+    }
+    return item;
+}
+
 /* Whether home lies cyclically in (hole, at]: then the object at `at`
  * must stay where it is when hole frees. */
 static int stays(size_t home, size_t hole, size_t at)

@@ -2,7 +2,7 @@
  * char array at a fixed offset inside it), as one open-addressing array of
  * pointers: about 13 bytes an object where a uthash handle took 56 and its
  * buckets more (the config cache holds two objects per snippet). Owns the
- * slots only, never the objects. */
+ * slots only: an object it makes (find_or_new) is the caller's to free. */
 #ifndef SP_NAMETAB_H
 #define SP_NAMETAB_H
 
@@ -18,6 +18,9 @@ struct sp_nametab {
 #define SP_NAMETAB_INIT(type, member) {.name_off = offsetof(type, member)}
 
 void *sp_nametab_find(const struct sp_nametab *t, const char *name);
+/* The object named name, or else a new one added: zeroed, the name in
+ * place and nothing after it. NULL when memory runs out. */
+void *sp_nametab_find_or_new(struct sp_nametab *t, const char *name);
 /* Adds item, whose name is not in t yet; -1 when memory runs out. */
 int sp_nametab_add(struct sp_nametab *t, void *item);
 /* Takes item out. The slots after it may move back by one: a loop over the

@@ -88,12 +88,31 @@ static void test_delete_while_looping(void **state)
     sp_nametab_free(&t);
 }
 
+/* The existing object when the name is there; else a new zeroed one
+ * holding the name, added. */
+static void test_find_or_new(void **state)
+{
+    (void)state;
+    struct sp_nametab t = filled();
+    assert_ptr_equal(sp_nametab_find_or_new(&t, "vm-7"), &items[7]);
+    struct item *fresh = sp_nametab_find_or_new(&t, "vm-new");
+    assert_non_null(fresh);
+    assert_int_equal(fresh->value, 0);
+    assert_string_equal(fresh->name, "vm-new");
+    assert_ptr_equal(sp_nametab_find(&t, "vm-new"), fresh);
+    assert_int_equal(t.n, N + 1);
+    sp_nametab_del(&t, fresh);
+    free(fresh);
+    sp_nametab_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_finds_each_name),
         cmocka_unit_test(test_deleted_leave_the_rest_found),
         cmocka_unit_test(test_delete_while_looping),
+        cmocka_unit_test(test_find_or_new),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
