@@ -9,12 +9,17 @@ static const char *name_of(const struct sp_nametab *t, const void *item)
     return (const char *)item + t->name_off;
 }
 
-static size_t home_of(const struct sp_nametab *t, const char *name)
+uint32_t sp_name_hash(const char *name)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
+    uint32_t h = 2166136261u;
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)
         h = (h ^ *p) * 16777619u;
-    return h & (t->cap - 1);
+    return h;
+}
+
+static size_t home_of(const struct sp_nametab *t, const char *name)
+{
+    return sp_name_hash(name) & (t->cap - 1);
 }
 
 /* The slot holding name, or the free one where it would go. */

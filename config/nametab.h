@@ -7,6 +7,7 @@
 #define SP_NAMETAB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct sp_nametab {
     void **slots; /* cap of them, a power of two; NULL: free */
@@ -16,6 +17,9 @@ struct sp_nametab {
 
 /* An empty table of `type` objects named by their char array `member`. */
 #define SP_NAMETAB_INIT(type, member) {.name_off = offsetof(type, member)}
+
+/* The hash of a name (FNV-1a), for this table and the VM index's buckets. */
+uint32_t sp_name_hash(const char *name);
 
 void *sp_nametab_find(const struct sp_nametab *t, const char *name);
 /* The object named name, or else a new one added: zeroed, the name in

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nametab.h"
+
 /* Enough that a bucket of a 10,000-VM config holds a few dozen entries. */
 #define BUCKETS 256
 
@@ -21,10 +23,7 @@ struct sp_vm_index {
 
 static unsigned bucket_of(const char *key)
 {
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h % BUCKETS;
+    return sp_name_hash(key) % BUCKETS;
 }
 
 static void bucket_release(struct bucket *b)
