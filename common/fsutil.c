@@ -264,25 +264,48 @@ int sp_resolve_within(const char *path, const char *dir, const char *dir_what, c
     return rc;
 }
 
+/* Folds one value into a running digest: a multiply-xorshift mix, so that
+ * each input bit reaches every output bit. */
+static uint64_t digest_fold(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+static uint64_t stat_digest(const struct stat *st)
+{
+    const uint64_t fields[] = {
+        (uint64_t)st->st_dev,          (uint64_t)st->st_ino,
+        (uint64_t)st->st_size,         (uint64_t)st->st_mtim.tv_sec,
+        (uint64_t)st->st_mtim.tv_nsec, (uint64_t)st->st_ctim.tv_sec,
+        (uint64_t)st->st_ctim.tv_nsec, (uint64_t)st->st_mode,
+        (uint64_t)st->st_uid,          (uint64_t)st->st_gid,
+        (uint64_t)st->st_nlink,
+    };
+    uint64_t h = 0;
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        h = digest_fold(h, fields[i]);
+    return h | 1; /* the low bit tells a taken id from a zeroed one */
+}
+
 void sp_file_id_set(struct sp_file_id *id, const struct stat *st)
 {
-    *id = (struct sp_file_id){.dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
-                              .mtim_sec = st->st_mtim.tv_sec,
-                              .mtim_nsec = (uint32_t)st->st_mtim.tv_nsec,
-                              .ctim_sec = st->st_ctim.tv_sec,
-                              .ctim_nsec = (uint32_t)st->st_ctim.tv_nsec,
-                              .mode = st->st_mode, .uid = st->st_uid};
+    id->digest = stat_digest(st);
 }
 
 int sp_file_id_same(const struct sp_file_id *id, const struct stat *st)
 {
-    return id->dev == st->st_dev && id->ino == st->st_ino &&
-           id->size == st->st_size && id->mode == st->st_mode &&
-           id->uid == st->st_uid &&
-           id->mtim_sec == st->st_mtim.tv_sec &&
-           id->mtim_nsec == (uint32_t)st->st_mtim.tv_nsec &&
-           id->ctim_sec == st->st_ctim.tv_sec &&
-           id->ctim_nsec == (uint32_t)st->st_ctim.tv_nsec;
+    return id->digest == stat_digest(st);
+}
+
+int sp_file_id_taken(const struct sp_file_id *id)
+{
+    return id->digest != 0;
 }
 
 int sp_stat_same(const struct stat *a, const struct stat *b)

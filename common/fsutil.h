@@ -76,22 +76,19 @@ int sp_resolve_within(const char *path, const char *dir, const char *dir_what, c
 /* True when both stat results describe the same unchanged file. */
 int sp_stat_same(const struct stat *a, const struct stat *b);
 
-/* What sp_stat_same compares, in under half a struct stat: for a cache
- * that keeps one per file. */
+/* What sp_stat_same compares (device, inode, size, both times to the
+ * nanosecond, mode, owner, group, links), as one 64-bit digest: a cache
+ * keeps one per file and only ever asks whether the file is unchanged. A
+ * zeroed id was taken from no file (its digest is never 0). */
 struct sp_file_id {
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    /* The times as seconds and nanoseconds apart: a timespec pads its
-     * nanoseconds to 8 bytes. */
-    int64_t mtim_sec, ctim_sec;
-    uint32_t mtim_nsec, ctim_nsec;
-    mode_t mode;
-    uid_t uid;
+    uint64_t digest;
 };
 void sp_file_id_set(struct sp_file_id *id, const struct stat *st);
-/* True when st describes the file id was taken from, unchanged. */
+/* True when st describes the file id was taken from, unchanged (two
+ * different stat results share a digest with odds of 2^-63). */
 int sp_file_id_same(const struct sp_file_id *id, const struct stat *st);
+/* True when id was taken from a file (sp_file_id_set), not zeroed. */
+int sp_file_id_taken(const struct sp_file_id *id);
 
 /* Writes all of buf to fd (again after EINTR or a short write): 0, or -1
  * with errno. */

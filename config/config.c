@@ -755,7 +755,7 @@ static int refresh_one(struct sp_config *cfg, struct cached_snippet *c, int forc
     } else if (failed) {
         /* There but out of reach: its VM is refused with the reason
          * (said once; it is read again once it can be stat'ed). */
-        if (c->id.ino != 0 || !read_of(c->parsed)->path) {
+        if (sp_file_id_taken(&c->id) || !read_of(c->parsed)->path) {
             char why[128];
             snprintf(why, sizeof(why), "cannot stat it: %s", strerror(failed));
             memset(&c->id, 0, sizeof(c->id));
