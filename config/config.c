@@ -980,7 +980,6 @@ static struct sp_vm_entry *make_entry(struct vm_files *v)
     if (!e)
         return NULL;
     atomic_init(&e->refs, 1);
-    e->from = (struct sp_shared_snippet **)(e + 1);
     for (size_t i = 0; i < v->n; i++) {
         struct cached_snippet *c = m[i];
         e->from[i] = c->keeps_good ? c->last_good : c->parsed;

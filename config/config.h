@@ -36,7 +36,7 @@ struct sp_vm_entry {
     struct sp_dev_spec *specs;
     char **files; /* snippets naming this VM, in name order */
     char *error; /* first error of those snippets, or NULL */
-    struct sp_shared_snippet **from; /* the reads, in name order */
+    struct sp_shared_snippet *from[]; /* the reads, in name order (n_from) */
 };
 
 struct sp_vm_index; /* vmindex.h */
