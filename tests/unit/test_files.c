@@ -289,6 +289,41 @@ static void a_rom_swapped_after_the_check_is_not_read(void **state)
     free(swap);
 }
 
+/* A cache's file identity: taken or not, and unchanged only while every
+ * compared field of the stat is (one field changed at a time). */
+static void a_file_id_tells_each_change_of_the_file(void **state)
+{
+    (void)state;
+    struct sp_file_id id = {0};
+    assert_false(sp_file_id_taken(&id));
+    struct stat st = {.st_dev = 3, .st_ino = 42, .st_size = 100, .st_mode = S_IFREG | 0644,
+                      .st_uid = 1000, .st_gid = 100, .st_nlink = 1};
+    st.st_mtim = (struct timespec){.tv_sec = 1700000000, .tv_nsec = 5};
+    st.st_ctim = st.st_mtim;
+    sp_file_id_set(&id, &st);
+    assert_true(sp_file_id_taken(&id));
+    assert_true(sp_file_id_same(&id, &st));
+    for (int field = 0; field < 11; field++) {
+        struct stat changed = st;
+        switch (field) {
+        case 0: changed.st_dev++; break;
+        case 1: changed.st_ino++; break;
+        case 2: changed.st_size++; break;
+        case 3: changed.st_mtim.tv_sec++; break;
+        case 4: changed.st_mtim.tv_nsec++; break;
+        case 5: changed.st_ctim.tv_sec++; break;
+        case 6: changed.st_ctim.tv_nsec++; break;
+        case 7: changed.st_mode ^= 0002; break;
+        case 8: changed.st_uid++; break;
+        case 9: changed.st_gid++; break;
+        default: changed.st_nlink++; break;
+        }
+        if (sp_file_id_same(&id, &changed))
+            fail_msg("stat field %d changed but the id still matches", field);
+        assert_false(sp_stat_same(&st, &changed));
+    }
+}
+
 int main(void)
 {
     tu_trust_current_user();
@@ -301,6 +336,7 @@ int main(void)
         T(a_sticky_root_dir_above_is_accepted),
         T(resolved_paths_must_stay_inside),
         T(a_rom_swapped_after_the_check_is_not_read),
+        cmocka_unit_test(a_file_id_tells_each_change_of_the_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
