@@ -33,8 +33,15 @@ struct cached_snippet {
     struct sp_shared_snippet *parsed;    /* the latest read, or NULL */
     struct sp_shared_snippet *last_good; /* while parsed has an error: the last read without one */
     time_t read_at;              /* when parsed was read */
-    struct vm_files *filed; /* the VM it is indexed under, or NULL */
-    uint32_t note_slot : 27; /* 1 + its place in sp_config.noted, 0 when it has no note */
+    /* The VM it is indexed under: its record, or when it alone names that
+     * VM (and the VM is not dirty), the read whose vm= is the VM's key in
+     * sp_config.vms, held so that the key outlives a re-read. */
+    union {
+        struct vm_files *files;
+        struct sp_shared_snippet *read;
+    } filed;
+    uint32_t note_slot : 26; /* 1 + its place in sp_config.noted, 0 when it has no note */
+    unsigned alone : 1; /* filed by filed.read, with no record */
     unsigned keeps_good : 1; /* parsed is broken beyond its vm=: last_good is in force */
     unsigned listed : 1;
     unsigned changed : 1; /* named by an event since the last refresh */
@@ -45,8 +52,9 @@ struct cached_snippet {
     char name[]; /* file name inside vm.d */
 };
 
-/* The snippets naming one VM, whose entry is made again when dirty. Most
- * VMs have one: it is held in place; two or more are an array, whose room
+/* The snippets naming one VM, whose entry is made again when dirty (a VM
+ * of one snippet has a record only while dirty: see lone_slot). One is
+ * held in place; two or more are an array, whose room
  * is the least power of two that holds n (see add_member). */
 struct vm_files {
     union {
@@ -87,7 +95,7 @@ struct sp_config {
     int polled_stale; /* polled no longer lists exactly the polled entries */
     /* The index is updated, not rebuilt: the VMs whose snippets changed
      * since the last snapshot get new entries, the rest are shared. */
-    struct sp_nametab vms; /* struct vm_files by key */
+    struct sp_nametab vms; /* by key: struct vm_files, or a lone snippet (lone_slot) */
     struct vm_files **dirty;
     size_t n_dirty, cap_dirty;
     struct cached_snippet **noted; /* snippets with a note for the log */
@@ -127,6 +135,29 @@ static char *absolute_dir(const char *dir)
     return abs;
 }
 
+/* --- the VM table's two shapes ------------------------------------------ */
+
+/* A VM that one snippet alone names has no record: its slot in
+ * sp_config.vms is the snippet itself, tagged by the low bit (blocks from
+ * malloc are aligned). A record is made again when the VM turns dirty or a
+ * second snippet names it, and dropped when it settles with one. */
+static void *lone_slot(const struct cached_snippet *c)
+{
+    return (void *)((uintptr_t)c | 1);
+}
+
+static struct cached_snippet *lone_of(const void *slot)
+{
+    return (uintptr_t)slot & 1 ? (struct cached_snippet *)((uintptr_t)slot & ~(uintptr_t)1)
+                               : NULL;
+}
+
+static const char *vm_key(const void *slot)
+{
+    const struct cached_snippet *c = lone_of(slot);
+    return c ? c->filed.read->s.vm : ((const struct vm_files *)slot)->key;
+}
+
 struct sp_config *sp_config_new(const char *dir)
 {
     struct sp_config *cfg = calloc(1, sizeof(*cfg));
@@ -134,7 +165,7 @@ struct sp_config *sp_config_new(const char *dir)
         return NULL;
     pthread_mutex_init(&cfg->lock, NULL);
     cfg->snippets = (struct sp_nametab)SP_NAMETAB_INIT(struct cached_snippet, name);
-    cfg->vms = (struct sp_nametab)SP_NAMETAB_INIT(struct vm_files, key);
+    cfg->vms = (struct sp_nametab){.name_of = vm_key};
     cfg->dir = absolute_dir(dir);
     cfg->conf_path = cfg->dir ? sp_path_join(cfg->dir, SP_CONF_FILE) : NULL;
     cfg->vmd_path = cfg->dir ? sp_path_join(cfg->dir, SP_SNIPPET_DIR) : NULL;
@@ -227,6 +258,56 @@ static void release_read(struct sp_shared_snippet *p)
         free(p);
 }
 
+static int is_filed(const struct cached_snippet *c)
+{
+    return c->alone || c->filed.files;
+}
+
+static const char *filed_key(const struct cached_snippet *c)
+{
+    return c->alone ? c->filed.read->s.vm : c->filed.files->key;
+}
+
+static struct vm_files *new_vm_files(const char *key)
+{
+    size_t len = strlen(key);
+    struct vm_files *v = calloc(1, sizeof(*v) + len + 1);
+    if (v)
+        memcpy(v->key, key, len + 1);
+    return v;
+}
+
+/* A lone snippet's VM gets its record back (NULL when memory runs out). */
+static struct vm_files *record_lone(struct sp_config *cfg, struct cached_snippet *c)
+{
+    struct vm_files *v = new_vm_files(c->filed.read->s.vm);
+    if (!v)
+        return NULL;
+    v->m.one = c;
+    v->n = 1;
+    sp_nametab_replace(&cfg->vms, lone_slot(c), v);
+    release_read(c->filed.read);
+    c->alone = 0;
+    c->filed.files = v;
+    return v;
+}
+
+/* The record of the VM a snippet is filed under, made when it has none. */
+static struct vm_files *record_of(struct sp_config *cfg, struct cached_snippet *c)
+{
+    return c->alone ? record_lone(cfg, c) : c->filed.files;
+}
+
+/* Out of memory while a lone snippet leaves: it leaves the table anyway
+ * (its VM's entry stays as it was until that VM changes again). */
+static void drop_lone(struct sp_config *cfg, struct cached_snippet *c)
+{
+    sp_nametab_del(&cfg->vms, lone_slot(c));
+    release_read(c->filed.read);
+    c->alone = 0;
+    c->filed.files = NULL;
+}
+
 static void forget_reads(struct cached_snippet *c)
 {
     release_read(c->parsed);
@@ -237,6 +318,8 @@ static void forget_reads(struct cached_snippet *c)
 
 static void free_cached(struct cached_snippet *c)
 {
+    if (c->alone)
+        release_read(c->filed.read);
     forget_reads(c);
     free(c);
 }
@@ -252,7 +335,7 @@ void sp_config_free(struct sp_config *cfg)
     if (cfg->current)
         sp_snapshot_release(cfg->current);
     for (size_t i = 0; i < cfg->vms.cap; i++)
-        if (cfg->vms.slots[i])
+        if (cfg->vms.slots[i] && !lone_of(cfg->vms.slots[i]))
             free_vm_files(cfg->vms.slots[i]);
     sp_nametab_free(&cfg->vms);
     free(cfg->dirty);
@@ -480,17 +563,30 @@ static int keep_note(struct sp_config *cfg, struct cached_snippet *c)
 static int unfile(struct sp_config *cfg, struct cached_snippet *c)
 {
     drop_note(cfg, c);
-    struct vm_files *v = c->filed;
-    if (!v)
+    if (!is_filed(c))
         return 0;
+    struct vm_files *v = record_of(cfg, c);
+    if (!v) {
+        drop_lone(cfg, c);
+        return -1;
+    }
     drop_member(v, c);
-    c->filed = NULL;
+    c->filed.files = NULL;
     return mark_dirty(cfg, v);
 }
 
+/* The record of a VM, made (with no snippet) when it has none. */
 static struct vm_files *files_of(struct sp_config *cfg, const char *key)
 {
-    return sp_nametab_find_or_new(&cfg->vms, key);
+    void *slot = sp_nametab_find(&cfg->vms, key);
+    if (slot)
+        return lone_of(slot) ? record_lone(cfg, lone_of(slot)) : slot;
+    struct vm_files *v = new_vm_files(key);
+    if (v && sp_nametab_add(&cfg->vms, v) < 0) {
+        free(v);
+        return NULL;
+    }
+    return v;
 }
 
 /* After a snippet changed: filed under the VM it names now, and the VMs
@@ -498,18 +594,20 @@ static struct vm_files *files_of(struct sp_config *cfg, const char *key)
 static int refile(struct sp_config *cfg, struct cached_snippet *c)
 {
     const char *vm = in_force(c)->vm;
-    if (c->filed && (!vm || strcmp(c->filed->key, vm) != 0) && unfile(cfg, c) < 0)
+    if (is_filed(c) && (!vm || strcmp(filed_key(c), vm) != 0) && unfile(cfg, c) < 0)
         return -1;
     if (has_note(c) ? keep_note(cfg, c) < 0 : (drop_note(cfg, c), 0))
         return -1;
-    if (c->filed)
-        return mark_dirty(cfg, c->filed);
+    if (is_filed(c)) {
+        struct vm_files *filed = record_of(cfg, c);
+        return filed ? mark_dirty(cfg, filed) : -1;
+    }
     if (!vm)
         return 0;
     struct vm_files *v = files_of(cfg, vm);
     if (!v || add_member(v, c) < 0)
         return -1;
-    c->filed = v;
+    c->filed.files = v;
     return mark_dirty(cfg, v);
 }
 
@@ -1040,7 +1138,23 @@ static int update_index(struct sp_config *cfg, struct sp_snapshot *snap)
     return 0;
 }
 
-/* Once the snapshot is in force: VMs with no snippet left are forgotten. */
+/* A VM of one snippet, whose entry is made, keeps no record: the snippet
+ * holds its read in force, whose vm= is the key. */
+static void make_lone(struct sp_config *cfg, struct vm_files *v)
+{
+    struct cached_snippet *c = v->m.one;
+    struct sp_shared_snippet *r = c->keeps_good ? c->last_good : c->parsed;
+    if (!r || !r->s.vm || strcmp(r->s.vm, v->key) != 0)
+        return; /* refiling it failed half way: it stays on record */
+    atomic_fetch_add(&r->refs, 1);
+    c->filed.read = r;
+    c->alone = 1;
+    sp_nametab_replace(&cfg->vms, v, lone_slot(c));
+    free_vm_files(v);
+}
+
+/* Once the snapshot is in force: VMs with no snippet left are forgotten,
+ * those of one snippet keep no record. */
 static void settle_dirty(struct sp_config *cfg)
 {
     for (size_t i = 0; i < cfg->n_dirty; i++) {
@@ -1049,6 +1163,8 @@ static void settle_dirty(struct sp_config *cfg)
         if (v->n == 0) {
             sp_nametab_del(&cfg->vms, v);
             free_vm_files(v);
+        } else if (v->n == 1) {
+            make_lone(cfg, v);
         }
     }
     cfg->n_dirty = 0;

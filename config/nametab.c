@@ -6,7 +6,7 @@
 
 static const char *name_of(const struct sp_nametab *t, const void *item)
 {
-    return (const char *)item + t->name_off;
+    return t->name_of ? t->name_of(item) : (const char *)item + t->name_off;
 }
 
 uint32_t sp_name_hash(const char *name)
@@ -102,6 +102,13 @@ void sp_nametab_del(struct sp_nametab *t, const void *item)
     }
     t->slots[hole] = NULL;
     t->n--;
+}
+
+void sp_nametab_replace(struct sp_nametab *t, const void *old, void *item)
+{
+    size_t at = slot_of(t, name_of(t, old));
+    if (t->slots[at] == old)
+        t->slots[at] = item;
 }
 
 void sp_nametab_free(struct sp_nametab *t)

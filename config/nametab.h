@@ -13,6 +13,9 @@ struct sp_nametab {
     void **slots; /* cap of them, a power of two; NULL: free */
     size_t cap, n;
     size_t name_off; /* where an object's name is */
+    /* When set, an object's name instead: for slots holding objects of
+     * more than one shape (find_or_new is then not for this table). */
+    const char *(*name_of)(const void *item);
 };
 
 /* An empty table of `type` objects named by their char array `member`. */
@@ -31,6 +34,8 @@ int sp_nametab_add(struct sp_nametab *t, void *item);
  * slots that deletes looks at the same slot again (an object may be seen
  * twice, none is missed). */
 void sp_nametab_del(struct sp_nametab *t, const void *item);
+/* Puts item in the slot of old, which has the same name; cannot fail. */
+void sp_nametab_replace(struct sp_nametab *t, const void *old, void *item);
 void sp_nametab_free(struct sp_nametab *t);
 
 #endif

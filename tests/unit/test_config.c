@@ -882,6 +882,91 @@ static size_t count_entries(const struct sp_snapshot *snap)
     return n;
 }
 
+#define SNIPPET_D "<passthrough vm='" UUID_C "'><pci address='04:00.0'/></passthrough>\n"
+
+static void remove_snippet(struct fixture *f, const char *name)
+{
+    char *path = sp_path_join(f->dir, name);
+    unlink(path);
+    free(path);
+}
+
+/* A VM of one snippet gains a second, loses it, then changes alone: each
+ * snapshot keeps its entries as they were, and only that VM's entry is
+ * new each time. */
+static void a_vm_goes_from_one_snippet_to_two_and_back(void **state)
+{
+    struct fixture *f = *state;
+    struct sp_snapshot *one = snapshot(f);
+    free(tu_write(f->dir, "vm.d/d.xml", SNIPPET_D, 0644));
+    struct sp_snapshot *two = snapshot(f);
+    assert_int_equal(sp_snapshot_lookup(two, UUID_C)->n_files, 2);
+    assert_int_equal(sp_snapshot_lookup(two, UUID_C)->specs[1].addr.bus, 4);
+    assert_ptr_equal(sp_snapshot_lookup(one, "win11"), sp_snapshot_lookup(two, "win11"));
+
+    remove_snippet(f, "vm.d/d.xml");
+    struct sp_snapshot *back = snapshot(f);
+    assert_int_equal(sp_snapshot_lookup(back, UUID_C)->n_files, 1);
+    assert_int_equal(sp_snapshot_lookup(two, UUID_C)->n_files, 2);
+
+    free(tu_write(f->dir, "vm.d/c.xml",
+                  "<passthrough vm='" UUID_C "'><pci address='03:00.1'/></passthrough>\n", 0644));
+    struct sp_snapshot *edited = snapshot(f);
+    assert_int_equal(sp_snapshot_lookup(edited, UUID_C)->specs[0].addr.function, 1);
+    assert_int_equal(sp_snapshot_lookup(back, UUID_C)->specs[0].addr.function, 0);
+    assert_ptr_equal(sp_snapshot_lookup(one, "win11"), sp_snapshot_lookup(edited, "win11"));
+
+    const struct sp_vm_entry *e = sp_snapshot_lookup(one, UUID_C);
+    assert_int_equal(e->n_files, 1);
+    assert_int_equal(e->n_specs, 1);
+    assert_int_equal(e->specs[0].addr.bus, 3);
+    assert_int_equal(e->specs[0].addr.function, 0);
+    struct sp_snapshot *same = snapshot(f);
+    assert_ptr_equal(sp_snapshot_lookup(edited, UUID_C), sp_snapshot_lookup(same, UUID_C));
+    assert_int_equal(count_entries(same), 2);
+    sp_snapshot_release(one);
+    sp_snapshot_release(two);
+    sp_snapshot_release(back);
+    sp_snapshot_release(edited);
+    sp_snapshot_release(same);
+}
+
+/* A snippet alone for its VM, rewritten to name another one: first a VM
+ * of two snippets, then a VM of its own. */
+static void a_lone_snippet_renamed_names_another_vm(void **state)
+{
+    struct fixture *f = *state;
+    struct sp_snapshot *old = snapshot(f);
+    free(tu_write(f->dir, "vm.d/c.xml",
+                  "<passthrough vm='win11'><pci address='03:00.0'/></passthrough>\n", 0644));
+    struct sp_snapshot *joined = snapshot(f);
+    assert_null(sp_snapshot_lookup(joined, UUID_C));
+    assert_int_equal(sp_snapshot_lookup(joined, "win11")->n_files, 3);
+    assert_int_equal(count_entries(joined), 1);
+
+    free(tu_write(f->dir, "vm.d/c.xml",
+                  "<passthrough vm='solo'><pci address='03:00.0'/></passthrough>\n", 0644));
+    struct sp_snapshot *solo = snapshot(f);
+    assert_int_equal(sp_snapshot_lookup(solo, "win11")->n_files, 2);
+    assert_int_equal(sp_snapshot_lookup(solo, "solo")->n_files, 1);
+    assert_int_equal(count_entries(solo), 2);
+
+    free(tu_write(f->dir, "vm.d/c.xml", "<passthrough vm='other'/>\n", 0644));
+    struct sp_snapshot *other = snapshot(f);
+    assert_null(sp_snapshot_lookup(other, "solo"));
+    assert_int_equal(sp_snapshot_lookup(other, "other")->n_specs, 0);
+    assert_int_equal(count_entries(other), 2);
+
+    assert_int_equal(sp_snapshot_lookup(old, UUID_C)->specs[0].addr.bus, 3);
+    assert_int_equal(sp_snapshot_lookup(old, "win11")->n_files, 2);
+    assert_int_equal(sp_snapshot_lookup(joined, "win11")->n_files, 3);
+    assert_int_equal(sp_snapshot_lookup(solo, "solo")->n_specs, 1);
+    sp_snapshot_release(old);
+    sp_snapshot_release(joined);
+    sp_snapshot_release(solo);
+    sp_snapshot_release(other);
+}
+
 /* Many VMs, then half of them gone: each is found, and listed once. */
 static void many_vms_come_and_go(void **state)
 {
@@ -1053,6 +1138,8 @@ int main(void)
         T(a_new_dangling_symlink_is_counted),
         T(a_change_shares_the_other_vms_entries),
         T(many_vms_come_and_go),
+        T(a_vm_goes_from_one_snippet_to_two_and_back),
+        T(a_lone_snippet_renamed_names_another_vm),
         T(an_old_snapshot_keeps_its_reads),
         T(a_replaced_vm_d_is_read_whole),
         T(an_overflow_looks_at_every_file),

@@ -106,6 +106,38 @@ static void test_find_or_new(void **state)
     sp_nametab_free(&t);
 }
 
+/* A second shape of object: a name held elsewhere, through name_of. */
+struct alias {
+    const char *name;
+};
+
+static const char *name_of_either(const void *slot)
+{
+    const struct item *it = slot;
+    return it >= items && it < items + N ? it->name : ((const struct alias *)slot)->name;
+}
+
+/* An object stands in for another of the same name, in its slot. */
+static void test_replace_keeps_the_slot(void **state)
+{
+    (void)state;
+    struct sp_nametab t = filled();
+    t.name_of = name_of_either;
+    struct alias stand_in[N];
+    for (int i = 0; i < N; i++) {
+        stand_in[i].name = items[i].name;
+        sp_nametab_replace(&t, &items[i], &stand_in[i]);
+    }
+    assert_int_equal(t.n, N);
+    for (int i = 0; i < N; i++)
+        assert_ptr_equal(sp_nametab_find(&t, items[i].name), &stand_in[i]);
+    for (int i = 0; i < N; i += 2)
+        sp_nametab_del(&t, &stand_in[i]);
+    for (int i = 0; i < N; i++)
+        assert_ptr_equal(sp_nametab_find(&t, items[i].name), i % 2 ? &stand_in[i] : NULL);
+    sp_nametab_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -113,6 +145,7 @@ int main(void)
         cmocka_unit_test(test_deleted_leave_the_rest_found),
         cmocka_unit_test(test_delete_while_looping),
         cmocka_unit_test(test_find_or_new),
+        cmocka_unit_test(test_replace_keeps_the_slot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
