@@ -216,10 +216,6 @@ $(BUILD)/tests/domdiff: $(BUILD)/obj/tests/tools/domdiff.o $(CORE_OBJ) $(HOOKS_E
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
 
-$(BUILD)/tests/bench_config: $(BUILD)/obj/tests/tools/bench_config.o $(CORE_OBJ) $(TEST_HELPER_OBJ)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LIBS)
-
 # config_cost [SNIPPETS] [ROUNDS]: the config cache's memory and per-start cost
 # (built with the unit tests so that it keeps building).
 TOOL_BINS += $(BUILD)/tests/config_cost
